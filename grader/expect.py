@@ -1,0 +1,160 @@
+"""Judging helpers. Each raises :class:`CheckFailed` with a learner message.
+
+Tensors are compared in the order a beginner can act on: shape, then dtype,
+device, finiteness, and only then values, with the largest differences shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from grader.api import CheckFailed, Message
+from grader.observe import Opaque, TensorObs, describe
+
+MAX_ROWS = 3
+
+
+def fail(checked: str, expected: str, got: str, hint: str = "") -> None:
+    raise CheckFailed(Message(checked, expected, got, hint))
+
+
+def expect_true(ok: bool, checked: str, expected: str, got: str, hint: str = "") -> None:
+    if ok is not True:
+        fail(checked, expected, got, hint)
+
+
+def expect_equal(got: Any, expected: Any, checked: str, hint: str = "") -> None:
+    if isinstance(got, (TensorObs, Opaque)) or type(got) is not type(expected) or got != expected:
+        fail(checked, describe(expected), describe(got), hint)
+
+
+def expect_type(got: Any, kinds: type | tuple[type, ...], checked: str, hint: str = "") -> None:
+    if not isinstance(got, kinds) or isinstance(got, bool) and bool not in _as_tuple(kinds):
+        names = " or ".join(_kind_name(k) for k in _as_tuple(kinds))
+        fail(checked, names, describe(got), hint)
+
+
+def expect_number(got: Any, checked: str, hint: str = "") -> float:
+    """A Python int/float (or a one-element tensor), returned as float."""
+    if isinstance(got, TensorObs) and got.values is not None and got.values.numel() == 1:
+        return float(got.values.reshape(()))
+    if isinstance(got, bool) or not isinstance(got, (int, float)):
+        fail(checked, "a number (a Python float)", describe(got), hint or "Return `loss.item()`-style floats.")
+    return float(got)
+
+
+def expect_close(
+    got: Any, expected: float, checked: str, hint: str = "", *, rtol: float = 1e-5, atol: float = 1e-6
+) -> None:
+    value = expect_number(got, checked, hint)
+    if not abs(value - expected) <= atol + rtol * abs(expected):
+        fail(checked, f"{expected:.6g} (within {atol + rtol * abs(expected):.1e})", f"{value:.6g}", hint)
+
+
+def expect_at_least(got: Any, threshold: float, checked: str, hint: str = "") -> float:
+    value = expect_number(got, checked, hint)
+    if not value >= threshold:
+        fail(checked, f"at least {threshold:.4g}", f"{value:.4g}", hint)
+    return value
+
+
+def expect_at_most(got: Any, threshold: float, checked: str, hint: str = "") -> float:
+    value = expect_number(got, checked, hint)
+    if not value <= threshold:
+        fail(checked, f"at most {threshold:.4g}", f"{value:.4g}", hint)
+    return value
+
+
+def expect_tensor(
+    got: Any,
+    expected: torch.Tensor,
+    checked: str,
+    hint: str = "",
+    *,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+    dtype: bool = True,
+    device: str | None = None,
+) -> torch.Tensor:
+    """Compare shape → dtype → device → finiteness → values; return the values."""
+    if not isinstance(got, TensorObs):
+        fail(checked, f"a tensor of shape {tuple(expected.shape)}", describe(got), hint)
+    if tuple(got.shape) != tuple(expected.shape):
+        fail(checked, f"shape {tuple(expected.shape)}", f"shape {tuple(got.shape)}", hint)
+    if dtype and got.dtype != str(expected.dtype):
+        fail(checked, f"dtype {expected.dtype}", f"dtype {got.dtype}", hint)
+    if device is not None and not same_device(got.device, device):
+        fail(checked, f"a tensor on {device}", f"a tensor on {got.device}", hint)
+    values = got.values
+    if values is None:
+        fail(checked, "a tensor with values", f"a tensor without data on {got.device}", hint)
+    values = values.to(expected.dtype) if values.dtype != expected.dtype else values
+    _expect_finite(values, expected, checked, hint)
+    _expect_values(values, expected, checked, hint, rtol, atol)
+    return values
+
+
+def same_device(got: str, wanted: str) -> bool:
+    """`cuda` and `cuda:0` name the same device for a learner."""
+    a, b = torch.device(got), torch.device(wanted)
+    return a.type == b.type and (a.index or 0) == (b.index or 0)
+
+
+def _expect_finite(values: torch.Tensor, expected: torch.Tensor, checked: str, hint: str) -> None:
+    if not values.is_floating_point():
+        return
+    bad = ~torch.isfinite(values) & torch.isfinite(expected.to(values.dtype))
+    if bad.any():
+        count, total = int(bad.sum()), values.numel()
+        first = tuple(int(i) for i in bad.nonzero()[0])
+        fail(
+            checked,
+            "finite values",
+            f"{count}/{total} values are NaN or infinite (first at index {first}: {values[first].item()})",
+            hint or "Look for a division by zero, log of 0 or exp of a large number.",
+        )
+
+
+def _expect_values(
+    values: torch.Tensor, expected: torch.Tensor, checked: str, hint: str, rtol: float, atol: float
+) -> None:
+    if not values.is_floating_point():
+        mismatch = values != expected
+    else:
+        mismatch = ~torch.isclose(values, expected.to(values.dtype), rtol=rtol, atol=atol, equal_nan=True)
+    if not mismatch.any():
+        return
+    fail(
+        checked,
+        f"values equal to the reference (rtol={rtol:g}, atol={atol:g})",
+        f"{int(mismatch.sum())}/{values.numel()} values differ; largest differences:\n"
+        + _difference_table(values, expected, mismatch),
+        hint,
+    )
+
+
+def _difference_table(values: torch.Tensor, expected: torch.Tensor, mismatch: torch.Tensor) -> str:
+    diff = (values.double() - expected.double()).abs()
+    diff = torch.where(mismatch, torch.nan_to_num(diff, nan=float("inf")), torch.zeros_like(diff))
+    order = diff.flatten().argsort(descending=True)[:MAX_ROWS]
+    rows = ["            index        got          expected"]
+    for flat in order.tolist():
+        index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), values.shape))
+        rows.append(f"            {str(index):<12} {_num(values.flatten()[flat]):<12} {_num(expected.flatten()[flat])}")
+    return "\n".join(rows)
+
+
+def _num(x: torch.Tensor) -> str:
+    return f"{x.item():.6g}" if x.is_floating_point() else str(x.item())
+
+
+def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kinds if isinstance(kinds, tuple) else (kinds,)
+
+
+def _kind_name(kind: type) -> str:
+    return {TensorObs: "a tensor", float: "a float", int: "an int", bool: "a bool", str: "a string"}.get(
+        kind, kind.__name__
+    )

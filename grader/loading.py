@@ -1,0 +1,120 @@
+"""Loading a student's exercise files by path, and explaining what went wrong."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import Iterator, Mapping
+
+from grader.api import StandIn
+from grader.model import Outcome
+
+
+class LoadError(Exception):
+    """The exercise file could not be imported; carries the outcome to report."""
+
+    def __init__(self, outcome: Outcome, message: str) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.message = message
+
+
+class SubmissionLoader:
+    """Imports ``exNN_*.py`` files from one folder as top-level modules.
+
+    Each file is imported once, under its own name, so that one exercise may
+    import another (``from ex05_dropout import Network``). Stand-ins replace a
+    sibling module while a file that depends on it is imported.
+    """
+
+    def __init__(self, directory: Path, stand_ins: Mapping[str, Mapping[str, StandIn]] | None = None) -> None:
+        self.directory = Path(directory).resolve()
+        self.stand_ins = stand_ins or {}
+        self._modules: dict[str, ModuleType] = {}
+        self._errors: dict[str, LoadError] = {}
+
+    def load(self, name: str) -> ModuleType:
+        if name in self._errors:
+            raise self._errors[name]
+        if name not in self._modules:
+            try:
+                self._modules[name] = self._import(name)
+            except LoadError as error:
+                self._errors[name] = error
+                raise
+        return self._modules[name]
+
+    def _import(self, name: str) -> ModuleType:
+        path = self.directory / f"{name}.py"
+        if not path.is_file():
+            raise LoadError(Outcome.ERROR, f"No file {name}.py in the submission: create it (copy the stub from exercises/).")
+        if str(self.directory) not in sys.path:
+            sys.path.insert(0, str(self.directory))
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            with _stand_ins(self.stand_ins.get(name, {})):
+                spec.loader.exec_module(module)
+        except SyntaxError as exc:
+            sys.modules.pop(name, None)
+            raise LoadError(Outcome.ERROR, syntax_error_message(exc)) from None
+        except NotImplementedError as exc:
+            sys.modules.pop(name, None)
+            raise LoadError(Outcome.NOT_STARTED, f"{name}.py raises NotImplementedError when imported: {exc}") from None
+        except Exception as exc:
+            sys.modules.pop(name, None)
+            raise LoadError(Outcome.ERROR, f"Importing {name}.py failed.\n" + student_error(exc, self.directory)) from None
+        return module
+
+
+@contextlib.contextmanager
+def _stand_ins(replacements: Mapping[str, StandIn]) -> Iterator[None]:
+    saved = {name: sys.modules.get(name) for name in replacements}
+    for name, factory in replacements.items():
+        sys.modules[name] = factory()
+    try:
+        yield
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
+def syntax_error_message(exc: SyntaxError) -> str:
+    where = f"{Path(exc.filename or '?').name}, line {exc.lineno}"
+    text = (exc.text or "").rstrip()
+    caret = f"\n    {text}" if text else ""
+    return f"SyntaxError at {where}: {exc.msg}{caret}\nFix the syntax so the file can be imported."
+
+
+def student_error(exc: BaseException, directory: Path) -> str:
+    """``ValueError: … at ex05_dropout.py, line 12, in forward`` — the student's frame, not ours."""
+    head = f"{type(exc).__name__}: {_short(str(exc))}"
+    frame = student_frame(exc.__traceback__, directory)
+    if frame is None:
+        return f"{head}\n  raised while the grader was using what your code returned."
+    return f"{head}\n  at {Path(frame.filename).name}, line {frame.lineno}, in {frame.name}"
+
+
+def student_frame(tb: TracebackType | None, directory: Path) -> traceback.FrameSummary | None:
+    mine = [f for f in traceback.extract_tb(tb) if _is_under(f.filename, directory)]
+    return mine[-1] if mine else None
+
+
+def _is_under(filename: str, directory: Path) -> bool:
+    try:
+        return Path(filename).resolve().is_relative_to(directory)
+    except (OSError, ValueError):
+        return False
+
+
+def _short(text: str, limit: int = 400) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

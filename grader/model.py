@@ -1,0 +1,102 @@
+"""The result model: plain data, no I/O. Every reporter reads these classes."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Outcome(str, enum.Enum):
+    """What happened to one check case, as a learner or instructor sees it."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_STARTED = "not_started"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"
+    SKIPPED = "skipped"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict on one case (one check on one device) of one exercise."""
+
+    exercise: str
+    check: str
+    device: str | None
+    outcome: Outcome
+    score: float
+    max_score: float
+    message: str = ""
+    output: str = ""
+    hidden: bool = False
+    duration: float = 0.0
+
+    @property
+    def name(self) -> str:
+        suffix = f"[{self.device}]" if self.device else ""
+        return f"{self.exercise}::{self.check}{suffix}"
+
+    @property
+    def task_id(self) -> int:
+        return exercise_number(self.exercise)
+
+
+@dataclass(frozen=True)
+class ExerciseScore:
+    name: str
+    score: float
+    max_score: float
+    outcomes: tuple[Outcome, ...]
+
+    @property
+    def status(self) -> str:
+        counted = [o for o in self.outcomes if o is not Outcome.SKIPPED]
+        if counted and all(o is Outcome.NOT_STARTED for o in counted):
+            return "not started"
+        if all(o in (Outcome.PASSED, Outcome.SKIPPED) for o in self.outcomes):
+            return "done"
+        return "in progress"
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """Everything one grading run found about one submission."""
+
+    submission: str
+    results: tuple[CheckResult, ...] = ()
+    error: str | None = None
+    duration: float = 0.0
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return round(sum(r.score for r in self.results), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(r.max_score for r in self.results), 6)
+
+    def exercises(self) -> list[ExerciseScore]:
+        names = sorted({r.exercise for r in self.results}, key=exercise_number)
+        return [self._exercise(name) for name in names]
+
+    def _exercise(self, name: str) -> ExerciseScore:
+        mine = [r for r in self.results if r.exercise == name]
+        return ExerciseScore(
+            name=name,
+            score=round(sum(r.score for r in mine), 6),
+            max_score=round(sum(r.max_score for r in mine), 6),
+            outcomes=tuple(r.outcome for r in mine),
+        )
+
+
+def exercise_number(name: str) -> int:
+    """`ex05_dropout` -> 5; names that do not follow the pattern sort last."""
+    digits = name[2:4]
+    return int(digits) if name.startswith("ex") and digits.isdigit() else 99

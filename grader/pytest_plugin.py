@@ -1,0 +1,146 @@
+"""``pytest exercises``: every public check as a pytest item, with learner messages.
+
+``exercises/conftest.py`` imports the hooks below. Each ``exNN_*.py`` file in
+that folder is collected as an :class:`ExerciseFile` whose items are the
+exercise's check cases. Results are kept in ``config.stash`` and summed in a
+closing table of points.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader import registry
+from grader.api import Case, Check, Exercise
+from grader.loading import SubmissionLoader
+from grader.model import CheckResult, GradeResult, Outcome
+from grader.reporters import terminal
+from grader.runner import case_points, cuda_available, run_case
+
+TIMEOUT_MESSAGE = "Took longer than {seconds:g} s: look for an endless loop, or far too much work per call."
+
+
+class _State:
+    def __init__(self, directory: Path) -> None:
+        self.exercises: dict[str, Exercise] = registry.public_exercises()
+        self.loader = SubmissionLoader(directory, registry.stand_ins(self.exercises))
+        self.cuda = cuda_available()
+        self.results: dict[str, CheckResult] = {}
+
+
+STATE = pytest.StashKey[_State]()
+
+
+class CheckFailure(Exception):
+    """Carries a non-passing result out of ``runtest``."""
+
+    def __init__(self, result: CheckResult) -> None:
+        super().__init__(result.message)
+        self.result = result
+
+
+class ExerciseFile(pytest.File):
+    def collect(self):  # type: ignore[override]
+        exercise = _state(self.config).exercises[self.path.stem]
+        for check in exercise.checks:
+            for case in check.cases():
+                name = f"{check.name}[{case.device}]" if check.per_device else check.name
+                item = CheckItem.from_parent(self, name=name, check=check, case=case)
+                item.add_marker(pytest.mark.exercise(exercise.name))
+                item.add_marker(pytest.mark.timeout(check.timeout))
+                yield item
+
+
+class CheckItem(pytest.Item):
+    def __init__(self, *, check: Check, case: Case, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.check = check
+        self.case = case
+
+    def runtest(self) -> None:
+        state = _state(self.config)
+        result = run_case(self.check, self.case, state.loader, state.cuda)
+        state.results[self.nodeid] = result
+        if result.outcome is Outcome.SKIPPED:
+            pytest.skip(result.message)
+        if result.outcome is not Outcome.PASSED:
+            raise CheckFailure(result)
+
+    def repr_failure(self, excinfo, style=None):  # type: ignore[override]
+        if isinstance(excinfo.value, CheckFailure):
+            return excinfo.value.result.message
+        if _is_timeout(excinfo):
+            return TIMEOUT_MESSAGE.format(seconds=self.check.timeout)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):  # type: ignore[override]
+        return self.path, None, f"{self.check.exercise}: {self.check.doc}"
+
+
+def _is_timeout(excinfo: pytest.ExceptionInfo) -> bool:
+    return "Timeout" in str(excinfo.value) and "pytest-timeout" in str(excinfo.value)
+
+
+def _state(config: pytest.Config) -> _State:
+    return config.stash[STATE]
+
+
+# ---- hooks -------------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "exercise(name): the exercise a grader check belongs to")
+    config.option.verbose = max(config.option.verbose, 1)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    if not (file_path.suffix == ".py" and file_path.name[:2] == "ex"):
+        return None
+    if STATE not in parent.config.stash:
+        parent.config.stash[STATE] = _State(file_path.parent)
+    if file_path.stem not in _state(parent.config).exercises:
+        return None
+    return ExerciseFile.from_parent(parent, path=file_path)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if isinstance(item, CheckItem) and call.when == "call" and call.excinfo is not None:
+        state = _state(item.config)
+        if item.nodeid not in state.results and _is_timeout(call.excinfo):
+            state.results[item.nodeid] = _timeout_result(item)
+    return report
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    if STATE not in config.stash or report.when != "call":
+        return None
+    result = _state(config).results.get(report.nodeid)
+    if result is None or result.outcome in (Outcome.PASSED, Outcome.SKIPPED, Outcome.FAILED):
+        return None
+    word = result.outcome.label.upper()
+    category = "not started" if result.outcome is Outcome.NOT_STARTED else "failed"
+    letter = "N" if result.outcome is Outcome.NOT_STARTED else word[0]
+    return category, letter, (word, {"yellow": True} if category == "not started" else {"red": True})
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if STATE not in config.stash:
+        return
+    results = tuple(_state(config).results.values())
+    if results:
+        terminalreporter.write_sep("=", "points")
+        terminalreporter.write_line(terminal.points_table(GradeResult(submission="exercises", results=results)))
+
+
+def _timeout_result(item: CheckItem) -> CheckResult:
+    state = _state(item.config)
+    points = case_points(item.check, state.cuda)
+    return CheckResult(
+        item.check.exercise, item.check.name, item.case.device if item.check.per_device else None,
+        Outcome.TIMEOUT, 0.0, points, TIMEOUT_MESSAGE.format(seconds=item.check.timeout),
+    )

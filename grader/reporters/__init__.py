@@ -1,0 +1,1 @@
+"""Reporters: each one a function of a :class:`grader.model.GradeResult`."""

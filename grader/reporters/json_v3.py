@@ -1,0 +1,57 @@
+"""Exercism's results format (version 3), with points per check and exercise."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from grader.model import CheckResult, GradeResult, Outcome
+
+OUTPUT_LIMIT = 500
+
+
+def _status(outcome: Outcome) -> str:
+    if outcome in (Outcome.PASSED, Outcome.SKIPPED):
+        return "pass"
+    if outcome is Outcome.FAILED or outcome is Outcome.NOT_STARTED:
+        return "fail"
+    return "error"
+
+
+def _test(result: CheckResult) -> dict[str, Any]:
+    return {
+        "name": result.name,
+        "task_id": result.task_id,
+        "status": _status(result.outcome),
+        "outcome": result.outcome.value,
+        "score": result.score,
+        "max_score": result.max_score,
+        "message": result.message,
+        "output": result.output[:OUTPUT_LIMIT],
+    }
+
+
+def to_dict(result: GradeResult) -> dict[str, Any]:
+    if result.error:
+        status = "error"
+    elif all(r.outcome in (Outcome.PASSED, Outcome.SKIPPED) for r in result.results):
+        status = "pass"
+    else:
+        status = "fail"
+    data: dict[str, Any] = {
+        "version": 3,
+        "status": status,
+        "score": result.score,
+        "max_score": result.max_score,
+        "exercises": [
+            {"name": e.name, "score": e.score, "max_score": e.max_score} for e in result.exercises()
+        ],
+        "tests": [_test(r) for r in result.results],
+    }
+    if result.error:
+        data["message"] = result.error
+    return data
+
+
+def dumps(result: GradeResult) -> str:
+    return json.dumps(to_dict(result), indent=2) + "\n"

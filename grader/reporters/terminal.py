@@ -1,0 +1,37 @@
+"""Plain-text summaries for the terminal."""
+
+from __future__ import annotations
+
+from grader.model import GradeResult, Outcome
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def points_table(result: GradeResult) -> str:
+    """One row per exercise, then the total: ``ex05_dropout   3 / 6   in progress``."""
+    rows = result.exercises()
+    width = max([len(r.name) for r in rows] + [5])
+    lines = [
+        f"{r.name:<{width}}  {_points(r.score):>5} / {_points(r.max_score):<5} {r.status}" for r in rows
+    ]
+    lines.append(f"{'total':<{width}}  {_points(result.score):>5} / {_points(result.max_score):<5}")
+    return "\n".join(lines)
+
+
+def check_lines(result: GradeResult, messages: bool = True) -> str:
+    """One line per check case, with the learner message under each one that did not pass."""
+    lines = []
+    for r in result.results:
+        lines.append(f"{r.outcome.label.upper():<11} {r.name}  ({_points(r.score)}/{_points(r.max_score)})")
+        if messages and r.outcome not in (Outcome.PASSED, Outcome.SKIPPED, Outcome.NOT_STARTED) and r.message:
+            lines.extend("    " + line for line in r.message.splitlines())
+    return "\n".join(lines)
+
+
+def report(result: GradeResult) -> str:
+    parts = [check_lines(result), "", points_table(result)]
+    if result.error:
+        parts.append(f"\nGrading error: {result.error}")
+    return "\n".join(parts)

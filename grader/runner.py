@@ -1,0 +1,151 @@
+"""Running one case: probe (next to the student's code), then judge (in the grader)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import torch
+
+from grader.api import Case, Check, CheckFailed
+from grader.loading import LoadError, SubmissionLoader, student_error
+from grader.model import CheckResult, Outcome
+from grader.observe import snapshot
+
+CUDA_SKIP_REASON = "CUDA is not available on this machine; this case is skipped and not counted."
+
+
+@dataclass(frozen=True)
+class ProbeReport:
+    """What the student's side sends back: observations, or why there are none."""
+
+    outcome: Outcome | None  # None: observations were taken and must be judged
+    message: str = ""
+    observations: Any = None
+    duration: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome.value if self.outcome else None,
+            "message": self.message,
+            "observations": self.observations,
+            "duration": self.duration,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ProbeReport":
+        outcome = data.get("outcome")
+        return cls(
+            outcome=Outcome(outcome) if outcome else None,
+            message=str(data.get("message", "")),
+            observations=data.get("observations"),
+            duration=float(data.get("duration", 0.0)),
+        )
+
+
+def cuda_available() -> bool:
+    return torch.cuda.is_available()
+
+
+def case_points(check: Check, cuda: bool) -> float:
+    """A check's points are shared by the device cases this machine can run."""
+    devices = [d for d in check.devices() if d == "cpu" or cuda]
+    return check.points / len(devices)
+
+
+def probe_case(check: Check, case: Case, loader: SubmissionLoader) -> ProbeReport:
+    """Call the student's code for one case. Never raises for the student's mistakes."""
+    start = time.perf_counter()
+    try:
+        module = loader.load(check.exercise)
+    except LoadError as error:
+        return ProbeReport(error.outcome, error.message)
+    missing = [name for name in check.needs if not hasattr(module, name)]
+    if missing:
+        return ProbeReport(Outcome.ERROR, _missing_message(check.exercise, missing))
+    with preserved_global_state():
+        try:
+            raw = check.probe(module, case)
+            observations = snapshot(raw)
+        except NotImplementedError as exc:
+            return ProbeReport(Outcome.NOT_STARTED, _not_started_message(check.exercise, exc))
+        except CheckFailed as failure:
+            return ProbeReport(Outcome.FAILED, failure.message.render())
+        except Exception as exc:
+            return ProbeReport(Outcome.ERROR, "Your code raised an exception.\n" + student_error(exc, loader.directory))
+    return ProbeReport(None, observations=observations, duration=time.perf_counter() - start)
+
+
+def judge_case(check: Check, case: Case, report: ProbeReport, points: float) -> CheckResult:
+    """Reach the verdict in the grader's own process."""
+    outcome, message = report.outcome, report.message
+    if outcome is None:
+        outcome, message = _judge(check, case, report.observations)
+    return CheckResult(
+        exercise=check.exercise,
+        check=check.name,
+        device=case.device if check.per_device else None,
+        outcome=outcome,
+        score=points if outcome is Outcome.PASSED else 0.0,
+        max_score=points,
+        message=message,
+        hidden=check.hidden,
+        duration=report.duration,
+    )
+
+
+def _judge(check: Check, case: Case, observations: Any) -> tuple[Outcome, str]:
+    if check.judge_fn is None:
+        return Outcome.PASSED, ""
+    try:
+        check.judge_fn(observations, case)
+    except CheckFailed as failure:
+        return Outcome.FAILED, failure.message.render()
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
+        return Outcome.FAILED, f"What your code returned could not be checked ({type(exc).__name__}: {exc})."
+    return Outcome.PASSED, ""
+
+
+def skipped(check: Check, case: Case, reason: str) -> CheckResult:
+    return CheckResult(check.exercise, check.name, case.device, Outcome.SKIPPED, 0.0, 0.0, reason, hidden=check.hidden)
+
+
+def run_case(check: Check, case: Case, loader: SubmissionLoader, cuda: bool) -> CheckResult:
+    """Probe and judge in this process (the trusted, in-process runner)."""
+    if case.device == "cuda" and not cuda:
+        return skipped(check, case, CUDA_SKIP_REASON)
+    return judge_case(check, case, probe_case(check, case, loader), case_points(check, cuda))
+
+
+@contextlib.contextmanager
+def preserved_global_state() -> Iterator[None]:
+    """Put back torch's global switches, whatever the student's code did to them."""
+    grad = torch.is_grad_enabled()
+    dtype = torch.get_default_dtype()
+    rng = torch.get_rng_state()
+    threads = torch.get_num_threads()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    try:
+        yield
+    finally:
+        torch.set_grad_enabled(grad)
+        torch.set_default_dtype(dtype)
+        torch.set_rng_state(rng)
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
+
+
+def _missing_message(exercise: str, missing: list[str]) -> str:
+    names = ", ".join(missing)
+    return (
+        f"{exercise}.py has no {names}.\n"
+        f"Keep every name from the stub: this check needs {names} (check spelling and indentation)."
+    )
+
+
+def _not_started_message(exercise: str, exc: NotImplementedError) -> str:
+    detail = f" ({exc})" if str(exc) else ""
+    return f"Not started yet: the code this check needs still raises NotImplementedError{detail}."

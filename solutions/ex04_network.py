@@ -1,0 +1,147 @@
+"""Exercise 04 - building networks with ``nn.Module`` and ``nn.Sequential``.
+
+A network is a class that creates its layers in ``__init__`` and says how data
+flows through them in ``forward``. You build a fully connected classifier for
+28x28 images flattened to 784 numbers, initialise its weights by hand, build
+the same kind of network with ``nn.Sequential`` and named layers, and stack
+small convolutional blocks with ``nn.ModuleList``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+class Network(nn.Module):
+    """A 784 -> 128 -> 64 -> 10 classifier that outputs class probabilities.
+
+    Layers: ``fc1 = Linear(784, 128)``, ``fc2 = Linear(128, 64)``,
+    ``fc3 = Linear(64, 10)``.
+    """
+
+    def __init__(self) -> None:
+        """Create the three ``nn.Linear`` layers ``fc1``, ``fc2``, ``fc3``."""
+        super().__init__()
+        # BEGIN SOLUTION
+        self.fc1 = nn.Linear(784, 128)
+        self.fc2 = nn.Linear(128, 64)
+        self.fc3 = nn.Linear(64, 10)
+        # END SOLUTION
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Map ``x`` of shape ``(N, 784)`` to probabilities of shape ``(N, 10)``.
+
+        ``fc1`` then ReLU, ``fc2`` then ReLU, ``fc3``, then softmax over
+        dim 1, so that every row is non-negative and sums to 1.
+        """
+        # BEGIN SOLUTION
+        x = F.relu(self.fc1(x))  # (N, 128)
+        x = F.relu(self.fc2(x))  # (N, 64)
+        # dim=1 is the class dimension: each sample's 10 scores become probabilities.
+        return F.softmax(self.fc3(x), dim=1)  # (N, 10)
+        # END SOLUTION
+
+
+def init_weights_(model: nn.Module, std: float = 0.01) -> nn.Module:
+    """Re-initialise every ``nn.Linear`` in ``model``, in place; return ``model``.
+
+    Visit all sub-modules, nested ones included (``model.modules()``). For
+    each ``nn.Linear``: fill the bias with 0 and draw the weight from a normal
+    distribution with mean 0 and standard deviation ``std``. The writes must
+    not be recorded by autograd.
+    """
+    # BEGIN SOLUTION
+    # no_grad: writing into parameters that require grad is only allowed
+    # (and only makes sense) with graph recording switched off.
+    with torch.no_grad():
+        for module in model.modules():  # the model itself and every nested module
+            if isinstance(module, nn.Linear):
+                module.weight.normal_(mean=0.0, std=std)
+                if module.bias is not None:  # Linear(..., bias=False) has none
+                    module.bias.fill_(0.0)
+    return model
+    # END SOLUTION
+
+
+def build_sequential(
+    input_size: int = 784,
+    hidden_sizes: Sequence[int] = (128, 64),
+    output_size: int = 10,
+) -> nn.Sequential:
+    """Build a fully connected classifier as an ``nn.Sequential`` with named layers.
+
+    Pass an ``OrderedDict`` to ``nn.Sequential`` so every layer has a name:
+    ``fc1, relu1, fc2, relu2, ...`` (one ``fcK = Linear`` + ``reluK = ReLU``
+    pair per entry of ``hidden_sizes``, K counting from 1), then
+    ``output = Linear(last hidden size, output_size)`` and
+    ``softmax = nn.Softmax(dim=1)``. ``hidden_sizes`` has at least one entry
+    and may have any number. For the defaults:
+    784 -> 128 -> ReLU -> 64 -> ReLU -> 10 -> softmax.
+    """
+    # BEGIN SOLUTION
+    if len(hidden_sizes) == 0:
+        raise ValueError("build_sequential needs at least one hidden size")
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
+    in_features = input_size
+    for k, size in enumerate(hidden_sizes, start=1):
+        layers[f"fc{k}"] = nn.Linear(in_features, size)
+        layers[f"relu{k}"] = nn.ReLU()
+        in_features = size  # the next layer reads this layer's output
+    layers["output"] = nn.Linear(in_features, output_size)
+    layers["softmax"] = nn.Softmax(dim=1)
+    return nn.Sequential(layers)
+    # END SOLUTION
+
+
+class CustomLayer(nn.Module):
+    """Two convolutions in a row that keep the spatial size.
+
+    ``conv1 = Conv2d(in_channels, 3, kernel_size=3, padding="same")`` and
+    ``conv2 = Conv2d(3, out_channels, kernel_size=2, padding="same")``.
+    Input ``(N, in_channels, H, W)``, output ``(N, out_channels, H, W)``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        """Create ``conv1`` and ``conv2`` as described in the class docstring."""
+        super().__init__()
+        # BEGIN SOLUTION
+        # padding="same" pads so that (with stride 1) the output has the
+        # input's height and width, even for the even kernel size 2.
+        self.conv1 = nn.Conv2d(in_channels, 3, kernel_size=3, padding="same")
+        self.conv2 = nn.Conv2d(3, out_channels, kernel_size=2, padding="same")
+        # END SOLUTION
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply ``conv1`` then ``conv2``: ``(N, in, H, W) -> (N, out, H, W)``."""
+        # BEGIN SOLUTION
+        return self.conv2(self.conv1(x))
+        # END SOLUTION
+
+
+class CustomModel(nn.Module):
+    """``num_layers`` ``CustomLayer(channels, channels)`` blocks applied in order.
+
+    ``layers`` is an ``nn.ModuleList`` (a plain Python list would hide the
+    blocks' parameters from ``model.parameters()``). Shape is preserved:
+    ``(N, channels, H, W) -> (N, channels, H, W)``.
+    """
+
+    def __init__(self, num_layers: int = 3, channels: int = 1) -> None:
+        """Create ``layers``, an ``nn.ModuleList`` of ``num_layers`` blocks."""
+        super().__init__()
+        # BEGIN SOLUTION
+        self.layers = nn.ModuleList(CustomLayer(channels, channels) for _ in range(num_layers))
+        # END SOLUTION
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Pass ``x`` through every block of ``layers`` in order."""
+        # BEGIN SOLUTION
+        for layer in self.layers:
+            x = layer(x)
+        return x
+        # END SOLUTION

@@ -1,0 +1,159 @@
+"""Exercise 06 - evaluating and training a model.
+
+Training alternates two passes. The training pass runs the model in train
+mode, computes the loss, back-propagates and updates the weights. The
+validation pass measures loss and accuracy on data the model never trained
+on: in eval mode (dropout off) and under ``torch.no_grad()`` (no graph, less
+memory). You write both, averaging correctly over a whole loader even when
+the last batch is smaller, and a loop that records a history per epoch.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import torch
+from torch import Tensor, nn
+
+
+def validation(
+    model: nn.Module,
+    loader: Iterable[tuple[Tensor, Tensor]],
+    criterion: nn.Module,
+    device: str | torch.device | None = None,
+) -> tuple[float, float]:
+    """Return ``(mean_loss, accuracy)`` of a fully connected ``model`` over ``loader``.
+
+    ``loader`` yields ``(images, labels)``; flatten each batch of images to
+    ``(N, -1)`` (e.g. ``(N, 1, 28, 28) -> (N, 784)``) and move images and
+    labels to ``device`` (None: the device of the model's first parameter).
+    ``criterion(output, labels)`` returns the *mean* loss of a batch.
+
+    - ``mean_loss``: the loss averaged per sample over the whole loader
+      (sum over batches of ``batch_mean * batch_size``, divided by the number
+      of samples), so a smaller last batch counts with its true weight.
+    - ``accuracy``: the fraction of samples whose arg-max output equals the
+      label.
+
+    Build no autograd graph, run the model in eval mode, and put it back in
+    the mode it was in (train or eval) before returning.
+    """
+    # BEGIN SOLUTION
+    if device is None:
+        device = next(model.parameters()).device
+    was_training = model.training  # restored at the end: the caller's mode is theirs
+    model.eval()  # dropout off, so the measurement is deterministic
+    total_loss = 0.0
+    correct = 0
+    count = 0
+    # no_grad: nothing here is back-propagated, so recording a graph would
+    # only waste memory; the previous grad mode is restored on exit.
+    with torch.no_grad():
+        for images, labels in loader:
+            images = images.to(device).reshape(images.shape[0], -1)  # (N, C, H, W) -> (N, C*H*W)
+            labels = labels.to(device)
+            output = model(images)
+            batch_size = labels.shape[0]
+            # The criterion returns the batch *mean*; times batch_size gives the
+            # batch sum, so every sample weighs the same in the final average.
+            total_loss += criterion(output, labels).item() * batch_size
+            correct += (output.argmax(dim=1) == labels).sum().item()
+            count += batch_size
+    model.train(was_training)
+    if count == 0:
+        raise ValueError("validation: the loader yielded no samples")
+    return total_loss / count, correct / count
+    # END SOLUTION
+
+
+def evaluate_accuracy(
+    data_iter: Iterable[tuple[Tensor, Tensor]],
+    net: nn.Module,
+    device: str | torch.device | None = None,
+) -> float:
+    """Return the fraction of correct arg-max predictions of ``net`` over ``data_iter``.
+
+    ``data_iter`` yields ``(inputs, labels)``; pass the inputs to ``net`` as
+    they come (no flattening), after moving them and the labels to ``device``
+    (None: the device of the net's first parameter). Count correct samples
+    over all batches and divide by the total number of samples. Same rules as
+    ``validation``: no autograd graph, eval mode during, previous mode after.
+    """
+    # BEGIN SOLUTION
+    if device is None:
+        device = next(net.parameters()).device
+    was_training = net.training
+    net.eval()
+    correct = 0
+    count = 0
+    with torch.no_grad():  # evaluation only: no graph needed
+        for inputs, labels in data_iter:
+            inputs, labels = inputs.to(device), labels.to(device)
+            correct += (net(inputs).argmax(dim=1) == labels).sum().item()
+            count += labels.shape[0]
+    net.train(was_training)
+    if count == 0:
+        raise ValueError("evaluate_accuracy: the data yielded no samples")
+    return correct / count
+    # END SOLUTION
+
+
+def train(
+    model: nn.Module,
+    trainloader: Iterable[tuple[Tensor, Tensor]],
+    testloader: Iterable[tuple[Tensor, Tensor]],
+    criterion: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    epochs: int,
+    device: str | torch.device | None = None,
+) -> list[dict]:
+    """Train ``model`` for ``epochs`` epochs and return the history.
+
+    Move the model to ``device`` (None: the device of its first parameter).
+    Each epoch: in train mode, for every batch of ``trainloader`` flatten the
+    images to ``(N, -1)``, move images and labels to the device, zero the
+    gradients, compute ``criterion(model(images), labels)``, back-propagate
+    and step the optimizer. Then call ``validation`` on ``testloader`` and
+    append to the history the dict::
+
+        {"epoch": k,                 # int, 1 for the first epoch
+         "train_loss": ...,          # float, per-sample mean training loss of the epoch
+         "test_loss": ...,           # float, from validation
+         "test_accuracy": ...}       # float, from validation
+
+    Return the list of dicts, one per epoch; leave the model in train mode.
+    """
+    # BEGIN SOLUTION
+    if device is None:
+        device = next(model.parameters()).device
+    # Module.to moves the parameters in place (same Parameter objects), so an
+    # optimizer built before this call still updates the right tensors.
+    model.to(device)
+    history: list[dict] = []
+    for epoch in range(1, epochs + 1):
+        model.train()  # dropout on for training (validation left it as it found it)
+        running_loss = 0.0
+        seen = 0
+        for images, labels in trainloader:
+            images = images.to(device).reshape(images.shape[0], -1)  # (N, C, H, W) -> (N, C*H*W)
+            labels = labels.to(device)
+            optimizer.zero_grad()  # gradients accumulate across backward() calls
+            loss = criterion(model(images), labels)
+            loss.backward()
+            optimizer.step()
+            # .item() gives a Python float (no graph kept alive); weight the
+            # batch mean by the batch size for a per-sample epoch mean.
+            running_loss += loss.item() * labels.shape[0]
+            seen += labels.shape[0]
+        test_loss, test_accuracy = validation(model, testloader, criterion, device)
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": running_loss / max(seen, 1),
+                "test_loss": test_loss,
+                "test_accuracy": test_accuracy,
+            }
+        )
+    model.train()  # also when epochs == 0
+    return history
+    # END SOLUTION
