@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from grader import stubs
+from grader.model import GradeResult
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +30,51 @@ def _stubs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_reports(result: GradeResult, args: argparse.Namespace) -> None:
+    from grader.reporters import gradescope, json_v3, junit
+
+    for path, reporter in ((args.json, json_v3), (args.gradescope, gradescope), (args.junit, junit)):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(reporter.dumps(result))
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from grader.grading import SubmissionError, grade_submission
+    from grader.isolation import GiB, Limits
+    from grader.reporters import terminal
+
+    try:
+        result = grade_submission(Path(args.submission), _hidden(args), Limits(memory_bytes=int(args.memory * GiB)))
+    except SubmissionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    _write_reports(result, args)
+    if not args.quiet:
+        print(terminal.report(result))
+    if args.fail_under is not None and result.score < args.fail_under:
+        print(f"score {result.score:g} is under --fail-under {args.fail_under:g}", file=sys.stderr)
+        return EXIT_UNDER
+    return EXIT_OK
+
+
+def _hidden(args: argparse.Namespace) -> Path | None:
+    if args.hidden is None:
+        return None
+    hidden = Path(args.hidden)
+    if not hidden.is_dir():
+        raise SystemExit(f"error: --hidden {hidden}: no such folder")
+    return hidden
+
+
+def _add_outputs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", metavar="FILE", help="write results (Exercism v3 format with scores)")
+    p.add_argument("--gradescope", metavar="FILE", help="write Gradescope results.json")
+    p.add_argument("--junit", metavar="FILE", help="write JUnit XML")
+    p.add_argument("--hidden", metavar="DIR", help="add instructor-only checks from DIR")
+    p.add_argument("--memory", type=float, default=4.0, metavar="GIB", help="memory cap per child process (default 4)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -38,13 +84,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exercises", default=str(KIT_ROOT / "exercises"))
     p.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
     p.set_defaults(run=_stubs)
+
+    p = sub.add_parser("grade", help="grade one submission (a folder or .zip of exNN_*.py files)")
+    p.add_argument("submission")
+    _add_outputs(p)
+    p.add_argument("--fail-under", type=float, metavar="SCORE", help="exit 3 when the score is below SCORE")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    p.set_defaults(run=_grade)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    return args.run(args)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
+        return int(exc.code or 0)
+    try:
+        return args.run(args)
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+            return EXIT_USAGE
+        return int(exc.code or 0)
+    except Exception as exc:  # a bug in the grader itself, never the student's code
+        print(f"internal grader error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

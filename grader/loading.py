@@ -70,6 +70,9 @@ class SubmissionLoader:
         except Exception as exc:
             sys.modules.pop(name, None)
             raise LoadError(Outcome.ERROR, f"Importing {name}.py failed.\n" + student_error(exc, self.directory)) from None
+        except SystemExit as exc:
+            sys.modules.pop(name, None)
+            raise LoadError(Outcome.CRASHED, f"{name}.py calls sys.exit({exc.code!r}) when imported; remove it.") from None
         return module
 
 

@@ -14,6 +14,7 @@ from grader.loading import LoadError, SubmissionLoader, student_error
 from grader.model import CheckResult, Outcome
 from grader.observe import snapshot
 
+OUT_OF_MEMORY = "Out of memory (MemoryError): look for a list or tensor that grows without end."
 CUDA_SKIP_REASON = "CUDA is not available on this machine; this case is skipped and not counted."
 
 
@@ -58,21 +59,24 @@ def case_points(check: Check, cuda: bool) -> float:
 def probe_case(check: Check, case: Case, loader: SubmissionLoader) -> ProbeReport:
     """Call the student's code for one case. Never raises for the student's mistakes."""
     start = time.perf_counter()
-    try:
-        module = loader.load(check.exercise)
-    except LoadError as error:
-        return ProbeReport(error.outcome, error.message)
-    missing = [name for name in check.needs if not hasattr(module, name)]
-    if missing:
-        return ProbeReport(Outcome.ERROR, _missing_message(check.exercise, missing))
     with preserved_global_state():
         try:
-            raw = check.probe(module, case)
-            observations = snapshot(raw)
+            module = loader.load(check.exercise)
+        except LoadError as error:
+            return ProbeReport(error.outcome, error.message)
+        missing = [name for name in check.needs if not hasattr(module, name)]
+        if missing:
+            return ProbeReport(Outcome.ERROR, _missing_message(check.exercise, missing))
+        try:
+            observations = snapshot(check.probe(module, case))
         except NotImplementedError as exc:
             return ProbeReport(Outcome.NOT_STARTED, _not_started_message(check.exercise, exc))
         except CheckFailed as failure:
             return ProbeReport(Outcome.FAILED, failure.message.render())
+        except MemoryError:
+            return ProbeReport(Outcome.ERROR, OUT_OF_MEMORY)
+        except SystemExit as exc:
+            return ProbeReport(Outcome.CRASHED, f"Your code called sys.exit({exc.code!r}); return a value instead.")
         except Exception as exc:
             return ProbeReport(Outcome.ERROR, "Your code raised an exception.\n" + student_error(exc, loader.directory))
     return ProbeReport(None, observations=observations, duration=time.perf_counter() - start)
@@ -135,7 +139,8 @@ def preserved_global_state() -> Iterator[None]:
         torch.set_rng_state(rng)
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
-        torch.use_deterministic_algorithms(deterministic)
+        if torch.are_deterministic_algorithms_enabled() != deterministic:
+            torch.use_deterministic_algorithms(deterministic)  # costly import: only when changed
 
 
 def _missing_message(exercise: str, missing: list[str]) -> str:

@@ -1,12 +1,11 @@
 """Exercise 07 - saving a trained network and loading it back.
 
 A ``state_dict`` holds a network's weights but not its architecture, so a
-useful checkpoint also records the arguments needed to rebuild the model.
-You save both in one dictionary with ``torch.save``, then rebuild the
-``ex05_dropout.Network`` from it and load the weights. Loading uses
-``weights_only=True`` (a checkpoint from the internet must not be able to
-run code on your machine) and ``map_location`` (a file saved from a GPU must
-load on a computer without one).
+useful checkpoint also records the arguments that rebuild the model. You save
+both in one dictionary with ``torch.save``, then rebuild the
+``ex05_dropout.Network`` and load the weights, with ``weights_only=True`` (a
+downloaded file must not run code on your machine) and ``map_location`` (a
+file saved on a GPU must load on a computer without one).
 """
 
 from __future__ import annotations

@@ -1,0 +1,81 @@
+"""Exercise 10 - a first convolutional classifier on CIFAR-10.
+
+CIFAR-10 has small colour photos in 10 classes. You write the pieces of a
+training set-up and keep them separate so each can be reused: a tiny network
+(one convolution, then a fully connected layer over the flattened feature
+maps), the input transform, the loss (cross-entropy), the optimiser (SGD with
+momentum) and one training epoch that returns the mean loss per sample.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import torch
+from torch import Tensor, nn
+from torchvision import transforms
+
+# Same constants as ex08_data (ImageNet channel statistics), repeated here so
+# this exercise does not depend on another one.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class MyCNN(nn.Module):
+    """One convolution and one linear layer for ``(N, 3, image_size, image_size)`` images.
+
+    ``conv1 = Conv2d(3, 16, kernel_size=3)`` (no padding, so each side loses
+    2 pixels: ``(N, 16, image_size-2, image_size-2)``) and
+    ``fc = Linear(16 * (image_size - 2) ** 2, 10)``. ``forward`` applies
+    ``conv1``, flattens each sample, applies ``fc``, returns logits ``(N, 10)``.
+    """
+
+    def __init__(self, image_size: int = 224) -> None:
+        """Create ``conv1`` and ``fc`` for square images of side ``image_size``."""
+        super().__init__()
+        raise NotImplementedError("ex10_cifar.MyCNN.__init__: not started yet")
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``(N, 3, S, S) -> (N, 10)``: ``conv1``, flatten per sample, ``fc``."""
+        raise NotImplementedError("ex10_cifar.MyCNN.forward: not started yet")
+
+
+def cifar10_transform(image_size: int = 224) -> transforms.Compose:
+    """Return ``Compose([Resize(image_size), ToTensor(), Normalize(IMAGENET_MEAN, IMAGENET_STD)])``.
+
+    It maps a square RGB PIL image to a float tensor ``(3, image_size, image_size)``.
+    """
+    raise NotImplementedError("ex10_cifar.cifar10_transform: not started yet")
+
+
+def make_loss() -> nn.Module:
+    """Return the cross-entropy loss for logits and integer labels (mean over the batch)."""
+    raise NotImplementedError("ex10_cifar.make_loss: not started yet")
+
+
+def make_optimizer(model: nn.Module) -> torch.optim.SGD:
+    """Return ``torch.optim.SGD`` with momentum over all of ``model``'s parameters.
+
+    Pick a learning rate and a momentum (e.g. 0.9) with which a few epochs of
+    ``train_epoch`` learn CIFAR-10 well above the 10 % of chance.
+    """
+    raise NotImplementedError("ex10_cifar.make_optimizer: not started yet")
+
+
+def train_epoch(
+    model: nn.Module,
+    loader: Iterable[tuple[Tensor, Tensor]],
+    criterion: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    device: str | torch.device | None = None,
+) -> float:
+    """Train ``model`` for one pass over ``loader`` and return the mean loss per sample.
+
+    ``device=None`` means the device of the model's first parameter. Put the
+    model in train mode; for each ``(images, labels)`` batch, moved to
+    ``device``: zero the gradients, compute ``criterion(model(images),
+    labels)``, back-propagate, step. Return the sum over batches of
+    ``batch_mean_loss * batch_size`` divided by the number of samples (a
+    Python float). The model stays in train mode.
+    """
+    raise NotImplementedError("ex10_cifar.train_epoch: not started yet")

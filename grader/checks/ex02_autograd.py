@@ -1,0 +1,470 @@
+"""Checks for ex02_autograd: gradients with backward, vector-Jacobian products, no_grad.
+
+Expected values come from PyTorch itself in the judge: ``torch.autograd.grad``
+for the scalar functions, ``torch.autograd.functional.vjp`` for the
+vector-Jacobian product, and the grader's own model (rebuilt from the case
+seed) for ``predict_no_grad``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+from grader.api import Case, Exercise
+from grader.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.observe import TensorObs, describe
+
+EXERCISE = Exercise("ex02_autograd")
+
+
+def _size(g: torch.Generator, low: int = 2, high: int = 6) -> int:
+    return int(torch.randint(low, high + 1, (1,), generator=g))
+
+
+# ---- grad_of_mean_square / seed_chain_grad --------------------------------------
+
+
+def _mean_square(t: torch.Tensor) -> torch.Tensor:
+    return (t**2).mean()
+
+
+def _seed_chain(t: torch.Tensor) -> torch.Tensor:
+    y = t + 2
+    z = y * y * 3
+    return z.mean()
+
+
+SCALAR_FUNCTIONS = {
+    "grad_of_mean_square": (_mean_square, "mean(x ** 2)"),
+    "seed_chain_grad": (_seed_chain, "mean(3 * (x + 2) ** 2)"),
+}
+
+
+def _scalar_inputs(case: Case, name: str) -> list[tuple[str, torch.Tensor, bool]]:
+    """(label, x, requires_grad): tensors of several shapes (0-D to 3-D), random values."""
+    g = case.generator(11)
+    a, b, c = _size(g), _size(g), _size(g)
+    shapes = [(), (_size(g, 3, 9),), (a, b), (a, b, c)]
+    found = []
+    if name == "seed_chain_grad":
+        found.append(("a 2x2 tensor of ones", torch.ones(2, 2), False))
+    for i, shape in enumerate(shapes):
+        x = torch.randn(shape, generator=g) * 3
+        found.append((f"a random x of shape {shape}", x, i % 2 == 1))
+    return found
+
+
+def _expected_grad(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    leaf = x.detach().clone().requires_grad_(True)
+    with torch.enable_grad():
+        (grad,) = torch.autograd.grad(fn(leaf), leaf)
+    return grad
+
+
+def _values_probe(name: str):
+    def probe(ex, case):
+        found = []
+        for _, x, requires_grad in _scalar_inputs(case, name):
+            x = x.to(case.device).requires_grad_(requires_grad)
+            found.append(getattr(ex, name)(x))
+        return {"grads": found}
+
+    return probe
+
+
+def _values_judge(name: str):
+    fn, formula = SCALAR_FUNCTIONS[name]
+
+    def judge(obs, case):
+        for got, (label, x, requires_grad) in zip(obs["grads"], _scalar_inputs(case, name)):
+            where = f", requires_grad={requires_grad}" if requires_grad else ""
+            expect_tensor(
+                got, _expected_grad(fn, x),
+                f"{name}(x) for {label}{where} on {case.device}: d/dx of {formula}",
+                "Make a fresh leaf (x.detach().clone().requires_grad_(True)), compute the scalar from it, "
+                "call .backward() on that scalar and return the leaf's .grad (same shape as x).",
+                device=case.device,
+            )
+
+    return judge
+
+
+def _untouched_inputs(case: Case) -> dict[str, torch.Tensor]:
+    g = case.generator(21)
+    n, m = _size(g), _size(g)
+    return {"x": torch.randn(n, m, generator=g), "grad": torch.randn(n, m, generator=g)}
+
+
+def _untouched_probe(name: str):
+    """Call ``name`` on x without grad, x requiring grad, x with a .grad already, a non-leaf x, inside no_grad."""
+
+    def probe(ex, case):
+        data = _untouched_inputs(case)
+        fn = getattr(ex, name)
+        found = {}
+        for variant in ("no_grad_needed", "requires_grad", "has_grad"):
+            x = data["x"].clone().requires_grad_(variant != "no_grad_needed")
+            if variant == "has_grad":
+                x.grad = data["grad"].clone()
+            fn(x)
+            found[variant] = {
+                "x": x.detach(), "requires_grad": x.requires_grad, "is_leaf": x.is_leaf,
+                "grad": x.grad, "grad_enabled": torch.is_grad_enabled(),
+            }
+        # A non-leaf x: the caller's leaf it was computed from must get no .grad either.
+        w = data["x"].clone().requires_grad_(True)
+        x = w * 1.0
+        fn(x)
+        found["non_leaf"] = {"x": x.detach(), "requires_grad": x.requires_grad, "leaf_grad": w.grad,
+                             "grad_enabled": torch.is_grad_enabled()}
+        # Inside torch.no_grad(): the function need not work there, but must not switch grad mode on.
+        x = data["x"].clone()
+        with torch.no_grad():
+            try:
+                fn(x)
+            except NotImplementedError:
+                raise
+            except Exception:  # computing a gradient under no_grad is not required by the contract
+                pass
+            found["inside_no_grad"] = {"grad_enabled": torch.is_grad_enabled()}
+        return found
+
+    return probe
+
+
+def _untouched_judge(name: str):
+    def judge(obs, case):
+        data = _untouched_inputs(case)
+        hint = ("Never call backward through the caller's x: work on x.detach().clone().requires_grad_(True) "
+                "and return that copy's .grad.")
+        labels = {
+            "no_grad_needed": "an x with requires_grad=False",
+            "requires_grad": "a leaf x with requires_grad=True and no .grad",
+            "has_grad": "a leaf x with requires_grad=True that already has a .grad",
+        }
+        for variant, label in labels.items():
+            got = obs[variant]
+            checked = f"{name}(x) for {label}: the caller's x afterwards"
+            expect_tensor(got["x"], data["x"], checked + " (its values)", hint)
+            expect_equal(got["requires_grad"], variant != "no_grad_needed", checked + " (x.requires_grad)",
+                         "Do not call requires_grad_ on the caller's x; set it on your own copy.")
+            expect_equal(got["is_leaf"], True, checked + " (x.is_leaf)", hint)
+            if variant == "has_grad":
+                expect_tensor(got["grad"], data["grad"], checked + " (x.grad must keep the values it had)", hint)
+            elif got["grad"] is not None:
+                fail(checked + " (x.grad)", "None (no .grad attached)", describe(got["grad"]), hint)
+            expect_equal(got["grad_enabled"], True, f"{name}(x) for {label}: grad mode after the call",
+                         "Use `with torch.enable_grad():` rather than torch.set_grad_enabled(...) without restoring.")
+        got = obs["non_leaf"]
+        checked = f"{name}(x) for a non-leaf x = w * 1.0 (w a leaf with requires_grad=True)"
+        expect_tensor(got["x"], data["x"], checked + ": the values of x afterwards", hint)
+        if got["leaf_grad"] is not None:
+            fail(checked + ": w.grad afterwards", "None (the caller's graph is left alone)",
+                 describe(got["leaf_grad"]), hint)
+        expect_equal(got["grad_enabled"], True, checked + ": grad mode after the call",
+                     "Use `with torch.enable_grad():` so the caller's grad mode comes back.")
+        expect_equal(obs["inside_no_grad"]["grad_enabled"], False,
+                     f"{name}(x) called inside `with torch.no_grad():`: grad mode after the call",
+                     "torch.set_grad_enabled(True) changes the caller's setting; `with torch.enable_grad():` "
+                     "switches it back on exit.")
+
+    return judge
+
+
+@EXERCISE.check(points=2, needs=("grad_of_mean_square",), per_device=True)
+def grad_of_mean_square_values(ex, case):
+    """grad_of_mean_square returns d/dx mean(x**2) for x of any shape."""
+    return _values_probe("grad_of_mean_square")(ex, case)
+
+
+grad_of_mean_square_values.judge(_values_judge("grad_of_mean_square"))
+
+
+@EXERCISE.check(points=2, needs=("grad_of_mean_square",))
+def grad_of_mean_square_leaves_x_alone(ex, case):
+    """grad_of_mean_square leaves the caller's x as it was: values, requires_grad, .grad, grad mode."""
+    return _untouched_probe("grad_of_mean_square")(ex, case)
+
+
+grad_of_mean_square_leaves_x_alone.judge(_untouched_judge("grad_of_mean_square"))
+
+
+@EXERCISE.check(points=2, needs=("seed_chain_grad",), per_device=True)
+def seed_chain_grad_values(ex, case):
+    """seed_chain_grad returns d/dx mean(3(x+2)^2): 4.5 everywhere for 2x2 ones, right for random x."""
+    return _values_probe("seed_chain_grad")(ex, case)
+
+
+seed_chain_grad_values.judge(_values_judge("seed_chain_grad"))
+
+
+@EXERCISE.check(points=2, needs=("seed_chain_grad",))
+def seed_chain_grad_leaves_x_alone(ex, case):
+    """seed_chain_grad leaves the caller's x as it was: values, requires_grad, .grad, grad mode."""
+    return _untouched_probe("seed_chain_grad")(ex, case)
+
+
+seed_chain_grad_leaves_x_alone.judge(_untouched_judge("seed_chain_grad"))
+
+
+# ---- vector_jacobian_product -----------------------------------------------------
+
+
+def _vjp_cases(case: Case, device: str | torch.device = "cpu"):
+    """(description, fn, x, v): elementwise and non-elementwise functions, several shapes of x."""
+    g = case.generator(31)
+    n, m, k = _size(g), _size(g), _size(g)
+    matrix = (torch.randn(k, n * m, generator=g) / 2).to(device)
+    right = (torch.randn(m, k, generator=g) / 2).to(device)
+    specs = [
+        ("fn(t) = sin(t) * t (elementwise)", lambda t: torch.sin(t) * t, (n, m), (n, m)),
+        ("fn(t) = t ** 3 - 2 * t (elementwise)", lambda t: t**3 - 2 * t, (k,), (k,)),
+        (f"fn(t) = M @ t.reshape(-1) with a fixed random M of shape {tuple(matrix.shape)}",
+         lambda t: matrix @ t.reshape(-1), (n, m), (k,)),
+        (f"fn(t) = t @ M with a fixed random M of shape {tuple(right.shape)}", lambda t: t @ right, (n, m), (n, k)),
+        ("fn(t) = torch.softmax(t, dim=-1) (every output depends on a whole row)",
+         lambda t: torch.softmax(t, dim=-1), (k, n, m), (k, n, m)),
+    ]
+    found = []
+    for text, fn, x_shape, v_shape in specs:
+        x = torch.randn(x_shape, generator=g).to(device)
+        v = torch.randn(v_shape, generator=g).to(device)
+        found.append((f"{text}, x of shape {x_shape}, v of shape {v_shape}", fn, x, v))
+    return found
+
+
+@EXERCISE.check(points=3, needs=("vector_jacobian_product",), per_device=True)
+def vector_jacobian_product_matches_vjp(ex, case):
+    """vector_jacobian_product(fn, x, v) equals torch.autograd.functional.vjp for several fn and shapes."""
+    return {"results": [ex.vector_jacobian_product(fn, x, v) for _, fn, x, v in _vjp_cases(case, case.device)]}
+
+
+@vector_jacobian_product_matches_vjp.judge
+def _(obs, case):
+    for got, (text, fn, x, v) in zip(obs["results"], _vjp_cases(case)):
+        _, expected = torch.autograd.functional.vjp(fn, x, v)
+        expect_tensor(
+            got, expected, f"vector_jacobian_product for {text}, on {case.device}",
+            "Call fn on a fresh leaf copy of x, then y.backward(v) (not y.sum().backward()), "
+            "and return the leaf's .grad: it has x's shape.",
+            rtol=1e-4, atol=1e-5, device=case.device,
+        )
+
+
+def _vjp_untouched_inputs(case: Case):
+    g = case.generator(41)
+    n, m = _size(g), _size(g)
+    return {"x": torch.randn(n, m, generator=g), "grad": torch.randn(n, m, generator=g),
+            "v": torch.randn(n, m, generator=g)}
+
+
+def _vjp_fn(t: torch.Tensor) -> torch.Tensor:
+    return torch.tanh(t) * 2
+
+
+@EXERCISE.check(points=1, needs=("vector_jacobian_product",))
+def vector_jacobian_product_leaves_inputs_alone(ex, case):
+    """vector_jacobian_product leaves x and v as they were (values, requires_grad, .grad) and grad mode too."""
+    data = _vjp_untouched_inputs(case)
+    found = {}
+    for variant in ("plain", "requires_grad", "has_grad"):
+        x = data["x"].clone().requires_grad_(variant != "plain")
+        if variant == "has_grad":
+            x.grad = data["grad"].clone()
+        v = data["v"].clone()
+        ex.vector_jacobian_product(_vjp_fn, x, v)
+        found[variant] = {"x": x.detach(), "x_requires_grad": x.requires_grad, "x_grad": x.grad,
+                          "v": v.detach(), "v_requires_grad": v.requires_grad, "v_grad": v.grad,
+                          "grad_enabled": torch.is_grad_enabled()}
+    with torch.no_grad():
+        try:
+            ex.vector_jacobian_product(_vjp_fn, data["x"].clone(), data["v"].clone())
+        except NotImplementedError:
+            raise
+        except Exception:  # working under no_grad is not required by the contract
+            pass
+        found["inside_no_grad"] = torch.is_grad_enabled()
+    return found
+
+
+@vector_jacobian_product_leaves_inputs_alone.judge
+def _(obs, case):
+    data = _vjp_untouched_inputs(case)
+    hint = "Differentiate a private leaf (x.detach().clone().requires_grad_(True)), never the caller's x or v."
+    labels = {"plain": "an x with requires_grad=False", "requires_grad": "an x with requires_grad=True",
+              "has_grad": "an x with requires_grad=True that already has a .grad"}
+    for variant, label in labels.items():
+        got = obs[variant]
+        checked = f"vector_jacobian_product(fn, x, v) for {label}"
+        expect_tensor(got["x"], data["x"], checked + ": the values of x afterwards", hint)
+        expect_tensor(got["v"], data["v"], checked + ": the values of v afterwards", hint)
+        expect_equal(got["x_requires_grad"], variant != "plain", checked + ": x.requires_grad afterwards", hint)
+        expect_equal(got["v_requires_grad"], False, checked + ": v.requires_grad afterwards", hint)
+        if got["v_grad"] is not None:
+            fail(checked + ": v.grad afterwards", "None", describe(got["v_grad"]), hint)
+        if variant == "has_grad":
+            expect_tensor(got["x_grad"], data["grad"], checked + ": x.grad must keep the values it had", hint)
+        elif got["x_grad"] is not None:
+            fail(checked + ": x.grad afterwards", "None (no .grad attached)", describe(got["x_grad"]), hint)
+        expect_equal(got["grad_enabled"], True, checked + ": grad mode after the call",
+                     "Use `with torch.enable_grad():` rather than torch.set_grad_enabled(...) without restoring.")
+    expect_equal(obs["inside_no_grad"], False,
+                 "vector_jacobian_product called inside `with torch.no_grad():`: grad mode after the call",
+                 "`with torch.enable_grad():` switches grad mode back to what the caller had on exit.")
+
+
+# ---- predict_no_grad -------------------------------------------------------------
+
+
+class RecordingNet(nn.Module):
+    """The grader's model: Linear -> tanh -> Dropout; forward records grad mode and train/eval mode."""
+
+    def __init__(self, n_in: int, n_out: int) -> None:
+        super().__init__()
+        self.fc = nn.Linear(n_in, n_out)
+        self.drop = nn.Dropout(0.5)
+        self.seen: list[tuple[bool, bool]] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen.append((torch.is_grad_enabled(), self.training))
+        return self.drop(torch.tanh(self.fc(x)))
+
+
+def _predict_setup(case: Case, device: str | torch.device = "cpu", offset: int = 51):
+    """The grader's model with seeded weights (eval mode) and a random batch x."""
+    g = case.generator(offset)
+    n, n_in, n_out = _size(g), _size(g, 2, 8), _size(g, 2, 5)
+    model = RecordingNet(n_in, n_out)
+    with torch.no_grad():
+        model.fc.weight.copy_(torch.randn(n_out, n_in, generator=g))
+        model.fc.bias.copy_(torch.randn(n_out, generator=g))
+    x = torch.randn(n, n_in, generator=g)
+    weight_grad = torch.randn(n_out, n_in, generator=g)
+    return model.to(device).eval(), x.to(device), weight_grad.to(device)
+
+
+def _expected_prediction(case: Case, offset: int = 51) -> torch.Tensor:
+    model, x, _ = _predict_setup(case, offset=offset)
+    with torch.no_grad():
+        return model(x)
+
+
+@EXERCISE.check(points=3, needs=("predict_no_grad",), per_device=True)
+def predict_no_grad_builds_no_graph(ex, case):
+    """predict_no_grad runs the model with grad mode off: output equals model(x), no requires_grad, no grad_fn."""
+    found = []
+    for requires_grad in (False, True):
+        model, x, _ = _predict_setup(case, case.device)
+        x.requires_grad_(requires_grad)
+        out = ex.predict_no_grad(model, x)
+        found.append({"out": out, "seen": list(model.seen)})
+    return {"runs": found}
+
+
+@predict_no_grad_builds_no_graph.judge
+def _(obs, case):
+    expected = _expected_prediction(case)
+    for run, requires_grad in zip(obs["runs"], (False, True)):
+        checked = f"predict_no_grad(model, x) with x.requires_grad={requires_grad}, on {case.device}"
+        seen = run["seen"]
+        expect_true(len(seen) >= 1, checked, "the model's forward to run", "forward was never called",
+                    "Call the model: model(x).")
+        expect_true(
+            all(grad_enabled is False for grad_enabled, _ in seen), checked + ": grad mode while forward ran",
+            "grad mode disabled during forward", "grad mode was enabled inside forward (a graph was built)",
+            "Run the model inside `with torch.no_grad():` (or torch.inference_mode()); "
+            ".detach() afterwards is too late: the graph was already built.",
+        )
+        out = run["out"]
+        expect_tensor(out, expected, checked + ": the output", "Return model(x) itself.", device=case.device)
+        expect_true(out.requires_grad is False, checked + ": out.requires_grad", "False", "True",
+                    "Compute the output inside the no_grad block.")
+        expect_true(out.has_grad_fn is False, checked + ": out.grad_fn", "None", "a grad_fn",
+                    "Compute the output inside the no_grad block.")
+
+
+@EXERCISE.check(points=2, needs=("predict_no_grad",))
+def predict_no_grad_keeps_train_eval_mode(ex, case):
+    """predict_no_grad runs the model in the mode it is in (train or eval) and leaves it there."""
+    found = {}
+    for mode in ("train", "eval"):
+        model, x, _ = _predict_setup(case, "cpu")
+        model.train(mode == "train")
+        out = ex.predict_no_grad(model, x)
+        found[mode] = {"seen": [training for _, training in model.seen], "after": model.training,
+                       "dropout_after": model.drop.training, "out": out}
+    return found
+
+
+@predict_no_grad_keeps_train_eval_mode.judge
+def _(obs, case):
+    expected = _expected_prediction(case)
+    hint = "Do not call model.eval() or model.train() in predict_no_grad: torch.no_grad() does not need them."
+    for mode, got in obs.items():
+        training = mode == "train"
+        checked = f"predict_no_grad on a model in {mode} mode"
+        expect_true(len(got["seen"]) >= 1, checked, "the model's forward to run", "forward was never called",
+                    "Call the model: model(x).")
+        expect_true(all(t is training for t in got["seen"]), checked + ": model.training while forward ran",
+                    f"{training} (the mode the model was given in)", f"{got['seen']}", hint)
+        expect_equal(got["after"], training, checked + ": model.training after the call", hint)
+        expect_equal(got["dropout_after"], training, checked + ": the dropout layer's .training after the call", hint)
+        if not training:
+            expect_tensor(got["out"], expected, checked + ": the output", "Return model(x) itself.")
+        elif isinstance(got["out"], TensorObs):
+            expect_equal(got["out"].shape, tuple(expected.shape), checked + ": the output's shape",
+                         "Return model(x) itself.")
+
+
+@EXERCISE.check(points=2, needs=("predict_no_grad",))
+def predict_no_grad_leaves_model_alone(ex, case):
+    """predict_no_grad leaves parameters, their .grad, x and grad mode as they were (also inside no_grad)."""
+    found = {}
+    for where in ("grad_enabled", "inside_no_grad"):
+        model, x, weight_grad = _predict_setup(case, "cpu")
+        x.requires_grad_(True)
+        model.fc.weight.grad = weight_grad.clone()
+        params = [model.fc.weight, model.fc.bias]
+        if where == "inside_no_grad":
+            with torch.no_grad():
+                out = ex.predict_no_grad(model, x)
+                grad_enabled = torch.is_grad_enabled()
+        else:
+            out = ex.predict_no_grad(model, x)
+            grad_enabled = torch.is_grad_enabled()
+        found[where] = {
+            "out": out, "grad_enabled": grad_enabled,
+            "same_parameters": [p is q for p, q in zip(params, [model.fc.weight, model.fc.bias])],
+            "weight": model.fc.weight.detach(), "bias": model.fc.bias.detach(),
+            "requires_grad": [p.requires_grad for p in model.parameters()],
+            "weight_grad": model.fc.weight.grad, "bias_grad": model.fc.bias.grad,
+            "x": x.detach(), "x_requires_grad": x.requires_grad, "x_grad": x.grad,
+        }
+    return found
+
+
+@predict_no_grad_leaves_model_alone.judge
+def _(obs, case):
+    model, x, weight_grad = _predict_setup(case)
+    expected = _expected_prediction(case)
+    hint = "predict_no_grad only runs `with torch.no_grad(): return model(x)`: no zero_grad, no requires_grad_ changes."
+    for where, got in obs.items():
+        situation = "called with grad enabled" if where == "grad_enabled" else "called inside `with torch.no_grad():`"
+        checked = f"predict_no_grad {situation}"
+        expect_tensor(got["out"], expected, checked + ": the output", "Return model(x) itself.")
+        expect_equal(got["grad_enabled"], where == "grad_enabled", checked + ": grad mode after the call",
+                     "Use `with torch.no_grad():` (it restores the mode on exit), not torch.set_grad_enabled(False).")
+        expect_equal(got["same_parameters"], [True, True], checked + ": the model's parameter objects", hint)
+        expect_tensor(got["weight"], model.fc.weight.detach(), checked + ": the weight's values", hint)
+        expect_tensor(got["bias"], model.fc.bias.detach(), checked + ": the bias's values", hint)
+        expect_equal(got["requires_grad"], [True, True], checked + ": requires_grad of the parameters", hint)
+        expect_tensor(got["weight_grad"], weight_grad, checked + ": the weight's .grad (it had one before)", hint)
+        if got["bias_grad"] is not None:
+            fail(checked + ": the bias's .grad", "None (as before the call)", describe(got["bias_grad"]), hint)
+        expect_tensor(got["x"], x, checked + ": the values of x", hint)
+        expect_equal(got["x_requires_grad"], True, checked + ": x.requires_grad", hint)
+        if got["x_grad"] is not None:
+            fail(checked + ": x.grad", "None (as before the call)", describe(got["x_grad"]), hint)

@@ -1,0 +1,107 @@
+"""Grading one submission (a folder or a .zip) in isolated child processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from grader import isolation, registry
+from grader.api import Exercise
+from grader.isolation import Limits, Workspace
+from grader.model import GradeResult
+
+KIT = Path(__file__).resolve().parent.parent
+MAX_FILE_BYTES = 20 * 2**20
+MAX_TOTAL_BYTES = 200 * 2**20
+
+
+class SubmissionError(Exception):
+    """The submission cannot be read at all (exit code 2)."""
+
+
+def grade_submission(
+    submission: Path,
+    hidden: Path | None = None,
+    limits: Limits | None = None,
+    exercises: dict[str, Exercise] | None = None,
+) -> GradeResult:
+    """Copy ``submission`` to a fresh folder and grade every exercise there."""
+    submission = Path(submission)
+    exercises = exercises if exercises is not None else registry.all_exercises(hidden)
+    limits = limits or Limits()
+    start = time.perf_counter()
+    os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")  # ask NVML: keeps CUDA uninitialised before fork
+    cuda = isolation.cuda_available()
+    isolation.become_subreaper()
+    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
+        root = Path(tmp).resolve()
+        workspace = Workspace(
+            root=root,
+            submission=copy_submission(submission, root / "submission"),
+            forbidden=tuple(p.resolve() for p in (KIT / "solutions", KIT / "tests", hidden) if p is not None),
+            stand_ins=registry.stand_ins(exercises),
+        )
+        results = [r for ex in exercises.values() for r in isolation.run_exercise(ex, workspace, limits, cuda)]
+    return GradeResult(str(submission), tuple(results), duration=time.perf_counter() - start)
+
+
+def copy_submission(source: Path, target: Path) -> Path:
+    """Copy a folder or extract a zip; return the folder that holds the ``exNN_*.py`` files."""
+    if source.is_dir():
+        _copy_tree(source, target)
+    elif source.is_file() and zipfile.is_zipfile(source):
+        _extract(source, target)
+    elif source.exists():
+        raise SubmissionError(f"{source} is neither a folder nor a .zip file")
+    else:
+        raise SubmissionError(f"{source} does not exist")
+    return _exercise_folder(target)
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    total = 0
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        if path.is_symlink() or any(part.startswith(".") or part == "__pycache__" for part in relative.parts):
+            continue
+        destination = target / relative
+        if path.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
+            continue
+        size = path.stat().st_size
+        total += size
+        if size > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES:
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination)
+    target.mkdir(parents=True, exist_ok=True)
+
+
+def _extract(archive: Path, target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            total = 0
+            for info in zf.infolist():
+                name = Path(info.filename)
+                if info.is_dir() or name.is_absolute() or ".." in name.parts or info.file_size > MAX_FILE_BYTES:
+                    continue
+                total += info.file_size
+                if total > MAX_TOTAL_BYTES:
+                    break
+                destination = target / name
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, open(destination, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SubmissionError(f"cannot read {archive}: {exc}") from None
+
+
+def _exercise_folder(root: Path) -> Path:
+    """The shallowest folder containing an ``exNN_*.py`` file (zips often wrap one folder)."""
+    candidates = sorted(root.rglob("ex[0-9][0-9]_*.py"), key=lambda p: (len(p.parts), str(p)))
+    return candidates[0].parent if candidates else root

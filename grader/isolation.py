@@ -1,0 +1,434 @@
+"""The isolated runner: each exercise's probes run in a forked child process.
+
+The parent (this process) has torch and the checks imported; for every
+exercise it forks a child that drops into a private work folder, caps its
+memory and file sizes, installs the :mod:`grader.sandbox` audit hook, imports
+the student's file and runs the probes one case at a time. The child sends
+back only observations (:mod:`grader.observe`'s wire format); the parent
+judges them. A case that runs past its time limit, or a child that dies, is
+recorded for that case, and a fresh child carries on with the next one.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import select
+import signal
+import struct
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from grader import integrity, observe, sandbox
+from grader.api import Case, Check, Exercise
+from grader.loading import LoadError, SubmissionLoader
+from grader.model import CheckResult, Outcome
+from grader.runner import CUDA_SKIP_REASON, ProbeReport, case_points, judge_case, probe_case, skipped
+
+GiB = 2**30
+_HEADER = struct.Struct("!I")
+_MAX_FRAME = 256 * 2**20
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int = 4 * GiB
+    import_timeout: float = 60.0
+    output_chars: int = 2000
+    file_bytes: int = 256 * 2**20
+
+
+@dataclass
+class Workspace:
+    """Folders of one grading run: the submission copy, the child's tmp, captured output."""
+
+    root: Path
+    submission: Path
+    forbidden: tuple[Path, ...]
+    stand_ins: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def output_file(self) -> Path:
+        return self.root / "output.txt"
+
+
+@dataclass
+class _Child:
+    pid: int
+    read_fd: int
+    output_offset: int = 0
+
+
+def become_subreaper() -> None:
+    """Orphans of the student's processes become our children, so we can end them."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
+def run_exercise(
+    exercise: Exercise, workspace: Workspace, limits: Limits, cuda: bool
+) -> list[CheckResult]:
+    cases = [(check, case) for check in exercise.checks for case in check.cases()]
+    results: dict[int, CheckResult] = {}
+    runnable = []
+    for index, (check, case) in enumerate(cases):
+        if case.device == "cuda" and not cuda:
+            results[index] = skipped(check, case, CUDA_SKIP_REASON)
+        else:
+            runnable.append(index)
+    position = 0
+    while position < len(runnable):
+        child = _fork(exercise.name, cases, runnable[position:], workspace, limits)
+        position = _collect(child, cases, runnable, position, results, workspace, limits, cuda)
+        _end(child)
+    end_strays()
+    return [results[i] for i in range(len(cases))]
+
+
+# ---- parent side -------------------------------------------------------------------------------
+
+
+def _collect(
+    child: _Child, cases: list[tuple[Check, Case]], runnable: list[int], position: int,
+    results: dict[int, CheckResult], workspace: Workspace, limits: Limits, cuda: bool,
+) -> int:
+    """Read the child's reports; return the position in ``runnable`` to start the next child at."""
+    imported = False
+    while position < len(runnable):
+        index = runnable[position]
+        check, case = cases[index]
+        timeout = limits.import_timeout if not imported else check.timeout
+        frame, why = _read_frame(child, time.monotonic() + timeout, limits)
+        if frame is None:
+            if not imported:
+                _fail_rest(cases, runnable[position:], results, _import_failure(why, limits), cuda)
+                return len(runnable)
+            results[index] = _lost_case(check, case, why, limits, cuda, _take_output(child, workspace, limits))
+            return position + 1
+        if frame.get("kind") == "imported":
+            imported = True
+            continue
+        if frame.get("kind") == "tampered":
+            message = "Your code replaced functions the grader relies on: " + ", ".join(frame.get("names", [])[:8])
+            _fail_rest(cases, runnable[position:], results, (Outcome.ERROR, message), cuda)
+            return len(runnable)
+        report = ProbeReport.from_dict(frame["report"])
+        result = judge_case(check, case, report, case_points(check, cuda))
+        results[index] = _with_output(result, _take_output(child, workspace, limits))
+        position += 1
+    return position
+
+
+def _read_frame(child: _Child, deadline: float, limits: Limits) -> tuple[dict | None, str]:
+    """One message from the child, or (None, reason): "timeout", "memory" or how it ended."""
+    header = _read_exactly(child, _HEADER.size, deadline, limits)
+    if isinstance(header, str):
+        return None, header
+    (size,) = _HEADER.unpack(header)
+    if size > _MAX_FRAME:
+        return None, "sent an oversized report"
+    body = _read_exactly(child, size, deadline, limits)
+    if isinstance(body, str):
+        return None, body
+    try:
+        frame = observe.loads(body)
+    except Exception:
+        return None, "sent a report the grader could not read"
+    return (frame, "") if isinstance(frame, dict) else (None, "sent a malformed report")
+
+
+def _read_exactly(child: _Child, size: int, deadline: float, limits: Limits) -> bytes | str:
+    chunks, remaining = [], size
+    next_memory_check = 0.0
+    while remaining:
+        now = time.monotonic()
+        if now >= deadline:
+            return "timeout"
+        if now >= next_memory_check:
+            if _group_rss(child.pid) > limits.memory_bytes:
+                return "memory"
+            next_memory_check = now + 0.2
+        ready, _, _ = select.select([child.read_fd], [], [], min(0.2, deadline - now))
+        if not ready:
+            continue
+        chunk = os.read(child.read_fd, min(remaining, 2**20))
+        if not chunk:
+            return _how_it_ended(child)
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _how_it_ended(child: _Child) -> str:
+    try:
+        _, status = os.waitpid(child.pid, 0)
+    except ChildProcessError:
+        return "ended"
+    child.pid = -1
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        return f"was killed by signal {name}" + (" (a segmentation fault)" if sig == signal.SIGSEGV else "")
+    return f"exited with status {os.WEXITSTATUS(status)} (os._exit or a crash)"
+
+
+def _group_rss(pgid: int) -> int:
+    """Resident memory of every process in the child's process group, in bytes."""
+    total = 0
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            if int(fields[2]) == pgid:
+                total += int(fields[21]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def _lost_case(check: Check, case: Case, why: str, limits: Limits, cuda: bool, output: str) -> CheckResult:
+    points = case_points(check, cuda)
+    device = case.device if check.per_device else None
+    if why == "timeout":
+        outcome, message = Outcome.TIMEOUT, (
+            f"Took longer than {check.timeout:g} s: look for an endless loop, a sleep, or far too much work per call."
+        )
+    elif why == "memory":
+        outcome, message = Outcome.CRASHED, _memory_message(limits)
+    else:
+        outcome, message = Outcome.CRASHED, f"The process running your code {why} during this check."
+    return CheckResult(check.exercise, check.name, device, outcome, 0.0, points, message, output, check.hidden)
+
+
+def _memory_message(limits: Limits) -> str:
+    return (
+        f"Out of memory: your code used more than {limits.memory_bytes / GiB:g} GiB, the grader's limit. "
+        "Look for a list or tensor that grows without end."
+    )
+
+
+def _import_failure(why: str, limits: Limits) -> tuple[Outcome, str]:
+    if why == "timeout":
+        return Outcome.TIMEOUT, f"Importing the file took longer than {limits.import_timeout:g} s (code at module level that never ends?)."
+    if why == "memory":
+        return Outcome.CRASHED, _memory_message(limits)
+    return Outcome.CRASHED, f"The process importing your file {why}; no check of this exercise could run."
+
+
+def _fail_rest(
+    cases: list[tuple[Check, Case]], indices: list[int], results: dict[int, CheckResult],
+    verdict: tuple[Outcome, str], cuda: bool,
+) -> None:
+    outcome, message = verdict
+    for index in indices:
+        check, case = cases[index]
+        device = case.device if check.per_device else None
+        results[index] = CheckResult(
+            check.exercise, check.name, device, outcome, 0.0, case_points(check, cuda), message, hidden=check.hidden
+        )
+
+
+def _take_output(child: _Child, workspace: Workspace, limits: Limits) -> str:
+    """What the child printed since the last report, cut to ``limits.output_chars``."""
+    try:
+        with open(workspace.output_file, "rb") as f:
+            end = f.seek(0, os.SEEK_END)
+            f.seek(child.output_offset)
+            data = f.read(min(end - child.output_offset, limits.output_chars * 4))
+    except OSError:
+        return ""
+    total = end - child.output_offset
+    child.output_offset = end
+    text = data.decode("utf-8", "replace")[: limits.output_chars]
+    shown = len(text.encode("utf-8", "replace"))
+    if total > shown:
+        text += f"\n... [output truncated: {total - shown} more bytes not shown]"
+    return text
+
+
+def _with_output(result: CheckResult, output: str) -> CheckResult:
+    if not output:
+        return result
+    return CheckResult(
+        result.exercise, result.check, result.device, result.outcome, result.score, result.max_score,
+        result.message, output, result.hidden, result.duration,
+    )
+
+
+def _end(child: _Child) -> None:
+    if child.pid > 0:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            os.waitpid(child.pid, 0)
+        except ChildProcessError:
+            pass
+    os.close(child.read_fd)
+
+
+def end_strays() -> None:
+    """Kill and reap any process left behind (orphans re-parented to us as subreaper)."""
+    me = str(os.getpid())
+    for _ in range(20):
+        strays = [pid for pid in _children(me)]
+        for pid in strays:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+        if not strays:
+            return
+        time.sleep(0.05)
+
+
+def _children(parent: str) -> list[int]:
+    found = []
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1].decode() == parent:
+            found.append(int(entry.name))
+    return found
+
+
+# ---- child side --------------------------------------------------------------------------------
+
+
+def _fork(name: str, cases: list[tuple[Check, Case]], indices: list[int], workspace: Workspace, limits: Limits) -> _Child:
+    read_fd, write_fd = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        _child_main(name, cases, indices, workspace, limits, write_fd)  # never returns
+    os.close(write_fd)
+    try:
+        os.setpgid(pid, pid)
+    except (ProcessLookupError, PermissionError):
+        pass
+    offset = workspace.output_file.stat().st_size if workspace.output_file.exists() else 0
+    return _Child(pid, read_fd, offset)
+
+
+def _child_main(
+    name: str, cases: list[tuple[Check, Case]], indices: list[int], workspace: Workspace, limits: Limits, fd: int
+) -> None:
+    code = 0
+    try:
+        os.setpgid(0, 0)
+        send = _sender(fd)
+        _enter(workspace, limits)
+        fingerprint = integrity.take()
+        loader = SubmissionLoader(workspace.submission, workspace.stand_ins)
+        _import(loader, name)
+        send({"kind": "imported"})
+        for index in indices:
+            check, case = cases[index]
+            report = _guarded_probe(check, case, loader)
+            changed = fingerprint.changed()
+            if changed:
+                send({"kind": "tampered", "names": changed})
+                break
+            send({"kind": "case", "index": index, "report": report.to_dict()})
+    except BaseException:
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def _sender(fd: int) -> Callable[[dict], None]:
+    write, dumps, pack = os.write, observe.dumps, _HEADER.pack
+
+    def send(message: dict) -> None:
+        data = dumps(message)
+        view = memoryview(pack(len(data)) + data)
+        while view:
+            view = view[write(fd, view):]
+
+    return send
+
+
+def _enter(workspace: Workspace, limits: Limits) -> None:
+    """Become the restricted process the student's code runs in."""
+    out = os.open(workspace.output_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(out)
+    sys.stdin = open(os.devnull)
+    tmp = workspace.root / "tmp"
+    tmp.mkdir(exist_ok=True)
+    os.environ.clear()
+    os.environ.update({"HOME": str(workspace.root), "TMPDIR": str(tmp), "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"})
+    import tempfile
+
+    tempfile.tempdir = str(tmp)
+    os.chdir(workspace.submission)
+    sys.path[:] = [p for p in sys.path if _may_import_from(p)]
+    _limit(resource.RLIMIT_FSIZE, limits.file_bytes)
+    _limit(resource.RLIMIT_CORE, 0)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    sandbox.install(sandbox.Policy(workspace.root, workspace.submission, workspace.forbidden))
+
+
+def _may_import_from(entry: str) -> bool:
+    """Drop the kit's own folder (and the current one) from the import path: no `import solutions`."""
+    if entry in ("", "."):
+        return False
+    kit = Path(__file__).resolve().parent.parent
+    return Path(entry).resolve() != kit and Path(entry).resolve() != Path.cwd()
+
+
+def _limit(which: int, value: int) -> None:
+    try:
+        resource.setrlimit(which, (value, value))
+    except (ValueError, OSError):
+        pass
+
+
+def _import(loader: SubmissionLoader, name: str) -> None:
+    """Import now, so import-time work counts against the import limit, not the first check."""
+    try:
+        loader.load(name)
+    except LoadError:
+        pass  # reported by every probe of this exercise
+
+
+def _guarded_probe(check: Check, case: Case, loader: SubmissionLoader) -> ProbeReport:
+    try:
+        return probe_case(check, case, loader)
+    except KeyboardInterrupt:
+        return ProbeReport(Outcome.CRASHED, "Your code raised KeyboardInterrupt.")
+    except BaseException as exc:  # anything else that escapes (e.g. GeneratorExit) is a crash
+        return ProbeReport(Outcome.CRASHED, f"Your code ended the run with {type(exc).__name__}.")
+
+
+def cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
