@@ -118,6 +118,24 @@ class Check:
         return [Case(self.exercise, self.name, d, self.seed) for d in self.devices()]
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """How a training check's threshold was chosen, so it can be measured again.
+
+    ``python -m grader calibrate EXERCISE --seeds N`` runs the check's own probe
+    on the reference solution and on ``undertrained(reference_module)`` (a
+    deliberately weak variant: too few steps, a tiny learning rate, no
+    training) for N seeds, and prints ``metric`` for both. The threshold must
+    sit between the two, with a margin.
+    """
+
+    check: str
+    metric: Callable[[Observations, "Case"], float]
+    threshold: float
+    undertrained: Callable[[ModuleType], Any]
+    higher_is_better: bool = True
+
+
 @dataclass
 class Exercise:
     """The checks of one exercise module, in the order they were declared.
@@ -132,6 +150,12 @@ class Exercise:
     stand_ins: Mapping[str, StandIn] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     hidden: bool = False
+    calibrations: list[Calibration] = field(default_factory=list)
+
+    def calibrated(self, calibration: Calibration) -> Calibration:
+        """Register how one of this exercise's thresholds is calibrated."""
+        self.calibrations.append(calibration)
+        return calibration
 
     def check(
         self,

@@ -44,8 +44,10 @@ def _grade(args: argparse.Namespace) -> int:
     from grader.isolation import GiB, Limits
     from grader.reporters import terminal
 
+    threads = pin_threads()
     try:
-        result = grade_submission(Path(args.submission), _hidden(args), Limits(memory_bytes=int(args.memory * GiB)))
+        limits = Limits(memory_bytes=int(args.memory * GiB), threads=threads)
+        result = grade_submission(Path(args.submission), _hidden(args), limits)
     except SubmissionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -56,6 +58,31 @@ def _grade(args: argparse.Namespace) -> int:
         print(f"score {result.score:g} is under --fail-under {args.fail_under:g}", file=sys.stderr)
         return EXIT_UNDER
     return EXIT_OK
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from grader import calibrate, registry
+
+    exercises = registry.public_exercises()
+    if args.exercise not in exercises:
+        print(f"error: no exercise {args.exercise!r}; choose from {', '.join(exercises)}", file=sys.stderr)
+        return EXIT_USAGE
+    exercise = exercises[args.exercise]
+    if not exercise.calibrations:
+        print(f"{exercise.name} has no calibrated threshold")
+    for calibration in exercise.calibrations:
+        reference, weak = calibrate.measure(exercise, calibration, Path(args.solutions), args.seeds)
+        print(calibrate.report(exercise, calibration, reference, weak))
+    return EXIT_OK
+
+
+def pin_threads() -> int:
+    """Keep this process single-threaded so forked children may use every core (see Limits)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    return threads
 
 
 def _hidden(args: argparse.Namespace) -> Path | None:
@@ -91,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-under", type=float, metavar="SCORE", help="exit 3 when the score is below SCORE")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     p.set_defaults(run=_grade)
+
+    p = sub.add_parser("calibrate", help="measure an exercise's training thresholds over many seeds")
+    p.add_argument("exercise", help="for example ex09_lenet")
+    p.add_argument("--seeds", type=int, default=20)
+    p.add_argument("--solutions", default=str(KIT_ROOT / "solutions"))
+    p.set_defaults(run=_calibrate)
     return parser
 
 

@@ -37,31 +37,51 @@ _PR_SET_CHILD_SUBREAPER = 36
 
 @dataclass(frozen=True)
 class Limits:
+    """What one child may use. ``threads``: torch threads in the child.
+
+    A process that forks must not have started OpenMP's thread pool, or the
+    children hang in their first parallel operation. The command line pins
+    the grading process to one thread before any tensor work and gives the
+    children the machine's threads; callers that have already run torch with
+    several threads (tests, notebooks) keep the safe default of 1.
+    """
+
     memory_bytes: int = 4 * GiB
     import_timeout: float = 60.0
     output_chars: int = 2000
     file_bytes: int = 256 * 2**20
+    threads: int = 1
 
 
 @dataclass
 class Workspace:
-    """Folders of one grading run: the submission copy, the child's tmp, captured output."""
+    """Folders of one grading run: the submission copy and the child's tmp."""
 
     root: Path
     submission: Path
     forbidden: tuple[Path, ...]
     stand_ins: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    @property
-    def output_file(self) -> Path:
-        return self.root / "output.txt"
 
 
 @dataclass
 class _Child:
     pid: int
-    read_fd: int
-    output_offset: int = 0
+    read_fd: int  # reports from the child
+    output_fd: int  # the child's stdout and stderr
+    output: bytearray = field(default_factory=bytearray)
+    output_total: int = 0
+
+    def drain(self, keep: int) -> None:
+        """Read what the child printed; keep the first ``keep`` bytes, count the rest."""
+        try:
+            chunk = os.read(self.output_fd, 2**16)
+        except OSError:
+            chunk = b""
+        self.output_total += len(chunk)
+        room = keep - len(self.output)
+        if room > 0:
+            self.output += chunk[:room]
 
 
 def become_subreaper() -> None:
@@ -111,7 +131,7 @@ def _collect(
             if not imported:
                 _fail_rest(cases, runnable[position:], results, _import_failure(why, limits), cuda)
                 return len(runnable)
-            results[index] = _lost_case(check, case, why, limits, cuda, _take_output(child, workspace, limits))
+            results[index] = _lost_case(check, case, why, limits, cuda, _take_output(child, limits))
             return position + 1
         if frame.get("kind") == "imported":
             imported = True
@@ -120,9 +140,12 @@ def _collect(
             message = "Your code replaced functions the grader relies on: " + ", ".join(frame.get("names", [])[:8])
             _fail_rest(cases, runnable[position:], results, (Outcome.ERROR, message), cuda)
             return len(runnable)
+        if frame.get("kind") != "case" or frame.get("index") != index or not isinstance(frame.get("report"), dict):
+            results[index] = _lost_case(check, case, "sent a malformed report", limits, cuda, _take_output(child, limits))
+            return position + 1
         report = ProbeReport.from_dict(frame["report"])
         result = judge_case(check, case, report, case_points(check, cuda))
-        results[index] = _with_output(result, _take_output(child, workspace, limits))
+        results[index] = _with_output(result, _take_output(child, limits))
         position += 1
     return position
 
@@ -156,8 +179,10 @@ def _read_exactly(child: _Child, size: int, deadline: float, limits: Limits) -> 
             if _group_rss(child.pid) > limits.memory_bytes:
                 return "memory"
             next_memory_check = now + 0.2
-        ready, _, _ = select.select([child.read_fd], [], [], min(0.2, deadline - now))
-        if not ready:
+        ready, _, _ = select.select([child.read_fd, child.output_fd], [], [], min(0.2, deadline - now))
+        if child.output_fd in ready:
+            child.drain(limits.output_chars * 4)
+        if child.read_fd not in ready:
             continue
         chunk = os.read(child.read_fd, min(remaining, 2**20))
         if not chunk:
@@ -239,21 +264,18 @@ def _fail_rest(
         )
 
 
-def _take_output(child: _Child, workspace: Workspace, limits: Limits) -> str:
+def _take_output(child: _Child, limits: Limits) -> str:
     """What the child printed since the last report, cut to ``limits.output_chars``."""
-    try:
-        with open(workspace.output_file, "rb") as f:
-            end = f.seek(0, os.SEEK_END)
-            f.seek(child.output_offset)
-            data = f.read(min(end - child.output_offset, limits.output_chars * 4))
-    except OSError:
-        return ""
-    total = end - child.output_offset
-    child.output_offset = end
-    text = data.decode("utf-8", "replace")[: limits.output_chars]
+    while select.select([child.output_fd], [], [], 0)[0] and child.pid > 0:
+        before = child.output_total
+        child.drain(limits.output_chars * 4)
+        if child.output_total == before:
+            break
+    text = child.output.decode("utf-8", "replace")[: limits.output_chars]
     shown = len(text.encode("utf-8", "replace"))
-    if total > shown:
-        text += f"\n... [output truncated: {total - shown} more bytes not shown]"
+    if child.output_total > shown:
+        text += f"\n... [output truncated: {child.output_total - shown} more bytes not shown]"
+    child.output, child.output_total = bytearray(), 0
     return text
 
 
@@ -277,6 +299,7 @@ def _end(child: _Child) -> None:
         except ChildProcessError:
             pass
     os.close(child.read_fd)
+    os.close(child.output_fd)
 
 
 def end_strays() -> None:
@@ -321,45 +344,51 @@ def _children(parent: str) -> list[int]:
 
 def _fork(name: str, cases: list[tuple[Check, Case]], indices: list[int], workspace: Workspace, limits: Limits) -> _Child:
     read_fd, write_fd = os.pipe()
+    output_read, output_write = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
         os.close(read_fd)
-        _child_main(name, cases, indices, workspace, limits, write_fd)  # never returns
+        os.close(output_read)
+        _child_main(name, cases, indices, workspace, limits, write_fd, output_write)  # never returns
     os.close(write_fd)
+    os.close(output_write)
+    os.set_blocking(output_read, False)
     try:
         os.setpgid(pid, pid)
     except (ProcessLookupError, PermissionError):
         pass
-    offset = workspace.output_file.stat().st_size if workspace.output_file.exists() else 0
-    return _Child(pid, read_fd, offset)
+    return _Child(pid, read_fd, output_read)
 
 
 def _child_main(
-    name: str, cases: list[tuple[Check, Case]], indices: list[int], workspace: Workspace, limits: Limits, fd: int
+    name: str, cases: list[tuple[Check, Case]], indices: list[int], workspace: Workspace, limits: Limits, fd: int,
+    output: int,
 ) -> None:
+    exit_now = os._exit  # bound before the student's code can replace anything
     code = 0
     try:
         os.setpgid(0, 0)
         send = _sender(fd)
-        _enter(workspace, limits)
+        _enter(workspace, limits, output)
         fingerprint = integrity.take()
+        changed, probe = fingerprint.changed, _guarded_probe
         loader = SubmissionLoader(workspace.submission, workspace.stand_ins)
         _import(loader, name)
         send({"kind": "imported"})
         for index in indices:
             check, case = cases[index]
-            report = _guarded_probe(check, case, loader)
-            changed = fingerprint.changed()
-            if changed:
-                send({"kind": "tampered", "names": changed})
+            report = probe(check, case, loader)
+            replaced = changed()
+            if replaced:
+                send({"kind": "tampered", "names": replaced})
                 break
             send({"kind": "case", "index": index, "report": report.to_dict()})
     except BaseException:
         code = 70
     finally:
-        os._exit(code)
+        exit_now(code)
 
 
 def _sender(fd: int) -> Callable[[dict], None]:
@@ -374,12 +403,14 @@ def _sender(fd: int) -> Callable[[dict], None]:
     return send
 
 
-def _enter(workspace: Workspace, limits: Limits) -> None:
+def _enter(workspace: Workspace, limits: Limits, output: int) -> None:
     """Become the restricted process the student's code runs in."""
-    out = os.open(workspace.output_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(out, 1)
-    os.dup2(out, 2)
-    os.close(out)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    os.close(output)
+    # Fresh streams on fds 1 and 2: the parent's sys.stdout may be a capture object (pytest's).
+    sys.stdout = open(1, "w", buffering=1, errors="replace", closefd=False)
+    sys.stderr = open(2, "w", buffering=1, errors="replace", closefd=False)
     sys.stdin = open(os.devnull)
     tmp = workspace.root / "tmp"
     tmp.mkdir(exist_ok=True)
@@ -392,8 +423,27 @@ def _enter(workspace: Workspace, limits: Limits) -> None:
     sys.path[:] = [p for p in sys.path if _may_import_from(p)]
     _limit(resource.RLIMIT_FSIZE, limits.file_bytes)
     _limit(resource.RLIMIT_CORE, 0)
+    if not _cuda_present():
+        _limit(resource.RLIMIT_AS, _virtual_size() + limits.memory_bytes)  # CUDA reserves vast address space
+    import torch
+
+    torch.set_num_threads(max(1, limits.threads))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     sandbox.install(sandbox.Policy(workspace.root, workspace.submission, workspace.forbidden))
+
+
+def _virtual_size() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+def _cuda_present() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def _may_import_from(entry: str) -> bool:

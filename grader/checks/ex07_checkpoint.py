@@ -1,0 +1,509 @@
+"""Checks for ex07_checkpoint: saving a network with its architecture and loading it back.
+
+The network saved and loaded is always the grader's own ``Network``
+(``grader.collaborators``): ``EXERCISE.stand_ins`` puts it in
+``sys.modules["ex05_dropout"]`` while the student's ``ex07_checkpoint.py`` is
+imported, so ``from ex05_dropout import Network`` there gets the grader's
+class and a mistake in ex05 never costs points here. Checkpoints that
+``load_checkpoint`` reads are written by the probe itself (never by the
+student's ``save_checkpoint``), in a temporary folder that is removed after.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import pathlib
+import re
+import tempfile
+from typing import Any, Mapping
+
+import torch
+from torch import nn
+
+from grader.api import Case, Exercise
+from grader.collaborators import Network, dropout_network_module, fill_parameters_
+from grader.expect import expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.observe import TensorObs, describe
+
+EXERCISE = Exercise("ex07_checkpoint", stand_ins={"ex05_dropout": dropout_network_module})
+
+REQUIRED_KEYS = ("input_size", "output_size", "hidden_layers", "state_dict")
+ALL_KEYS = ("input_size", "output_size", "hidden_layers", "drop_p", "state_dict")
+NO_ARGUMENT = "no device argument (the default)"
+
+# ---- the grader's networks and checkpoints ------------------------------------------------------
+
+
+def _randint(g: torch.Generator, low: int, high: int) -> int:
+    return int(torch.randint(low, high + 1, (1,), generator=g))
+
+
+def _architecture(case: Case, offset: int = 0) -> tuple[int, int, list[int], float]:
+    """(input_size, output_size, hidden_layers, drop_p), varying with the seed."""
+    g = case.generator(200 + offset)
+    input_size = _randint(g, 5, 12)
+    output_size = _randint(g, 2, 5)
+    hidden = [_randint(g, 3, 10) for _ in range(_randint(g, 1, 3))]
+    drop_p = round(0.1 + 0.8 * float(torch.rand(1, generator=g)), 2)
+    if drop_p == 0.5:  # 0.5 is the default: a loader that ignores drop_p must not match by chance
+        drop_p = 0.35
+    return input_size, output_size, hidden, drop_p
+
+
+def _network(case: Case, offset: int = 0) -> Network:
+    """The grader's Network with seeded sizes, drop_p and weights, on the CPU."""
+    with torch.random.fork_rng(devices=[]):  # construction must not touch the global RNG
+        net = Network(*_architecture(case, offset))
+    return fill_parameters_(net, case.generator(300 + offset))
+
+
+def _inputs(case: Case, offset: int = 0) -> torch.Tensor:
+    return torch.randn(6, _architecture(case, offset)[0], generator=case.generator(400 + offset))
+
+
+def _checkpoint(net: Network, *, drop_p: bool = True, without: str | None = None) -> dict:
+    """A checkpoint in the contract's format (or the older one without drop_p), written by the grader."""
+    checkpoint = {
+        "input_size": net.input_size,
+        "output_size": net.output_size,
+        "hidden_layers": [layer.out_features for layer in net.hidden_layers],
+        "drop_p": net.drop_p,
+        "state_dict": net.state_dict(),
+    }
+    if not drop_p:
+        del checkpoint["drop_p"]
+    if without is not None:
+        del checkpoint[without]
+    return checkpoint
+
+
+def _state_dict(value: Any) -> Any:
+    """A state_dict (an OrderedDict) as a plain dict an observation can carry."""
+    if isinstance(value, Mapping):
+        return {str(k): v for k, v in value.items()}
+    return value
+
+
+def _look_at(model: Any, x: torch.Tensor | None) -> dict:
+    """What a judge needs to know about a model returned by load_checkpoint."""
+    if not isinstance(model, nn.Module):
+        return {"type": type(model).__name__}
+    tensors = [*model.parameters(), *model.buffers()]
+    dropout = getattr(model, "dropout", None)
+    found = {
+        "type": "Module",
+        "training": bool(model.training),
+        "submodules_training": sorted(name or "(the model)" for name, m in model.named_modules() if m.training),
+        "devices": sorted({str(t.device) for t in tensors}),
+        "state_dict": _state_dict(model.state_dict()),
+        "drop_p": getattr(model, "drop_p", None),
+        "dropout_p": getattr(dropout, "p", None),
+    }
+    if x is not None and tensors:
+        with torch.no_grad():
+            found["output"] = model(x.to(tensors[0].device))
+    return found
+
+
+def _expect_model(got: Any, checked: str) -> None:
+    if not isinstance(got, dict) or got.get("type") != "Module":
+        kind = got.get("type") if isinstance(got, dict) else describe(got)
+        fail(checked, "a Network (an nn.Module)", f"a {kind}", "Return the network you built: `return model`.")
+
+
+def _expect_weights(got: Any, net: Network, checked: str, hint: str) -> None:
+    expected = net.state_dict()
+    if not isinstance(got, dict):
+        fail(checked, "a state_dict (a dict of tensors)", describe(got), hint)
+    expect_equal(sorted(got), sorted(expected), checked + ": the names in the state_dict", hint)
+    for name, tensor in expected.items():
+        expect_tensor(got[name], tensor, f"{checked}: {name}", hint, rtol=0, atol=0)
+
+
+def _expect_drop_p(model: dict, drop_p: float, checked: str, hint: str) -> None:
+    for attribute, key in (("drop_p", "drop_p"), ("dropout.p", "dropout_p")):
+        got = model[key]
+        if isinstance(got, bool) or not isinstance(got, (int, float)):
+            fail(checked + f": model.{attribute}", f"{drop_p}", describe(got), hint)
+        expect_close(got, drop_p, checked + f": model.{attribute}", hint, rtol=0, atol=1e-9)
+
+
+def _expect_eval(model: dict, checked: str) -> None:
+    expect_true(not model["training"] and not model["submodules_training"], checked + ": model.training",
+                "False (eval mode)", f"train mode in {model['submodules_training']}",
+                "Call model.eval() before returning it: a loaded model is used for predictions (dropout off).")
+
+
+NONE_HINT = "if device is None: device = torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\")."
+DEVICE_HINT = "Load with torch.load(path, weights_only=True, map_location=device) and call model.to(device)."
+
+
+def _expect_device(model: dict, device: str, checked: str, hint: str = DEVICE_HINT) -> None:
+    wrong = [d for d in model["devices"] if not same_device(d, device)]
+    expect_true(not wrong, checked + ": the device of the parameters", f"all on {device}",
+                f"parameters on {model['devices']}", hint)
+
+
+def _none_device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+# ---- save_checkpoint ----------------------------------------------------------------------------
+
+
+def _read_back(path: pathlib.Path) -> dict:
+    """Load what the student saved the safe way, and describe it."""
+    try:
+        saved = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as exc:  # the grader's own load of the student's file: a failure is an observation
+        return {"load_error": _load_error(exc)}
+    if not isinstance(saved, Mapping):
+        return {"load_error": None, "type": type(saved).__name__}
+    hidden = saved.get("hidden_layers")
+    return {
+        "load_error": None,
+        "type": "dict",
+        "keys": sorted(str(k) for k in saved),
+        "types": {str(k): type(v).__name__ for k, v in saved.items()},
+        "input_size": saved.get("input_size") if type(saved.get("input_size")) is int else None,
+        "output_size": saved.get("output_size") if type(saved.get("output_size")) is int else None,
+        "hidden_layers": list(hidden) if isinstance(hidden, (list, tuple)) else None,
+        "hidden_item_types": [type(h).__name__ for h in hidden] if isinstance(hidden, (list, tuple)) else None,
+        "drop_p": saved.get("drop_p") if type(saved.get("drop_p")) in (int, float) else None,
+        "state_dict": _state_dict(saved.get("state_dict")),
+    }
+
+
+def _load_error(exc: Exception) -> str:
+    """A short account of why torch.load(weights_only=True) refused a file (its messages are long)."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+    refused = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+    if refused:
+        return f"{type(exc).__name__}: the file holds a {refused.group(1)} object, which weights_only=True refuses"
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return f"{type(exc).__name__}: {first[:200]}"
+
+
+@EXERCISE.check(points=3, needs=("save_checkpoint",), per_device=True)
+def save_checkpoint_contents(ex, case):
+    """save_checkpoint writes a dict with input_size, output_size, hidden_layers (list of ints), drop_p and state_dict."""
+    net = _network(case).to(case.device)
+    with tempfile.TemporaryDirectory() as folder:
+        path = pathlib.Path(folder) / "checkpoint.pth"
+        ex.save_checkpoint(net, path)
+        if not path.is_file():
+            return {"written": False}
+        return {"written": True, **_read_back(path)}
+
+
+@save_checkpoint_contents.judge
+def _(obs, case):
+    input_size, output_size, hidden, drop_p = _architecture(case)
+    checked = (f"save_checkpoint(Network({input_size}, {output_size}, {hidden}, drop_p={drop_p}) on {case.device}, "
+               "path), then torch.load(path, weights_only=True)")
+    expect_true(obs["written"], checked, "a file at path", "no file was written",
+                "Call torch.save(checkpoint, path) with the path you were given.")
+    if obs["load_error"] is not None:
+        fail(checked, "a file that loads with weights_only=True", obs["load_error"],
+             "Save only plain data: ints, a list of ints, a float and model.state_dict() — not the model or "
+             "its layers.")
+    expect_equal(obs["type"], "dict", checked + ": the type of the saved object",
+                 "Save one dict: torch.save({\"input_size\": ..., ...}, path).")
+    missing = [k for k in ALL_KEYS if k not in obs["keys"]]
+    expect_true(not missing, checked + ": the keys of the saved dict", f"{list(ALL_KEYS)}",
+                f"{obs['keys']} (missing {missing})", "Use exactly these key names.")
+    hint_sizes = "Store the constructor's numbers: model.input_size, model.output_size."
+    expect_equal(obs["types"]["input_size"], "int", checked + ": the type of \"input_size\"", hint_sizes)
+    expect_equal(obs["input_size"], input_size, checked + ": \"input_size\"", hint_sizes)
+    expect_equal(obs["types"]["output_size"], "int", checked + ": the type of \"output_size\"", hint_sizes)
+    expect_equal(obs["output_size"], output_size, checked + ": \"output_size\"", hint_sizes)
+    hint_hidden = "Read the sizes from the layers: [layer.out_features for layer in model.hidden_layers]."
+    expect_equal(obs["types"]["hidden_layers"], "list", checked + ": the type of \"hidden_layers\"", hint_hidden)
+    expect_equal(obs["hidden_item_types"], ["int"] * len(hidden),
+                 checked + ": the types of the items of \"hidden_layers\"", hint_hidden)
+    expect_equal(obs["hidden_layers"], hidden, checked + ": \"hidden_layers\"", hint_hidden)
+    hint_p = "Store model.drop_p (the dropout probability the network was built with)."
+    if obs["drop_p"] is None:
+        fail(checked + ": \"drop_p\"", f"{drop_p}", f"a {obs['types']['drop_p']}", hint_p)
+    expect_close(obs["drop_p"], drop_p, checked + ": \"drop_p\"", hint_p, rtol=0, atol=1e-9)
+    _expect_weights(obs["state_dict"], _network(case), checked + ": \"state_dict\"",
+                    "Store model.state_dict() (the weights, named like hidden_layers.0.weight).")
+
+
+@EXERCISE.check(points=1, needs=("save_checkpoint",))
+def save_checkpoint_leaves_model_alone(ex, case):
+    """save_checkpoint leaves the model's train/eval mode, device and weights as they were."""
+    found = []
+    with tempfile.TemporaryDirectory() as folder:
+        for train_before in (True, False):
+            net = _network(case).train(train_before)
+            ex.save_checkpoint(net, str(pathlib.Path(folder) / f"net_{train_before}.pth"))
+            found.append({"train_before": train_before, "train_after": net.training,
+                          "devices": sorted({str(p.device) for p in net.parameters()}),
+                          "weights": _state_dict(net.state_dict())})
+    return {"calls": found}
+
+
+@save_checkpoint_leaves_model_alone.judge
+def _(obs, case):
+    for call in obs["calls"]:
+        before = "train" if call["train_before"] else "eval"
+        checked = f"save_checkpoint(model, path) with the model in {before} mode"
+        expect_equal(call["train_after"], call["train_before"], checked + ": model.training afterwards",
+                     "Saving only reads the model: do not call model.eval() or model.train() in save_checkpoint.")
+        expect_equal(call["devices"], ["cpu"], checked + ": the device of the model afterwards",
+                     "Do not move the caller's model; model.state_dict() can be saved from any device.")
+        _expect_weights(call["weights"], _network(case), checked + ": the model's weights afterwards",
+                        "Saving must not change the weights.")
+
+
+# ---- load_checkpoint ----------------------------------------------------------------------------
+
+
+@EXERCISE.check(points=3, needs=("load_checkpoint",), per_device=True)
+def load_checkpoint_restores_network(ex, case):
+    """load_checkpoint rebuilds the network: same sizes, weights, drop_p and outputs."""
+    net = _network(case)
+    with tempfile.TemporaryDirectory() as folder:
+        path = pathlib.Path(folder) / "checkpoint.pth"
+        torch.save(_checkpoint(net), path)
+        model = ex.load_checkpoint(path, case.device)
+    return _look_at(model, _inputs(case))
+
+
+@load_checkpoint_restores_network.judge
+def _(obs, case):
+    net = _network(case)
+    input_size, output_size, hidden, drop_p = _architecture(case)
+    checked = (f"load_checkpoint(path, \"{case.device}\") of a checkpoint of "
+               f"Network({input_size}, {output_size}, {hidden}, drop_p={drop_p})")
+    _expect_model(obs, checked)
+    hint = ("Build Network(checkpoint[\"input_size\"], checkpoint[\"output_size\"], checkpoint[\"hidden_layers\"], "
+            "checkpoint[\"drop_p\"]) and call model.load_state_dict(checkpoint[\"state_dict\"]).")
+    _expect_weights(obs["state_dict"], net, checked + ": the weights", hint)
+    _expect_drop_p(obs, drop_p, checked, "Pass checkpoint[\"drop_p\"] to Network(...) as drop_p.")
+    _expect_eval(obs, checked)
+    with torch.no_grad():
+        expected = net.eval()(_inputs(case))
+    tol = dict(rtol=1e-5, atol=1e-6) if case.device == "cpu" else dict(rtol=1e-4, atol=1e-5)
+    expect_tensor(obs.get("output"), expected, checked + ": the loaded model's output on a random batch", hint,
+                  **tol)
+
+
+def _device_calls(case: Case) -> list[tuple[str, Any, str]]:
+    """(label, device argument or NO_ARGUMENT, expected device ('None' = CUDA if available))."""
+    calls = [
+        (f'device="{case.device}"', case.device, case.device),
+        (f'device=torch.device("{case.device}")', torch.device(case.device), case.device),
+        (NO_ARGUMENT, NO_ARGUMENT, "cpu"),
+        ("device=None", None, "None"),
+    ]
+    if case.device != "cpu":
+        calls.append(('device="cpu"', "cpu", "cpu"))
+    return calls
+
+
+@EXERCISE.check(points=2, needs=("load_checkpoint",), per_device=True)
+def load_checkpoint_device_and_eval_mode(ex, case):
+    """load_checkpoint returns the model in eval mode on the device (str, torch.device; default "cpu"; None: CUDA if available)."""
+    net = _network(case, offset=1).to(case.device)  # on the GPU case, the file holds CUDA tensors
+    found = []
+    with tempfile.TemporaryDirectory() as folder:
+        path = pathlib.Path(folder) / "checkpoint.pth"
+        torch.save(_checkpoint(net), path)
+        for label, device, _ in _device_calls(case):
+            model = ex.load_checkpoint(str(path)) if device is NO_ARGUMENT else ex.load_checkpoint(str(path), device)
+            found.append({"label": label, **_look_at(model, None)})
+    return {"calls": found}
+
+
+@load_checkpoint_device_and_eval_mode.judge
+def _(obs, case):
+    expected_devices = {label: want for label, _, want in _device_calls(case)}
+    for call in obs["calls"]:
+        want = expected_devices[call["label"]]
+        want = _none_device() if want == "None" else want
+        saved = "CUDA tensors" if case.device != "cpu" else "CPU tensors"
+        checked = f"load_checkpoint(path, {call['label']}) of a checkpoint holding {saved}"
+        _expect_model(call, checked)
+        if call["label"] == NO_ARGUMENT:
+            _expect_device(call, "cpu", checked, "Keep the default of the stub: def load_checkpoint(path, device=\"cpu\").")
+        elif call["label"] == "device=None":
+            _expect_device(call, want, checked + " (None: CUDA when available, else the CPU)", NONE_HINT)
+        else:
+            _expect_device(call, want, checked)
+        _expect_eval(call, checked)
+
+
+@EXERCISE.check(points=1, needs=("load_checkpoint",))
+def load_checkpoint_old_format(ex, case):
+    """load_checkpoint reads the older format without drop_p, with drop_p 0.5."""
+    net = _network(case, offset=2)
+    with tempfile.TemporaryDirectory() as folder:
+        path = pathlib.Path(folder) / "old_checkpoint.pth"
+        torch.save(_checkpoint(net, drop_p=False), path)
+        model = ex.load_checkpoint(path, "cpu")
+    return _look_at(model, None)
+
+
+@load_checkpoint_old_format.judge
+def _(obs, case):
+    checked = "load_checkpoint(path, \"cpu\") of an older checkpoint with no \"drop_p\" key"
+    _expect_model(obs, checked)
+    _expect_drop_p(obs, 0.5, checked, "Use checkpoint.get(\"drop_p\", 0.5).")
+    _expect_weights(obs["state_dict"], _network(case, offset=2), checked + ": the weights",
+                    "Load the weights with model.load_state_dict(checkpoint[\"state_dict\"]).")
+
+
+def _attempt(load, path: pathlib.Path) -> dict:
+    """Call load_checkpoint where raising is the behaviour under test."""
+    try:
+        model = load(path, "cpu")
+    except NotImplementedError:
+        raise
+    except Exception as exc:
+        return {"raised": type(exc).__name__, "text": str(exc)[:300]}
+    return {"raised": None, "text": type(model).__name__}
+
+
+@EXERCISE.check(points=2, needs=("load_checkpoint",))
+def load_checkpoint_missing_key(ex, case):
+    """load_checkpoint raises KeyError naming the key when input_size, output_size, hidden_layers or state_dict is missing."""
+    net = _network(case, offset=3)
+    found = {}
+    with tempfile.TemporaryDirectory() as folder:
+        complete = pathlib.Path(folder) / "complete.pth"
+        torch.save(_checkpoint(net), complete)
+        found["(none)"] = _attempt(ex.load_checkpoint, complete)
+        for key in REQUIRED_KEYS:
+            path = pathlib.Path(folder) / f"without_{key}.pth"
+            torch.save(_checkpoint(net, without=key), path)
+            found[key] = _attempt(ex.load_checkpoint, path)
+    return found
+
+
+@load_checkpoint_missing_key.judge
+def _(obs, case):
+    control = obs["(none)"]
+    expect_true(control["raised"] is None, "load_checkpoint(path, \"cpu\") of a complete checkpoint",
+                "a Network", f"{control['raised']}: {control['text']}",
+                "Only a missing key is an error; a complete checkpoint must load.")
+    for key in REQUIRED_KEYS:
+        got = obs[key]
+        checked = f"load_checkpoint(path, \"cpu\") of a checkpoint without \"{key}\""
+        hint = (f"Read it as checkpoint[\"{key}\"] (a missing key raises KeyError('{key}') by itself) — "
+                "not with .get(), which hides the problem.")
+        if got["raised"] is None:
+            fail(checked, f"KeyError naming '{key}'", f"no exception (it returned a {got['text']})", hint)
+        expect_equal(got["raised"], "KeyError", checked + ": the exception type", hint)
+        expect_true(key in got["text"], checked + ": the error message", f"a message naming '{key}'",
+                    repr(got["text"]), hint)
+
+
+class _WritesMarker:
+    """Unpickling this object calls open(path, "w"): it creates a file. A safe loader never does."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+@EXERCISE.check(points=2, needs=("load_checkpoint",))
+def load_checkpoint_refuses_pickled_code(ex, case):
+    """load_checkpoint refuses a checkpoint whose pickle would run code, and the code never runs."""
+    net = _network(case, offset=4)
+    with tempfile.TemporaryDirectory() as folder:
+        marker = pathlib.Path(folder) / "the_payload_ran.txt"
+        hostile = pathlib.Path(folder) / "hostile.pth"
+        torch.save({**_checkpoint(net), "notes": _WritesMarker(str(marker))}, hostile)
+        benign = pathlib.Path(folder) / "benign.pth"
+        torch.save(_checkpoint(net), benign)
+        control = _attempt(ex.load_checkpoint, benign)
+        attempt = _attempt(ex.load_checkpoint, hostile)
+        ran = marker.exists()
+    return {"control": control, "attempt": attempt, "payload_ran": ran}
+
+
+@load_checkpoint_refuses_pickled_code.judge
+def _(obs, case):
+    checked = "load_checkpoint(path, \"cpu\") of a checkpoint whose pickle calls open(marker, \"w\") when loaded"
+    hint = ("Load with torch.load(path, weights_only=True, map_location=device): it only unpickles tensors and "
+            "plain containers, and refuses anything else before it runs.")
+    expect_true(not obs["payload_ran"], checked, "the code in the file never runs (no marker file)",
+                "the marker file was created: the pickle ran code on your machine", hint)
+    expect_true(obs["attempt"]["raised"] is not None, checked, "an exception (the file is refused)",
+                f"no exception (it returned a {obs['attempt']['text']})", hint)
+    control = obs["control"]
+    expect_true(control["raised"] is None, "load_checkpoint(path, \"cpu\") of the same checkpoint without the payload",
+                "a Network", f"{control['raised']}: {control['text']}",
+                "Refuse only files that smuggle code; a normal checkpoint must load.")
+
+
+# ---- the checkpoint saved on a GPU --------------------------------------------------------------
+
+GPU_FILES = {"mnist_network_cuda.pth": 0.2, "mnist_network_cuda_old_format.pth": 0.5}  # file -> drop_p it loads with
+
+
+def _gpu_dir() -> pathlib.Path:
+    import data_fixtures
+
+    return data_fixtures.gpu_checkpoint_dir()
+
+
+def _first_test_images() -> torch.Tensor:
+    """The first four MNIST fixture test images: ToTensor, Normalize((0.5,), (0.5,)), flattened to 784."""
+    import data_fixtures
+    from torchvision import transforms
+
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
+    data = data_fixtures.mnist(train=False, transform=transform)
+    return torch.stack([data[i][0] for i in range(4)]).reshape(4, -1)
+
+
+@functools.lru_cache(maxsize=1)
+def _expected_gpu() -> dict:
+    return json.loads((_gpu_dir() / "expected.json").read_text())
+
+
+@EXERCISE.check(points=3, needs=("load_checkpoint",), per_device=True, timeout=60)
+def load_checkpoint_cuda_saved_file(ex, case):
+    """A checkpoint saved on a GPU (new and old format) loads onto the device (None: CUDA if available) and reproduces its log-probabilities."""
+    x = _first_test_images()
+    found = []
+    for name in GPU_FILES:
+        path = _gpu_dir() / name
+        for label, device in ((f'device="{case.device}"', case.device),
+                              (f'device=torch.device("{case.device}")', torch.device(case.device)),
+                              ("device=None", None)):
+            found.append({"file": name, "label": label, **_look_at(ex.load_checkpoint(path, device), x)})
+    return {"calls": found}
+
+
+@load_checkpoint_cuda_saved_file.judge
+def _(obs, case):
+    expected = _expected_gpu()
+    log_probs = torch.tensor(expected["log_probs_of_first_4_t10k_images_eval_mode"])
+    for call in obs["calls"]:
+        checked = (f"load_checkpoint(data_fixtures/gpu_checkpoint/{call['file']}, {call['label']}) "
+                   "(a file saved on a CUDA GPU)")
+        _expect_model(call, checked)
+        if call["label"] == "device=None":
+            _expect_device(call, _none_device(), checked + " (None: CUDA when available, else the CPU)", NONE_HINT)
+        else:
+            _expect_device(call, case.device, checked)
+        _expect_eval(call, checked)
+        saved = torch.load(_gpu_dir() / call["file"], weights_only=True, map_location="cpu")
+        got = call["state_dict"]
+        hint = "Load with map_location=device, then model.load_state_dict(checkpoint[\"state_dict\"])."
+        if not isinstance(got, dict) or sorted(got) != sorted(saved["state_dict"]):
+            fail(checked + ": the names in the state_dict", f"{sorted(saved['state_dict'])}", describe(got), hint)
+        for name, tensor in saved["state_dict"].items():
+            expect_tensor(got[name], tensor, f"{checked}: {name}", hint, rtol=0, atol=0)
+        drop_p = GPU_FILES[call["file"]]
+        _expect_drop_p(call, drop_p, checked, "Pass checkpoint.get(\"drop_p\", 0.5) to Network(...).")
+        expect_tensor(call.get("output"), log_probs, checked + ": log-probabilities of the first 4 MNIST test images",
+                      "The loaded model must reproduce the saved network exactly (weights, eval mode).",
+                      rtol=0, atol=1e-4)

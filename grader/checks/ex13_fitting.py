@@ -1,0 +1,608 @@
+"""Checks for ex13_fitting: Net, fitting a parabola, separating two clusters, comparing optimisers.
+
+The fitted nets are judged by the grader: the probe returns their
+``state_dict`` and the judge evaluates its own ``predict(relu(hidden(x)))``
+with those weights on data rebuilt from the case seed, so the metric (MSE,
+accuracy) is computed outside the student's process.
+
+``compare_optimizers`` returns loss curves only, so the probe also records,
+from inside ``Net.forward`` (the class's own ``forward`` is wrapped for the
+duration of the call, never replaced by a subclass: ``super(Net, self)``
+must keep working), the batches a net was trained on and its weights at its
+first training step. The judge replays the training with its own
+``torch.optim`` optimisers and the contract's hyperparameters from those
+weights on those batches, and compares every loss.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from grader.api import Calibration, Case, Exercise
+from grader.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.observe import TensorObs, describe
+
+EXERCISE = Exercise("ex13_fitting")
+
+NET_KEYS = ("hidden.bias", "hidden.weight", "predict.bias", "predict.weight")
+
+
+# ---- the grader's own Net -------------------------------------------------------------------------
+
+
+def net_forward(weights: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """The contract's forward, predict(relu(hidden(x))), with the given weights."""
+    h = F.relu(F.linear(x, weights["hidden.weight"], weights["hidden.bias"]))
+    return F.linear(h, weights["predict.weight"], weights["predict.bias"])
+
+
+class GraderNet(nn.Module):
+    """The grader's Net, for replaying training: hidden Linear, ReLU, predict Linear."""
+
+    def __init__(self, n_feature: int, n_hidden: int, n_output: int) -> None:
+        super().__init__()
+        self.hidden = nn.Linear(n_feature, n_hidden)
+        self.predict = nn.Linear(n_hidden, n_output)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.predict(F.relu(self.hidden(x)))
+
+
+def _state_dict(net) -> dict:
+    """The probe's view of a returned net: its type and its weights (plain tensors)."""
+    if not isinstance(net, nn.Module):
+        return {"type": type(net).__name__}
+    return {"type": "Module", "class": type(net).__name__,
+            "weights": {name: t.detach().clone() for name, t in net.state_dict().items()}}
+
+
+def _weights(obs: dict, checked: str, n_feature: int, n_output: int, is_net: bool = True) -> dict:
+    """Validated weights of a returned net (shapes of a Net(n_feature, h, n_output)), or a failure."""
+    if obs["type"] != "Module":
+        fail(checked, "a Net (an nn.Module)", f"a {obs['type']}", "Return the trained net itself: `return net`.")
+    expect_true(is_net, checked, "an instance of your Net class", f"a {obs['class']}",
+                "Build the model with Net(n_feature, n_hidden, n_output) and return it.")
+    weights = obs["weights"]
+    expect_equal(sorted(weights), list(NET_KEYS), checked + ": the names in the returned net's state_dict()",
+                 "Net has exactly two layers, self.hidden = nn.Linear(...) and self.predict = nn.Linear(...) "
+                 "(ReLU has no weights).")
+    values = {}
+    for name in NET_KEYS:
+        got = weights[name]
+        if not isinstance(got, TensorObs) or got.values is None:
+            fail(checked, f"a tensor for {name}", describe(got))
+        values[name] = got.values.to(torch.float32)
+    h = values["hidden.weight"].shape[0] if values["hidden.weight"].dim() == 2 else -1
+    shapes = {name: tuple(values[name].shape) for name in NET_KEYS}
+    want = {"hidden.weight": (h, n_feature), "hidden.bias": (h,), "predict.weight": (n_output, h),
+            "predict.bias": (n_output,)}
+    if shapes != want:
+        fail(checked + ": the shapes of the layers",
+             f"Net({n_feature}, n_hidden, {n_output}): hidden.weight {want['hidden.weight']}, predict.weight "
+             f"{want['predict.weight']}",
+             f"hidden.weight {shapes['hidden.weight']}, predict.weight {shapes['predict.weight']}",
+             f"Build Net({n_feature}, n_hidden, {n_output}): {n_feature} input feature(s), {n_output} output(s).")
+    for name, value in values.items():
+        if not torch.isfinite(value).all():
+            fail(checked, "finite weights", f"NaN or infinite values in {name}",
+                 "The training diverged: lower the learning rate.")
+    return values
+
+
+# ---- Net --------------------------------------------------------------------------------------------
+
+
+def _net_sizes(case: Case, k: int) -> tuple[int, int, int, int]:
+    g = case.generator(10 + k)
+    n_feature, n_hidden, n_output = (int(torch.randint(lo, hi + 1, (1,), generator=g)) for lo, hi in
+                                     ((1, 5), (3, 16), (1, 4)))
+    return n_feature, n_hidden, n_output, int(torch.randint(4, 12, (1,), generator=g))
+
+
+def _net_input(case: Case, k: int) -> torch.Tensor:
+    n_feature, _, _, n = _net_sizes(case, k)
+    return case.randn(n, n_feature, offset=20 + k) * 2
+
+
+@EXERCISE.check(points=2, needs=("Net",))
+def net_layers_and_forward(ex, case):
+    """Net(n_feature, n_hidden, n_output) has Linear layers hidden and predict; forward is predict(relu(hidden(x)))."""
+    runs = []
+    for k in range(3):
+        n_feature, n_hidden, n_output, _ = _net_sizes(case, k)
+        torch.manual_seed(case.seed + k)
+        net = ex.Net(n_feature, n_hidden, n_output)
+        layers = {}
+        for name in ("hidden", "predict"):
+            layer = getattr(net, name, None)
+            layers[name] = ({"linear": True, "in": layer.in_features, "out": layer.out_features}
+                            if isinstance(layer, nn.Linear) else {"linear": False, "type": type(layer).__name__})
+        out = net(_net_input(case, k))
+        runs.append({"layers": layers, "out": out, **_state_dict(net)})
+    return {"runs": runs}
+
+
+@net_layers_and_forward.judge
+def _(obs, case):
+    for k, run in enumerate(obs["runs"]):
+        n_feature, n_hidden, n_output, n = _net_sizes(case, k)
+        checked = f"Net({n_feature}, {n_hidden}, {n_output})"
+        for name, (i, o) in (("hidden", (n_feature, n_hidden)), ("predict", (n_hidden, n_output))):
+            layer = run["layers"][name]
+            expect_true(layer["linear"], f"{checked}.{name}", "an nn.Linear", f"{layer.get('type')}",
+                        f"In __init__: self.{name} = nn.Linear({i}, {o}).")
+            expect_equal((layer["in"], layer["out"]), (i, o), f"{checked}.{name}: (in_features, out_features)",
+                         f"self.{name} = nn.Linear({i}, {o}).")
+        weights = _weights(run, checked, n_feature, n_output)
+        x = _net_input(case, k)
+        expect_tensor(run["out"], net_forward(weights, x), f"{checked}(x) for x of shape ({n}, {n_feature})",
+                      "forward(x) = self.predict(F.relu(self.hidden(x))): ReLU between the layers, nothing after "
+                      "predict.", rtol=1e-5, atol=1e-6)
+
+
+# ---- fit_regression -----------------------------------------------------------------------------
+
+REGRESSION_N = 100
+REGRESSION_NOISE = 0.05  # y = x**2 + 0.05 * randn: the noise's own MSE is 0.0025
+# Calibrated with `python -m grader calibrate ex13_fitting --seeds 20` (grader/calibration.md):
+#   reference (Net(1, 32, 1), Adam lr 0.02, 200 full-batch steps): min 0.0023  median 0.0027  max 0.0037
+#   tutorial style (Net(1, 10, 1), SGD lr 0.2, 200 steps; 20 seeds):   min 0.0036  median 0.0081  max 0.0215
+#   under-trained (the reference, 1 step):                              min 0.0550  median 0.1538  max 0.5130
+# 0.03 is 8x the reference's worst run, above the plain-SGD tutorial's worst, and 1.8x below the best
+# under-trained run (and 3x below predicting the mean, about 0.09).
+REGRESSION_MSE_THRESHOLD = 0.03
+
+
+def regression_data(case: Case) -> tuple[torch.Tensor, torch.Tensor]:
+    """x (100, 1) uniform in [-1, 1], y = x**2 + 0.05 * randn, from the case seed."""
+    g = case.generator(100)
+    x = torch.rand(REGRESSION_N, 1, generator=g) * 2 - 1
+    y = x ** 2 + REGRESSION_NOISE * torch.randn(REGRESSION_N, 1, generator=g)
+    return x, y
+
+
+def _is_net(ex, net) -> bool:
+    cls = getattr(ex, "Net", None)
+    return isinstance(cls, type) and isinstance(net, cls)
+
+
+@EXERCISE.check(points=3, needs=("fit_regression", "Net"), timeout=60)
+def fit_regression_fits_parabola(ex, case):
+    """fit_regression(x, y) returns a Net whose MSE on y = x**2 + noise is below the threshold."""
+    x, y = regression_data(case)
+    torch.manual_seed(case.seed)
+    net = ex.fit_regression(x, y)
+    return {"is_net": _is_net(ex, net), **_state_dict(net)}
+
+
+def regression_mse(obs, case) -> float:
+    """The grader's MSE of the returned net on the training data."""
+    x, y = regression_data(case)
+    weights = _weights(obs, "fit_regression(x, y)", 1, 1, obs.get("is_net", False))
+    with torch.no_grad():
+        return F.mse_loss(net_forward(weights, x), y).item()
+
+
+@fit_regression_fits_parabola.judge
+def _(obs, case):
+    mse = regression_mse(obs, case)
+    checked = (f"the mean squared error (computed by the grader) of fit_regression(x, y) on {REGRESSION_N} "
+               f"points y = x**2 + {REGRESSION_NOISE} * noise, x in [-1, 1]")
+    if not mse <= REGRESSION_MSE_THRESHOLD:
+        fail(checked, f"at most {REGRESSION_MSE_THRESHOLD:g} (the noise alone gives {REGRESSION_NOISE ** 2:g})",
+             f"{mse:.4g}",
+             "Train for all `epochs` steps: zero_grad, loss = MSELoss()(net(x), y), backward, step. Use enough hidden "
+             "units (say 20-50) and a working learning rate (Adam 0.01-0.05, or SGD about 0.2). y and the output "
+             "are both (N, 1).")
+
+
+def _weak_regression(reference):
+    def fit_regression(x, y, epochs=200):
+        return reference.fit_regression(x, y, epochs=1)
+
+    return types.SimpleNamespace(Net=reference.Net, fit_regression=fit_regression)
+
+
+EXERCISE.calibrated(Calibration(check="fit_regression_fits_parabola", metric=regression_mse,
+                                threshold=REGRESSION_MSE_THRESHOLD, undertrained=_weak_regression,
+                                higher_is_better=False))
+
+
+# ---- fit_classifier -----------------------------------------------------------------------------
+
+CLUSTER_N = 100  # points per cluster
+# The contract's threshold. Calibrated with `python -m grader calibrate ex13_fitting --seeds 20`
+# (grader/calibration.md): reference (Net(2, 10, 2), Adam lr 0.02, 100 steps) min 0.9850 median 1.0000
+# max 1.0000; under-trained (1 step) min 0.0000 median 0.5000 max 1.0000. Two clusters 4*sqrt(2) apart
+# with std 1 are separable up to about 0.2 % of points, so 0.95 leaves 3.5 points below the worst
+# reference run. A net after one step is right only by chance (its decision line at random).
+CLASSIFIER_ACCURACY_THRESHOLD = 0.95
+
+
+def cluster_data(case: Case) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two Gaussian clusters, means (2, 2) (label 0) and (-2, -2) (label 1), std 1, shuffled."""
+    g = case.generator(200)
+    x0 = torch.randn(CLUSTER_N, 2, generator=g) + 2
+    x1 = torch.randn(CLUSTER_N, 2, generator=g) - 2
+    x = torch.cat([x0, x1])
+    y = torch.cat([torch.zeros(CLUSTER_N, dtype=torch.int64), torch.ones(CLUSTER_N, dtype=torch.int64)])
+    order = torch.randperm(2 * CLUSTER_N, generator=g)
+    return x[order], y[order]
+
+
+@EXERCISE.check(points=3, needs=("fit_classifier", "Net"), timeout=60)
+def fit_classifier_separates_clusters(ex, case):
+    """fit_classifier(x, y) returns a Net(2, h, 2) with training accuracy >= 0.95 on two Gaussian clusters."""
+    x, y = cluster_data(case)
+    torch.manual_seed(case.seed)
+    net = ex.fit_classifier(x, y)
+    return {"is_net": _is_net(ex, net), **_state_dict(net)}
+
+
+def classifier_accuracy(obs, case) -> float:
+    """The grader's training accuracy (arg-max of the two logits) of the returned net."""
+    x, y = cluster_data(case)
+    weights = _weights(obs, "fit_classifier(x, y)", 2, 2, obs.get("is_net", False))
+    with torch.no_grad():
+        return (net_forward(weights, x).argmax(dim=1) == y).double().mean().item()
+
+
+@fit_classifier_separates_clusters.judge
+def _(obs, case):
+    accuracy = classifier_accuracy(obs, case)
+    checked = (f"the training accuracy (computed by the grader, arg-max of the two outputs) of fit_classifier(x, y) "
+               f"on two clusters of {CLUSTER_N} points around (2, 2) (label 0) and (-2, -2) (label 1)")
+    if not accuracy >= CLASSIFIER_ACCURACY_THRESHOLD:
+        fail(checked, f"at least {CLASSIFIER_ACCURACY_THRESHOLD:g}", f"{accuracy:.3f}",
+             "Net(2, n_hidden, 2) trained with nn.CrossEntropyLoss()(net(x), y) (raw logits, int64 labels, no "
+             "softmax before the loss) for all `epochs` steps: zero_grad, backward, step.")
+
+
+def _weak_classifier(reference):
+    def fit_classifier(x, y, epochs=100):
+        return reference.fit_classifier(x, y, epochs=1)
+
+    return types.SimpleNamespace(Net=reference.Net, fit_classifier=fit_classifier)
+
+
+EXERCISE.calibrated(Calibration(check="fit_classifier_separates_clusters", metric=classifier_accuracy,
+                                threshold=CLASSIFIER_ACCURACY_THRESHOLD, undertrained=_weak_classifier))
+
+
+# ---- inputs and global state ---------------------------------------------------------------------
+
+
+def _optimizer_data(n: int, case: Case, offset: int = 300) -> tuple[torch.Tensor, torch.Tensor]:
+    """x = linspace(-1, 1, n) as (n, 1) (all values distinct), y = x**2 + 0.1 * randn."""
+    x = torch.linspace(-1, 1, n).unsqueeze(1)
+    y = x ** 2 + 0.1 * torch.randn(n, 1, generator=case.generator(offset))
+    return x, y
+
+
+@EXERCISE.check(points=1, needs=("fit_regression", "fit_classifier", "compare_optimizers"), timeout=60)
+def fitting_leaves_inputs_and_state(ex, case):
+    """The three functions leave x and y untouched and grad mode and default dtype as they were; fit_* return nets in train mode."""
+    found = {}
+    calls = (
+        ("fit_regression(x, y, epochs=3)", regression_data, lambda x, y: ex.fit_regression(x, y, epochs=3)),
+        ("fit_classifier(x, y, epochs=3)", cluster_data, lambda x, y: ex.fit_classifier(x, y, epochs=3)),
+        ("compare_optimizers(x, y, epochs=1)", lambda c: _optimizer_data(40, c),
+         lambda x, y: ex.compare_optimizers(x, y, epochs=1)),
+    )
+    for label, data, call in calls:
+        x, y = data(case)
+        torch.manual_seed(case.seed)
+        result = call(x, y)
+        found[label] = {
+            "x": x, "y": y, "x_requires_grad": x.requires_grad, "y_requires_grad": y.requires_grad,
+            "x_grad": x.grad, "y_grad": y.grad, "grad_enabled": torch.is_grad_enabled(),
+            "default_dtype": str(torch.get_default_dtype()),
+            "training": result.training if isinstance(result, nn.Module) else None,
+        }
+    return found
+
+
+@fitting_leaves_inputs_and_state.judge
+def _(obs, case):
+    data = {"fit_regression": regression_data, "fit_classifier": cluster_data,
+            "compare_optimizers": lambda c: _optimizer_data(40, c)}
+    hint = "Do not change the caller's tensors: no in-place operations, requires_grad_ or .grad on x and y."
+    for label, got in obs.items():
+        x, y = data[label.split("(")[0]](case)
+        expect_tensor(got["x"], x, f"{label}: the caller's x afterwards", hint, rtol=0, atol=0)
+        expect_tensor(got["y"], y, f"{label}: the caller's y afterwards", hint, rtol=0, atol=0)
+        for name in ("x", "y"):
+            expect_equal(got[f"{name}_requires_grad"], False, f"{label}: {name}.requires_grad afterwards", hint)
+            expect_equal(got[f"{name}_grad"], None, f"{label}: {name}.grad afterwards", hint)
+        expect_equal(got["grad_enabled"], True, f"{label}: torch.is_grad_enabled() afterwards (it was True)",
+                     "Do not call torch.set_grad_enabled(False) for good; use `with torch.no_grad():` blocks.")
+        expect_equal(got["default_dtype"], "torch.float32", f"{label}: torch.get_default_dtype() afterwards",
+                     "Do not call torch.set_default_dtype; convert tensors with .float() / .double() instead.")
+        if not label.startswith("compare_optimizers"):
+            expect_equal(got["training"], True, f"{label}: the returned net's .training",
+                         "A training function leaves the model in train mode: do not call net.eval() before "
+                         "returning it.")
+
+
+# ---- compare_optimizers -------------------------------------------------------------------------
+
+OPTIMIZERS = ("SGD", "Momentum", "RMSprop", "Adam")
+
+
+def build_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
+    """The contract's four optimisers."""
+    if name == "SGD":
+        return torch.optim.SGD(params, lr=lr)
+    if name == "Momentum":
+        return torch.optim.SGD(params, lr=lr, momentum=0.8)
+    if name == "RMSprop":
+        return torch.optim.RMSprop(params, lr=lr, alpha=0.9)
+    return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.99))
+
+
+HYPERPARAMETERS = {"SGD": "SGD(lr=lr)", "Momentum": "SGD(lr=lr, momentum=0.8)",
+                   "RMSprop": "RMSprop(lr=lr, alpha=0.9)", "Adam": "Adam(lr=lr, betas=(0.9, 0.99))"}
+
+
+# (label, n, keyword arguments, as a call reads): the defaults, and non-default sizes, epochs and lr.
+OPTIMIZER_CALLS = (
+    ("compare_optimizers(x, y) with x of shape (100, 1)", 100, {}),
+    ("compare_optimizers(x, y, epochs=3, batch_size=40, lr=0.03) with x of shape (150, 1)", 150,
+     {"epochs": 3, "batch_size": 40, "lr": 0.03}),
+)
+DEFAULTS = {"epochs": 12, "batch_size": 32, "lr": 0.01}
+
+
+def _steps(n: int, kwargs: dict) -> int:
+    args = {**DEFAULTS, **kwargs}
+    return args["epochs"] * math.ceil(n / args["batch_size"])
+
+
+def _curves(result) -> dict:
+    """The probe's view of the returned dict: keys, and each value as it is (floats stay floats)."""
+    if not isinstance(result, dict):
+        return {"type": type(result).__name__}
+    return {"type": "dict", "keys": sorted(str(k) for k in result),
+            "curves": {str(k): (list(v) if isinstance(v, list) else v) for k, v in result.items()},
+            "kinds": {str(k): (sorted({type(e).__name__ for e in v}) if isinstance(v, (list, tuple)) else None)
+                      for k, v in result.items()},
+            "containers": {str(k): type(v).__name__ for k, v in result.items()}}
+
+
+def _expect_curves(got: dict, label: str, steps: int) -> dict[str, list[float]]:
+    """The four curves, as lists of ``steps`` floats, or a failure."""
+    if got["type"] != "dict":
+        fail(label, "a dict of four loss lists", f"a {got['type']}",
+             "Return {\"SGD\": [...], \"Momentum\": [...], \"RMSprop\": [...], \"Adam\": [...]}.")
+    expect_equal(got["keys"], sorted(OPTIMIZERS), label + ": the keys of the returned dict",
+                 "Use exactly the keys \"SGD\", \"Momentum\", \"RMSprop\" and \"Adam\".")
+    curves = {}
+    for name in OPTIMIZERS:
+        where = f"{label}[\"{name}\"]"
+        expect_equal(got["containers"][name], "list", where + ": its type", "Each value is a list: losses = [].")
+        expect_equal(got["kinds"][name], ["float"] if steps else [], where + ": the type of its elements",
+                     "Append Python floats: history.append(loss.item()) (a float, and no graph kept alive).")
+        values = got["curves"][name]
+        expect_equal(len(values), steps, where + ": the number of losses (one per optimisation step = "
+                     "epochs * ceil(N / batch_size))",
+                     "Append one loss per mini-batch step, for every batch of every epoch (the last batch of an "
+                     "epoch may be smaller; do not drop it).")
+        curves[name] = values
+    return curves
+
+
+@EXERCISE.check(points=2, needs=("compare_optimizers",), timeout=60)
+def compare_optimizers_format(ex, case):
+    """compare_optimizers returns keys SGD, Momentum, RMSprop, Adam, each a list of one float per step."""
+    runs = []
+    for label, n, kwargs in OPTIMIZER_CALLS:
+        x, y = _optimizer_data(n, case)
+        torch.manual_seed(case.seed)
+        runs.append(_curves(ex.compare_optimizers(x, y, **kwargs)))
+    return {"runs": runs}
+
+
+@compare_optimizers_format.judge
+def _(obs, case):
+    for got, (label, n, kwargs) in zip(obs["runs"], OPTIMIZER_CALLS):
+        _expect_curves(got, label, _steps(n, kwargs))
+
+
+@EXERCISE.check(points=1, needs=("compare_optimizers",), timeout=60)
+def compare_optimizers_same_start(ex, case):
+    """The four curves start from the same loss: same initial weights, same first batch."""
+    runs = []
+    for label, n, kwargs in OPTIMIZER_CALLS:
+        x, y = _optimizer_data(n, case)
+        torch.manual_seed(case.seed)
+        runs.append(_curves(ex.compare_optimizers(x, y, **kwargs)))
+    return {"runs": runs}
+
+
+@compare_optimizers_same_start.judge
+def _(obs, case):
+    for got, (label, n, kwargs) in zip(obs["runs"], OPTIMIZER_CALLS):
+        curves = _expect_curves(got, label, _steps(n, kwargs))
+        first = {name: curves[name][0] for name in OPTIMIZERS}
+        spread = max(first.values()) - min(first.values())
+        expect_true(spread <= 1e-6 * (1 + abs(first["SGD"])), label + ": the first loss of each optimiser",
+                    "four equal first losses (within 1e-6)",
+                    ", ".join(f"{name} {value:.7g}" for name, value in first.items()),
+                    "Build one Net(1, 20, 1) and give each optimiser a copy (copy.deepcopy(net), or "
+                    "load_state_dict(net.state_dict())), and feed all four the same batches in the same order "
+                    "(draw the shuffled order once, not inside each optimiser's loop).")
+
+
+# -- recording what Net.forward sees -----------------------------------------------------------------
+
+MAX_RECORDS = 5000
+
+
+def _recorded_run(ex, case: Case, n: int, kwargs: dict) -> dict:
+    """Call compare_optimizers while Net.forward records, per net, its inputs and its first training weights.
+
+    ``Net.forward`` is wrapped on the student's own class (not replaced by a
+    subclass, which would break ``super(Net, self).__init__()``) and put back
+    in a ``finally``. Only forwards with grad mode on are training steps.
+    """
+    cls = getattr(ex, "Net", None)
+    if not isinstance(cls, type) or not callable(getattr(cls, "forward", None)):
+        return {"curves": {"type": "no Net class"}, "nets": []}
+    nets: list = []  # strong references: ids are never reused while the call runs
+    records: list[dict] = []
+    had_own = "forward" in vars(cls)
+    original = vars(cls).get("forward")
+    inherited = cls.forward
+
+    def forward(self, *args, **kwargs_):
+        index = next((i for i, m in enumerate(nets) if m is self), None)
+        if index is None:
+            nets.append(self)
+            records.append({"weights": None, "inputs": [], "training_forwards": 0, "other_forwards": 0})
+            index = len(nets) - 1
+        record = records[index]
+        x = args[0] if args else next(iter(kwargs_.values()), None)
+        if torch.is_grad_enabled() and isinstance(x, torch.Tensor):
+            if record["weights"] is None:
+                record["weights"] = {name: t.detach().to("cpu", copy=True) for name, t in self.state_dict().items()}
+            if len(record["inputs"]) < MAX_RECORDS:
+                record["inputs"].append(x.detach().to("cpu", copy=True))
+            record["training_forwards"] += 1
+        else:
+            record["other_forwards"] += 1
+        return inherited(self, *args, **kwargs_)
+
+    x, y = _optimizer_data(n, case)
+    torch.manual_seed(case.seed)
+    try:
+        cls.forward = forward
+        result = ex.compare_optimizers(x, y, **kwargs)
+    finally:
+        if had_own:
+            cls.forward = original
+        else:
+            delattr(cls, "forward")
+    return {"curves": _curves(result), "nets": records}
+
+
+def _training_net(got: dict, label: str, steps: int) -> dict:
+    """The first net trained for at least ``steps`` steps (its weights at step 1 and its batches)."""
+    nets = got["nets"]
+    trained = [r for r in nets if r["training_forwards"] >= steps and r["weights"] is not None]
+    if not trained:
+        counts = [r["training_forwards"] for r in nets]
+        fail(label + ": the nets your function trained", f"at least one Net trained for {steps} steps",
+             f"{len(nets)} Net object(s) called with grad enabled {counts} times" if nets else
+             "no Net object was ever called",
+             "Build the nets with Net(1, 20, 1) (your Net class from this file) and call net(x_batch) once per "
+             "optimisation step.")
+    return trained[0]
+
+
+def _batch_indices(inputs: list, x: torch.Tensor, label: str) -> list[torch.Tensor]:
+    """The row indices of x in every recorded batch (x's values are all distinct)."""
+    position = {float(v): i for i, v in enumerate(x.reshape(-1).tolist())}
+    found = []
+    for k, got in enumerate(inputs):
+        values = got.values if isinstance(got, TensorObs) else None
+        ok = values is not None and values.dim() == 2 and values.shape[1] == 1
+        rows = [position.get(float(v)) for v in values.reshape(-1).tolist()] if ok else [None]
+        if not ok or None in rows:
+            fail(label + f": the input of training step {k + 1}", "a batch of rows of x, of shape (B, 1)",
+                 describe(got) + ("" if not ok else " whose values are not rows of x"),
+                 "Index x and y with the same batch indices: net(x[idx]), target y[idx]; do not change x.")
+        found.append(torch.tensor(rows, dtype=torch.int64))
+    return found
+
+
+@EXERCISE.check(points=1, needs=("compare_optimizers", "Net"), timeout=60)
+def compare_optimizers_batches(ex, case):
+    """compare_optimizers trains on mini-batches of batch_size, every epoch seeing each sample once."""
+    label, n, kwargs = OPTIMIZER_CALLS[1]
+    return _recorded_run(ex, case, n, kwargs)
+
+
+@compare_optimizers_batches.judge
+def _(obs, case):
+    label, n, kwargs = OPTIMIZER_CALLS[1]
+    args = {**DEFAULTS, **kwargs}
+    steps, per_epoch = _steps(n, kwargs), math.ceil(n / args["batch_size"])
+    net = _training_net(obs, label, steps)
+    x, _ = _optimizer_data(n, case)
+    batches = _batch_indices(net["inputs"][:steps], x, label)
+    want_sizes = sorted([args["batch_size"]] * (n // args["batch_size"]) + ([n % args["batch_size"]] if n % args["batch_size"] else []))
+    for epoch in range(args["epochs"]):
+        chunk = batches[epoch * per_epoch:(epoch + 1) * per_epoch]
+        where = f"{label}: the batches of epoch {epoch + 1} (as seen by Net.forward)"
+        expect_equal(sorted(len(b) for b in chunk), want_sizes, where + ", their sizes",
+                     f"Split the {n} samples into batches of batch_size={args['batch_size']} (the last one "
+                     f"smaller): for start in range(0, N, batch_size).")
+        seen = torch.cat(chunk).sort().values
+        expect_true(torch.equal(seen, torch.arange(n)), where, f"each of the {n} samples exactly once",
+                    f"{len(set(seen.tolist()))} distinct samples out of {len(seen)}",
+                    "One epoch is one pass over a permutation of all samples (torch.randperm(N)), or over them in "
+                    "order.")
+
+
+def replay(weights: dict[str, torch.Tensor], batches: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor,
+           lr: float) -> dict[str, list[float]]:
+    """The grader's own training of the four optimisers from ``weights`` on ``batches``: the expected losses."""
+    curves = {}
+    for name in OPTIMIZERS:
+        net = GraderNet(1, weights["hidden.weight"].shape[0], 1)
+        net.load_state_dict(weights)
+        optimizer = build_optimizer(name, net.parameters(), lr)
+        losses = []
+        for idx in batches:
+            loss = F.mse_loss(net(x[idx]), y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        curves[name] = losses
+    return curves
+
+
+@EXERCISE.check(points=3, needs=("compare_optimizers", "Net"), timeout=60)
+def compare_optimizers_hyperparameters(ex, case):
+    """Each curve is that of its optimiser (SGD; SGD momentum 0.8; RMSprop alpha 0.9; Adam betas (0.9, 0.99)) with lr."""
+    return {"runs": [_recorded_run(ex, case, n, kwargs) for _, n, kwargs in OPTIMIZER_CALLS]}
+
+
+@compare_optimizers_hyperparameters.judge
+def _(obs, case):
+    for got, (label, n, kwargs) in zip(obs["runs"], OPTIMIZER_CALLS):
+        args = {**DEFAULTS, **kwargs}
+        steps = _steps(n, kwargs)
+        curves = _expect_curves(got["curves"], label, steps)
+        net = _training_net(got, label, steps)
+        weights = {}
+        for name, t in net["weights"].items():
+            weights[name] = t.values if isinstance(t, TensorObs) else t
+        if sorted(weights) != list(NET_KEYS) or tuple(weights["hidden.weight"].shape) != (20, 1):
+            fail(label + ": the nets trained", "Net(1, 20, 1)",
+                 f"a net with weights {', '.join(f'{k} {tuple(v.shape)}' for k, v in weights.items())}",
+                 "Build Net(1, 20, 1) for every optimiser.")
+        x, y = _optimizer_data(n, case)
+        batches = _batch_indices(net["inputs"][:steps], x, label)
+        expected = replay(weights, batches, x, y, args["lr"])
+        for name in OPTIMIZERS:
+            want = torch.tensor(expected[name], dtype=torch.float64)
+            have = torch.tensor(curves[name], dtype=torch.float64)
+            bad = ~torch.isclose(have, want, rtol=1e-4, atol=1e-7)
+            if bad.any():
+                step = int(bad.nonzero()[0])
+                fail(f"{label}[\"{name}\"]: replayed by the grader with torch.optim.{HYPERPARAMETERS[name]}, "
+                     f"lr={args['lr']}, MSE loss, from the same initial weights on the same batches",
+                     f"loss {want[step].item():.7g} at step {step + 1} (and {want[min(step + 1, steps - 1)].item():.7g} "
+                     f"at the next)",
+                     f"{have[step].item():.7g} (and {have[min(step + 1, steps - 1)].item():.7g}); "
+                     f"{int(bad.sum())} of {steps} losses differ",
+                     f"\"{name}\" must be torch.optim.{HYPERPARAMETERS[name]} on its own copy of the initial net, "
+                     "with nn.MSELoss(), recording loss.item() of each batch before optimizer.step(); all four "
+                     "see the same batches in the same order.")

@@ -1,0 +1,60 @@
+"""`pytest exercises` as a learner runs it."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import EXERCISES, SOLUTIONS
+
+
+def _layout(pytester: pytest.Pytester, source, only: str) -> None:
+    folder = pytester.mkdir("exercises")
+    shutil.copy(EXERCISES / "conftest.py", folder / "conftest.py")
+    for path in source.glob("ex*.py"):
+        shutil.copy(path, folder / path.name)
+
+
+def test_stubs_are_not_started_without_tracebacks(pytester: pytest.Pytester) -> None:
+    _layout(pytester, EXERCISES, "ex01")
+    result = pytester.runpytest_subprocess("exercises", "-k", "ex01", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines([
+        "*ex01_tensors.py::scale_in_place?cpu? NOT STARTED*",
+        "*= points =*",
+        "ex01_tensors * 0 / 9 * not started",
+        "total * 0 / 9*",
+        "*not started*",
+    ])
+    assert "Traceback" not in result.stdout.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_solutions_pass_and_one_file_can_be_run(pytester: pytest.Pytester) -> None:
+    _layout(pytester, SOLUTIONS, "ex01")
+    result = pytester.runpytest_subprocess("exercises/ex01_tensors.py", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*scale_in_place?cpu? PASSED*", "ex01_tensors * 9 / 9 * done"])
+    assert result.ret == pytest.ExitCode.OK
+
+
+def test_a_wrong_answer_shows_a_learner_message(pytester: pytest.Pytester) -> None:
+    _layout(pytester, SOLUTIONS, "ex01")
+    path = pytester.path / "exercises" / "ex01_tensors.py"
+    path.write_text(path.read_text() + "\n\ndef scale_(tensor, factor):\n    return tensor * factor\n")
+    result = pytester.runpytest_subprocess("exercises", "-k", "scale", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines([
+        "*scale_in_place?cpu? FAILED*",
+        "Checked:  scale_(tensor, *)",
+        "Expected: the same tensor object back",
+        "Got:      a different object",
+        "Hint:     *mul_*",
+    ])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_an_exception_names_the_students_file_and_line(pytester: pytest.Pytester) -> None:
+    _layout(pytester, SOLUTIONS, "ex01")
+    path = pytester.path / "exercises" / "ex01_tensors.py"
+    path.write_text(path.read_text() + "\n\ndef scale_(tensor, factor):\n    return tensor.mul_(factor) / undefined_name\n")
+    result = pytester.runpytest_subprocess("exercises", "-k", "scale", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*NameError: name 'undefined_name' is not defined*", "*at ex01_tensors.py, line *, in scale_*"])
