@@ -44,7 +44,7 @@ def _grade(args: argparse.Namespace) -> int:
     from grader.isolation import GiB, Limits
     from grader.reporters import terminal
 
-    threads = pin_threads()
+    threads = pin_threads() if args.threads is None else (pin_threads(), args.threads)[1]
     try:
         limits = Limits(memory_bytes=int(args.memory * GiB), threads=threads)
         result = grade_submission(Path(args.submission), _hidden(args), limits)
@@ -57,6 +57,27 @@ def _grade(args: argparse.Namespace) -> int:
     if args.fail_under is not None and result.score < args.fail_under:
         print(f"score {result.score:g} is under --fail-under {args.fail_under:g}", file=sys.stderr)
         return EXIT_UNDER
+    return EXIT_OK
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from grader import batch
+    from grader.reporters import gradebook
+
+    folder, out = Path(args.submissions), Path(args.out)
+    if not folder.is_dir():
+        print(f"error: {folder} is not a folder of submissions", file=sys.stderr)
+        return EXIT_USAGE
+    extra = [flag for flag in (("--hidden", args.hidden), ("--memory", str(args.memory))) if flag[1]]
+    outcomes = batch.run_batch(
+        folder, out, jobs=args.jobs, force=args.force, extra=[x for pair in extra for x in pair],
+        progress=batch.progress_bar(sys.stderr),
+    )
+    (out / "gradebook.csv").write_text(gradebook.dumps(out, [o.student for o in outcomes]))
+    failed = [o for o in outcomes if o.status == "failed"]
+    print(f"graded {len(outcomes) - len(failed)} of {len(outcomes)} submissions; gradebook: {out / 'gradebook.csv'}")
+    for o in failed:
+        print(f"  could not grade {o.student}: {o.detail}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -117,7 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_outputs(p)
     p.add_argument("--fail-under", type=float, metavar="SCORE", help="exit 3 when the score is below SCORE")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    p.add_argument("--threads", type=int, metavar="N", help="torch threads for the student's code (default: all cores)")
     p.set_defaults(run=_grade)
+
+    p = sub.add_parser("batch", help="grade every sub-folder or .zip of SUBMISSIONS into OUT")
+    p.add_argument("submissions")
+    p.add_argument("--out", required=True, help="folder for OUT/<student>/results.json and OUT/gradebook.csv")
+    p.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    p.add_argument("--force", action="store_true", help="grade again even where results exist")
+    p.add_argument("--hidden", metavar="DIR", help="add instructor-only checks from DIR")
+    p.add_argument("--memory", type=float, default=4.0, metavar="GIB", help="memory cap per child process")
+    p.set_defaults(run=_batch)
 
     p = sub.add_parser("calibrate", help="measure an exercise's training thresholds over many seeds")
     p.add_argument("exercise", help="for example ex09_lenet")

@@ -80,17 +80,20 @@ def snapshot(value: Any, depth: int = 0) -> Any:
 
 
 def _tensor(t: torch.Tensor) -> TensorObs:
-    plain = t.as_subclass(torch.Tensor) if type(t) is not torch.Tensor else t
-    has_data = plain.device.type != "meta"
-    values = plain.detach().to("cpu", copy=True).contiguous() if has_data else None
+    # Autograd flags come from the tensor itself (an nn.Parameter is a leaf);
+    # values from a detached plain copy, so nothing of the student's travels on.
+    has_data = t.device.type != "meta"
+    values = t.detach().to("cpu", copy=True).contiguous() if has_data else None
+    if values is not None and type(values) is not torch.Tensor:
+        values = values.as_subclass(torch.Tensor)
     return TensorObs(
         values=values,
-        shape=tuple(int(s) for s in plain.shape),
-        dtype=str(plain.dtype),
-        device=str(plain.device),
-        requires_grad=bool(plain.requires_grad),
-        has_grad_fn=plain.grad_fn is not None,
-        is_leaf=bool(plain.is_leaf),
+        shape=tuple(int(s) for s in t.shape),
+        dtype=str(t.dtype),
+        device=str(t.device),
+        requires_grad=bool(t.requires_grad),
+        has_grad_fn=t.grad_fn is not None,
+        is_leaf=bool(t.is_leaf),
     )
 
 

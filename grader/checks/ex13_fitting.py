@@ -216,19 +216,25 @@ EXERCISE.calibrated(Calibration(check="fit_regression_fits_parabola", metric=reg
 # ---- fit_classifier -----------------------------------------------------------------------------
 
 CLUSTER_N = 100  # points per cluster
+CLUSTER_SETS = 3  # data sets per case; every one must reach the threshold
 # The contract's threshold. Calibrated with `python -m grader calibrate ex13_fitting --seeds 20`
-# (grader/calibration.md): reference (Net(2, 10, 2), Adam lr 0.02, 100 steps) min 0.9850 median 1.0000
-# max 1.0000; under-trained (1 step) min 0.0000 median 0.5000 max 1.0000. Two clusters 4*sqrt(2) apart
-# with std 1 are separable up to about 0.2 % of points, so 0.95 leaves 3.5 points below the worst
-# reference run. A net after one step is right only by chance (its decision line at random).
+# (grader/calibration.md); the metric is the lowest accuracy of the case's three data sets:
+#   reference (Net(2, 10, 2), Adam lr 0.02, 100 full-batch steps): min 0.9850  median 0.9950  max 1.0000
+#   under-trained (the reference, 1 step):                           min 0.0000  median 0.2550  max 0.9950
+# The clusters are 4*sqrt(2) apart with std 1 (Bayes error about 0.2 %), so 0.95 leaves 3.5 points below
+# the worst reference run. A net after one step is right only by chance (its decision line falls at
+# random); one data set alone let about one under-trained run in six through, three together far fewer.
 CLASSIFIER_ACCURACY_THRESHOLD = 0.95
 
 
-def cluster_data(case: Case) -> tuple[torch.Tensor, torch.Tensor]:
-    """Two Gaussian clusters, means (2, 2) (label 0) and (-2, -2) (label 1), std 1, shuffled."""
-    g = case.generator(200)
-    x0 = torch.randn(CLUSTER_N, 2, generator=g) + 2
-    x1 = torch.randn(CLUSTER_N, 2, generator=g) - 2
+def cluster_data(case: Case, k: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two Gaussian clusters, means (2, 2) and (-2, -2), std 1, 100 points each, labels 0/1 (int64), shuffled.
+
+    Which cluster is labelled 0 alternates with ``k``.
+    """
+    g = case.generator(200 + k)
+    x0 = torch.randn(CLUSTER_N, 2, generator=g) + (2 if k % 2 == 0 else -2)
+    x1 = torch.randn(CLUSTER_N, 2, generator=g) - (2 if k % 2 == 0 else -2)
     x = torch.cat([x0, x1])
     y = torch.cat([torch.zeros(CLUSTER_N, dtype=torch.int64), torch.ones(CLUSTER_N, dtype=torch.int64)])
     order = torch.randperm(2 * CLUSTER_N, generator=g)
@@ -238,29 +244,45 @@ def cluster_data(case: Case) -> tuple[torch.Tensor, torch.Tensor]:
 @EXERCISE.check(points=3, needs=("fit_classifier", "Net"), timeout=60)
 def fit_classifier_separates_clusters(ex, case):
     """fit_classifier(x, y) returns a Net(2, h, 2) with training accuracy >= 0.95 on two Gaussian clusters."""
-    x, y = cluster_data(case)
-    torch.manual_seed(case.seed)
-    net = ex.fit_classifier(x, y)
-    return {"is_net": _is_net(ex, net), **_state_dict(net)}
+    runs = []
+    for k in range(CLUSTER_SETS):
+        x, y = cluster_data(case, k)
+        torch.manual_seed(case.seed + k)
+        net = ex.fit_classifier(x, y)
+        runs.append({"is_net": _is_net(ex, net), **_state_dict(net)})
+    return {"runs": runs}
+
+
+def _cluster_label(k: int) -> str:
+    first, second = ("(2, 2)", "(-2, -2)") if k % 2 == 0 else ("(-2, -2)", "(2, 2)")
+    return f"two clusters of {CLUSTER_N} points around {first} (label 0) and {second} (label 1)"
+
+
+def classifier_accuracies(obs, case) -> list[float]:
+    """The grader's training accuracy (arg-max of the two logits) of each returned net."""
+    found = []
+    for k, run in enumerate(obs["runs"]):
+        x, y = cluster_data(case, k)
+        weights = _weights(run, f"fit_classifier(x, y) on {_cluster_label(k)}", 2, 2, run.get("is_net", False))
+        with torch.no_grad():
+            found.append((net_forward(weights, x).argmax(dim=1) == y).double().mean().item())
+    return found
 
 
 def classifier_accuracy(obs, case) -> float:
-    """The grader's training accuracy (arg-max of the two logits) of the returned net."""
-    x, y = cluster_data(case)
-    weights = _weights(obs, "fit_classifier(x, y)", 2, 2, obs.get("is_net", False))
-    with torch.no_grad():
-        return (net_forward(weights, x).argmax(dim=1) == y).double().mean().item()
+    """The lowest accuracy over the case's data sets (the calibrated metric)."""
+    return min(classifier_accuracies(obs, case))
 
 
 @fit_classifier_separates_clusters.judge
 def _(obs, case):
-    accuracy = classifier_accuracy(obs, case)
-    checked = (f"the training accuracy (computed by the grader, arg-max of the two outputs) of fit_classifier(x, y) "
-               f"on two clusters of {CLUSTER_N} points around (2, 2) (label 0) and (-2, -2) (label 1)")
-    if not accuracy >= CLASSIFIER_ACCURACY_THRESHOLD:
-        fail(checked, f"at least {CLASSIFIER_ACCURACY_THRESHOLD:g}", f"{accuracy:.3f}",
-             "Net(2, n_hidden, 2) trained with nn.CrossEntropyLoss()(net(x), y) (raw logits, int64 labels, no "
-             "softmax before the loss) for all `epochs` steps: zero_grad, backward, step.")
+    for k, accuracy in enumerate(classifier_accuracies(obs, case)):
+        checked = (f"the training accuracy (computed by the grader, arg-max of the two outputs) of "
+                   f"fit_classifier(x, y) on {_cluster_label(k)}")
+        if not accuracy >= CLASSIFIER_ACCURACY_THRESHOLD:
+            fail(checked, f"at least {CLASSIFIER_ACCURACY_THRESHOLD:g}", f"{accuracy:.3f}",
+                 "Net(2, n_hidden, 2) trained with nn.CrossEntropyLoss()(net(x), y) (raw logits, int64 labels, no "
+                 "softmax before the loss) for all `epochs` steps: zero_grad, backward, step.")
 
 
 def _weak_classifier(reference):

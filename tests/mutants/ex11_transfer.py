@@ -297,10 +297,10 @@ def train_step(model, inputs, labels, criterion, optimizer, device=None):
     return loss.item()
 '''),
     "train_step_hard_coded_cuda": ("train_step_device_and_mode", '''
-def train_step(model, inputs, labels, criterion, optimizer, device="cuda"):
-    model.to(device).train()
+def train_step(model, inputs, labels, criterion, optimizer, device=None):
+    model.cuda().train()
     optimizer.zero_grad()
-    loss = criterion(model(inputs.to(device)), labels.to(device))
+    loss = criterion(model(inputs.cuda()), labels.cuda())
     loss.backward()
     optimizer.step()
     return loss.item()

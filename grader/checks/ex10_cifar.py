@@ -1,0 +1,612 @@
+"""Checks for ex10_cifar: MyCNN, the CIFAR-10 transform, the loss, the optimiser and one training epoch.
+
+``MyCNN``'s logits are recomputed here with ``torch.nn.functional`` from
+weights the grader generates (loaded into the student's model by name).
+``cifar10_transform`` is compared with torchvision's own pipeline on real
+images of the CIFAR-10 fixture. ``train_epoch`` and ``make_optimizer`` get the
+grader's own model (:class:`GraderCNN`, the contract's MyCNN, recording what
+its ``forward`` saw) and loaders; the judge replays or recomputes every number
+with PyTorch.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import types
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from grader.api import Calibration, Case, Exercise
+from grader.expect import expect_equal, expect_number, expect_tensor, expect_true, fail, same_device
+from grader.observe import TensorObs, describe
+
+EXERCISE = Exercise("ex10_cifar")
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+RTOL, ATOL = 1e-4, 1e-5
+CUDA_RTOL, CUDA_ATOL = 5e-3, 5e-3  # cuDNN may run convolutions in TF32
+
+
+# ---- the grader's own model ---------------------------------------------------------------------
+
+
+class GraderCNN(nn.Module):
+    """The contract's MyCNN(image_size): conv1 = Conv2d(3, 16, 3), fc = Linear(16 * (s - 2) ** 2, 10).
+
+    ``forward`` records ``self.training``, ``torch.is_grad_enabled()`` and the
+    device and shape of its input, one entry per call, when ``record`` is True.
+    """
+
+    def __init__(self, image_size: int, record: bool = True) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, kernel_size=3)
+        self.fc = nn.Linear(16 * (image_size - 2) ** 2, 10)
+        self.record = record
+        self.calls: list[dict] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.record:
+            self.calls.append({"training": bool(self.training), "grad": torch.is_grad_enabled(),
+                               "device": str(x.device), "shape": [int(s) for s in x.shape]})
+        return self.fc(self.conv1(x).reshape(x.shape[0], -1))
+
+
+def cnn_logits(weights: dict, x: torch.Tensor) -> torch.Tensor:
+    """conv1, flatten per sample, fc — from a state_dict."""
+    h = F.conv2d(x, weights["conv1.weight"].float(), weights["conv1.bias"].float())
+    return F.linear(h.reshape(x.shape[0], -1), weights["fc.weight"].float(), weights["fc.bias"].float())
+
+
+def _cnn_weights(case: Case, image_size: int, offset: int = 0) -> dict:
+    """Seeded weights for MyCNN(image_size), scaled so the logits are of order 1."""
+    g = case.generator(500 + offset)
+    features = 16 * (image_size - 2) ** 2
+    return {
+        "conv1.weight": torch.randn(16, 3, 3, 3, generator=g) / math.sqrt(27),
+        "conv1.bias": torch.randn(16, generator=g) * 0.1,
+        "fc.weight": torch.randn(10, features, generator=g) / math.sqrt(features),
+        "fc.bias": torch.randn(10, generator=g) * 0.1,
+    }
+
+
+def _grader_cnn(case: Case, image_size: int, offset: int = 0) -> GraderCNN:
+    with torch.random.fork_rng(devices=[]):  # nn's own init must not touch the global RNG
+        model = GraderCNN(image_size)
+    model.load_state_dict(_cnn_weights(case, image_size, offset))
+    return model
+
+
+def _state_dict(model) -> dict:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()} if isinstance(model, nn.Module) else {}
+
+
+def _random_size(case: Case) -> int:
+    return int(torch.randint(5, 20, (1,), generator=case.generator(600)))
+
+
+# ---- MyCNN --------------------------------------------------------------------------------------
+
+
+def _layer(module) -> dict:
+    if not isinstance(module, nn.Module):
+        return {"type": describe(module) if module is not None else "nothing (no such attribute)"}
+    facts = {"type": type(module).__name__}
+    if isinstance(module, nn.Conv2d):
+        facts.update(conv=True, in_channels=module.in_channels, out_channels=module.out_channels,
+                     kernel_size=tuple(module.kernel_size), stride=tuple(module.stride),
+                     padding=module.padding if isinstance(module.padding, str) else tuple(module.padding),
+                     dilation=tuple(module.dilation), groups=module.groups, bias=module.bias is not None)
+    if isinstance(module, nn.Linear):
+        facts.update(linear=True, in_features=module.in_features, out_features=module.out_features,
+                     bias=module.bias is not None)
+    return facts
+
+
+def _layer_sizes(case: Case) -> list:
+    return [32, 224, None, _random_size(case)]  # None: MyCNN() with the default image_size (224)
+
+
+@EXERCISE.check(points=2, needs=("MyCNN",))
+def mycnn_layers(ex, case):
+    """MyCNN(image_size) has conv1 = Conv2d(3, 16, 3) and fc = Linear(16 * (image_size - 2) ** 2, 10); default 224."""
+    found = []
+    for size in _layer_sizes(case):
+        model = ex.MyCNN() if size is None else ex.MyCNN(size)
+        found.append({"conv1": _layer(getattr(model, "conv1", None)), "fc": _layer(getattr(model, "fc", None)),
+                      "parameters": sorted(n for n, _ in model.named_parameters())
+                      if isinstance(model, nn.Module) else None})
+        del model
+    return {"models": found}
+
+
+@mycnn_layers.judge
+def _(obs, case):
+    hint = ("self.conv1 = nn.Conv2d(3, 16, kernel_size=3) (no padding, stride 1) and "
+            "self.fc = nn.Linear(16 * (image_size - 2) ** 2, 10): a 3x3 kernel trims one pixel on each border.")
+    for size, got in zip(_layer_sizes(case), obs["models"]):
+        s = 224 if size is None else size
+        checked = "MyCNN()" if size is None else f"MyCNN({size})"
+        conv, fc = got["conv1"], got["fc"]
+        conv_ok = (conv.get("conv") and conv["in_channels"] == 3 and conv["out_channels"] == 16
+                   and conv["kernel_size"] == (3, 3) and conv["stride"] == (1, 1) and conv["dilation"] == (1, 1)
+                   and conv["padding"] in ((0, 0), "valid") and conv["groups"] == 1 and conv["bias"])
+        expect_true(bool(conv_ok), checked + ".conv1", "Conv2d(3, 16, kernel_size=3) (stride 1, no padding, bias)",
+                    _describe_layer(conv), hint)
+        fc_ok = fc.get("linear") and fc["in_features"] == 16 * (s - 2) ** 2 and fc["out_features"] == 10 and fc["bias"]
+        expect_true(bool(fc_ok), checked + ".fc", f"Linear({16 * (s - 2) ** 2}, 10) (16 * ({s} - 2) ** 2 inputs)",
+                    _describe_layer(fc), hint)
+        expect_equal(got["parameters"], ["conv1.bias", "conv1.weight", "fc.bias", "fc.weight"],
+                     checked + ": the names of its parameters", "MyCNN has only the two layers conv1 and fc.")
+
+
+def _describe_layer(facts: dict) -> str:
+    if facts.get("conv"):
+        return (f"Conv2d({facts['in_channels']}, {facts['out_channels']}, kernel_size={facts['kernel_size']}, "
+                f"stride={facts['stride']}, padding={facts['padding']}, bias={facts['bias']})")
+    if facts.get("linear"):
+        return f"Linear({facts['in_features']}, {facts['out_features']}, bias={facts['bias']})"
+    return str(facts.get("type"))
+
+
+def _forward_cases(case: Case) -> list[tuple[int, torch.Tensor]]:
+    g = case.generator(700)
+    n = int(torch.randint(2, 5, (1,), generator=g))
+    small = _random_size(case)
+    return [(32, torch.randn(n, 3, 32, 32, generator=g)), (32, torch.randn(1, 3, 32, 32, generator=g)),
+            (small, torch.randn(3, 3, small, small, generator=g)), (224, torch.randn(2, 3, 224, 224, generator=g))]
+
+
+@EXERCISE.check(points=3, needs=("MyCNN",), per_device=True)
+def mycnn_forward_logits(ex, case):
+    """MyCNN's forward is conv1, flatten per sample, fc: logits (N, 10), as model(x) and model.forward(x), at 32 and 224 px."""
+    found = []
+    for size, x in _forward_cases(case):
+        model = ex.MyCNN(size)
+        names = sorted(model.state_dict()) if isinstance(model, nn.Module) else None
+        if names != ["conv1.bias", "conv1.weight", "fc.bias", "fc.weight"]:
+            return {"names": names, "size": size}
+        model.to(case.device)
+        model.load_state_dict(_cnn_weights(case, size))
+        x = x.to(case.device)
+        with torch.no_grad():
+            found.append({"call": model(x), "forward": model.forward(x)})
+        del model
+    return {"names": None, "outputs": found}
+
+
+@mycnn_forward_logits.judge
+def _(obs, case):
+    if obs["names"] is not None:
+        fail(f"the names in MyCNN({obs['size']}).state_dict()", "conv1.bias, conv1.weight, fc.bias, fc.weight",
+             describe(obs["names"]), "MyCNN has exactly two layers: self.conv1 and self.fc.")
+    tol = dict(rtol=RTOL, atol=ATOL) if case.device == "cpu" else dict(rtol=CUDA_RTOL, atol=CUDA_ATOL)
+    for (size, x), out in zip(_forward_cases(case), obs["outputs"]):
+        expected = cnn_logits(_cnn_weights(case, size), x)
+        for key, how in (("call", "model(x)"), ("forward", "model.forward(x)")):
+            expect_tensor(out[key], expected,
+                          f"MyCNN({size}): {how} for x of shape {tuple(x.shape)} on {case.device} (random weights)",
+                          "x = self.conv1(x)  # (N, 16, S-2, S-2); x = x.reshape(x.shape[0], -1); return self.fc(x) "
+                          "— no activation, no softmax, and keep the batch dimension also for N = 1.",
+                          device=case.device, **tol)
+
+
+# ---- cifar10_transform --------------------------------------------------------------------------
+
+
+def _image_indices(case: Case) -> list[int]:
+    return [int(i) for i in torch.randint(0, 1000, (2,), generator=case.generator(800))]
+
+
+def _transform_sizes(case: Case) -> list:
+    small = int(torch.randint(12, 31, (1,), generator=case.generator(801)))
+    return [32, small, None]  # None: cifar10_transform() with the default image_size (224)
+
+
+@functools.lru_cache(maxsize=4)
+def _fixture_image(index: int):
+    import data_fixtures
+
+    image, _ = data_fixtures.cifar10(train=False)[index]
+    return image
+
+
+def expected_transform(image_size: int):
+    from torchvision import transforms
+
+    return transforms.Compose([transforms.Resize(image_size), transforms.ToTensor(),
+                               transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+
+
+@EXERCISE.check(points=3, needs=("cifar10_transform",))
+def cifar10_transform_output(ex, case):
+    """cifar10_transform(s) turns a CIFAR-10 image into Resize(s) -> ToTensor -> Normalize(ImageNet mean, std)."""
+    found = []
+    for size in _transform_sizes(case):
+        transform = ex.cifar10_transform() if size is None else ex.cifar10_transform(size)
+        found.append([transform(_fixture_image(i)) for i in _image_indices(case)])
+    return {"outputs": found}
+
+
+@cifar10_transform_output.judge
+def _(obs, case):
+    for size, outputs in zip(_transform_sizes(case), obs["outputs"]):
+        s = 224 if size is None else size
+        call = "cifar10_transform()" if size is None else f"cifar10_transform({size})"
+        for index, got in zip(_image_indices(case), outputs):
+            expected = expected_transform(s)(_fixture_image(index))
+            expect_tensor(got, expected, f"{call} applied to CIFAR-10 test image #{index} (32x32 RGB)",
+                          "Return transforms.Compose([transforms.Resize(image_size), transforms.ToTensor(), "
+                          "transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)]) — in this order.",
+                          rtol=1e-5, atol=1e-5)
+
+
+def _step_facts(step) -> dict:
+    facts = {"type": type(step).__name__, "module": type(step).__module__}
+    size = getattr(step, "size", None)
+    if isinstance(size, int) or (isinstance(size, (list, tuple)) and all(isinstance(v, int) for v in size)):
+        facts["size"] = list(size) if isinstance(size, (list, tuple)) else [size]
+    for name in ("mean", "std"):
+        value = getattr(step, name, None)
+        if isinstance(value, (list, tuple)) and all(isinstance(v, (int, float)) for v in value):
+            facts[name] = [float(v) for v in value]
+        elif isinstance(value, torch.Tensor):
+            facts[name] = [float(v) for v in value.reshape(-1)]
+    dtype = getattr(step, "dtype", None)
+    if isinstance(dtype, torch.dtype):
+        facts["dtype"] = str(dtype)
+    elif isinstance(dtype, dict):  # v2.ToDtype may hold a dict per kind of data
+        facts["dtype"] = str(next(iter(dtype.values()), None))
+    if hasattr(step, "scale"):
+        facts["scale"] = bool(step.scale)
+    return facts
+
+
+@EXERCISE.check(points=1, needs=("cifar10_transform",))
+def cifar10_transform_steps(ex, case):
+    """cifar10_transform(s) is a Compose of Resize(s), ToTensor(), Normalize(IMAGENET_MEAN, IMAGENET_STD), in this order."""
+    found = []
+    for size in (32, None):
+        transform = ex.cifar10_transform() if size is None else ex.cifar10_transform(size)
+        steps = getattr(transform, "transforms", None)
+        found.append({"type": type(transform).__name__,
+                      "steps": [_step_facts(t) for t in steps] if isinstance(steps, (list, tuple)) else None})
+    return {"transforms": found}
+
+
+def _to_tensor_steps(steps: list[dict]) -> bool:
+    """ToTensor(), or the v2 pair ToImage() + ToDtype(float32, scale=True), or PILToTensor + ConvertImageDtype."""
+    names = [s["type"] for s in steps]
+    if names == ["ToTensor"]:
+        return True
+    if names == ["ToImage", "ToDtype"] or names == ["PILToTensor", "ToDtype"]:
+        return steps[1].get("dtype") == "torch.float32" and steps[1].get("scale") is True
+    if names == ["PILToTensor", "ConvertImageDtype"]:
+        return steps[1].get("dtype") == "torch.float32"
+    return False
+
+
+@cifar10_transform_steps.judge
+def _(obs, case):
+    hint = ("Return transforms.Compose([transforms.Resize(image_size), transforms.ToTensor(), "
+            "transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)]).")
+    for size, got in zip((32, None), obs["transforms"]):
+        s = 224 if size is None else size
+        checked = "cifar10_transform()" if size is None else f"cifar10_transform({size})"
+        expect_true(got["type"] == "Compose" and got["steps"] is not None, checked, "a transforms.Compose",
+                    f"a {got['type']}", hint)
+        steps = got["steps"]
+        names = [st["type"] for st in steps]
+        expected = f"Resize({s}), ToTensor(), Normalize(IMAGENET_MEAN, IMAGENET_STD)"
+        ok = (len(steps) >= 3 and names[0] == "Resize" and steps[0].get("size") in ([s], [s, s])
+              and names[-1] == "Normalize" and _to_tensor_steps(steps[1:-1]))
+        if ok:
+            mean, std = steps[-1].get("mean"), steps[-1].get("std")
+            ok = (mean is not None and std is not None and len(mean) == 3 and len(std) == 3
+                  and all(abs(a - b) < 1e-6 for a, b in zip(mean + std, IMAGENET_MEAN + IMAGENET_STD)))
+        found = ", ".join(f"{st['type']}" + (f"({st['size']})" if "size" in st else "")
+                          + (f"(mean={st['mean']}, std={st['std']})" if "mean" in st else "") for st in steps)
+        expect_true(ok, checked + ": its steps", expected, found, hint)
+
+
+# ---- make_loss ----------------------------------------------------------------------------------
+
+
+def _loss_inputs(case: Case) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    g = case.generator(900)
+    out = []
+    for classes in (10, int(torch.randint(3, 8, (1,), generator=g))):
+        n = int(torch.randint(3, 10, (1,), generator=g))
+        out.append((torch.randn(n, classes, generator=g) * 3, torch.randint(0, classes, (n,), generator=g)))
+    return out
+
+
+@EXERCISE.check(points=2, needs=("make_loss",))
+def make_loss_is_cross_entropy(ex, case):
+    """make_loss() returns an nn.Module computing the mean cross-entropy of raw logits and integer labels."""
+    criterion = ex.make_loss()
+    if not isinstance(criterion, nn.Module):
+        return {"module": False, "type": type(criterion).__name__}
+    values = []
+    for logits, labels in _loss_inputs(case):
+        values.append(criterion(logits.clone(), labels.clone()))
+    return {"module": True, "type": type(criterion).__name__, "values": values}
+
+
+@make_loss_is_cross_entropy.judge
+def _(obs, case):
+    hint = "Return nn.CrossEntropyLoss() (mean over the batch; it applies log-softmax to the raw logits itself)."
+    expect_true(obs["module"], "make_loss()", "an nn.Module (a loss object)", f"a {obs['type']}", hint)
+    for (logits, labels), got in zip(_loss_inputs(case), obs["values"]):
+        checked = f"make_loss()(logits, labels) for random logits of shape {tuple(logits.shape)}"
+        expect_tensor(got, F.cross_entropy(logits, labels), checked, hint, rtol=1e-5, atol=1e-6)
+
+
+# ---- make_optimizer -----------------------------------------------------------------------------
+
+
+@EXERCISE.check(points=2, needs=("make_optimizer",))
+def make_optimizer_sgd_momentum(ex, case):
+    """make_optimizer(model) is torch.optim.SGD with momentum > 0 over every parameter of the model, each once."""
+    model = _grader_cnn(case, _random_size(case))
+    parameters = list(model.parameters())
+    optimizer = ex.make_optimizer(model)
+    facts = {"type": type(optimizer).__name__, "sgd": isinstance(optimizer, torch.optim.SGD),
+             "count": len(parameters)}
+    groups = getattr(optimizer, "param_groups", None)
+    if facts["sgd"] and isinstance(groups, list):
+        facts["groups"] = []
+        for group in groups:
+            index = [next((i for i, p in enumerate(parameters) if p is q), -1) for q in group.get("params", [])]
+            facts["groups"].append({"params": index, "momentum": _num(group.get("momentum")),
+                                    "lr": _num(group.get("lr"))})
+    return facts
+
+
+def _num(value):
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return float(value)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else describe(value)
+
+
+@make_optimizer_sgd_momentum.judge
+def _(obs, case):
+    checked = "make_optimizer(model) for a model with conv1 and fc"
+    expect_true(obs["sgd"], checked, "a torch.optim.SGD", f"a {obs['type']}",
+                "Return torch.optim.SGD(model.parameters(), lr=..., momentum=0.9).")
+    found = sorted(i for group in obs["groups"] for i in group["params"])
+    expect_equal(found, list(range(obs["count"])), checked + ": the optimizer's parameters, as positions in "
+                 "list(model.parameters()) (-1: not a parameter of the model)",
+                 "Pass model.parameters() — all of them, each once (not only fc's, not a copy).")
+    for group in obs["groups"]:
+        momentum, lr = group["momentum"], group["lr"]
+        expect_true(isinstance(momentum, float) and momentum > 0, checked + ": momentum", "a momentum > 0 (e.g. 0.9)",
+                    describe(momentum), "SGD's momentum defaults to 0: pass momentum=0.9.")
+        expect_true(isinstance(lr, float) and math.isfinite(lr) and lr > 0, checked + ": learning rate",
+                    "a learning rate > 0", describe(lr), "Pass lr=1e-3 (for example).")
+
+
+# ---- train_epoch --------------------------------------------------------------------------------
+
+EPOCH_SIZE = 6  # images (N, 3, 6, 6): conv1 gives (N, 16, 4, 4), fc has 256 inputs
+
+
+def _epoch_data(case: Case, offset: int = 0):
+    """A seeded GraderCNN, data and a batch size with a smaller last batch.
+
+    The last batch is labelled with the model's own predictions (low loss) and the others mostly not
+    (high loss), so averaging batch means instead of samples always gives another number.
+    """
+    model = _grader_cnn(case, EPOCH_SIZE, offset)
+    g = case.generator(1000 + offset)
+    batch = int(torch.randint(5, 9, (1,), generator=g))
+    rest = int(torch.randint(1, 4, (1,), generator=g))
+    n = int(torch.randint(2, 4, (1,), generator=g)) * batch + rest
+    x = torch.randn(n, 3, EPOCH_SIZE, EPOCH_SIZE, generator=g)
+    with torch.no_grad():
+        predicted = model(x).argmax(dim=1)
+    model.calls.clear()
+    wrong = (predicted + torch.randint(1, 10, (n,), generator=g)) % 10
+    y = torch.where(torch.rand(n, generator=g) < 0.3, predicted, wrong)
+    y[-rest:] = predicted[-rest:]
+    return model, x, y, batch
+
+
+def _sizes(x: torch.Tensor, batch: int) -> list[int]:
+    return [min(batch, x.shape[0] - i) for i in range(0, x.shape[0], batch)]
+
+
+@EXERCISE.check(points=3, needs=("train_epoch",))
+def train_epoch_returns_mean_loss_per_sample(ex, case):
+    """With SGD(lr=0) (weights fixed), train_epoch returns the per-sample mean loss over the loader, as a float."""
+    model, x, y, batch = _epoch_data(case)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0, momentum=0.9)
+    result = ex.train_epoch(model, DataLoader(TensorDataset(x, y), batch_size=batch), nn.CrossEntropyLoss(),
+                            optimizer, "cpu")
+    return {"result": result, "type": type(result).__name__}
+
+
+@train_epoch_returns_mean_loss_per_sample.judge
+def _(obs, case):
+    model, x, y, batch = _epoch_data(case)
+    with torch.no_grad():
+        expected = F.cross_entropy(cnn_logits(model.state_dict(), x).double(), y).item()
+    checked = (f"train_epoch(model, loader, nn.CrossEntropyLoss(), SGD(lr=0), \"cpu\") over {x.shape[0]} samples "
+               f"in batches of {_sizes(x, batch)}")
+    value = expect_number(obs["result"], checked, "Return a Python float: total_loss / number_of_samples.")
+    if not abs(value - expected) <= 1e-5 + 1e-5 * abs(expected):
+        fail(checked, f"{expected:.6g} (the mean loss per sample)", f"{value:.6g}",
+             "criterion(...) gives a batch mean: add loss.item() * batch_size for every batch and divide by the "
+             "number of samples (not by the number of batches), so the smaller last batch gets its true weight.")
+    expect_equal(obs["type"], "float", checked + ": the type of the value returned",
+                 "Use loss.item() so you add Python floats (a tensor would also keep the autograd graph alive).")
+
+
+@EXERCISE.check(points=2, needs=("train_epoch",))
+def train_epoch_steps_every_batch(ex, case):
+    """train_epoch makes one optimizer step per batch (zero_grad, loss, backward, step), once over the loader."""
+    model, x, y, batch = _epoch_data(case, offset=1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    ex.train_epoch(model, DataLoader(TensorDataset(x, y), batch_size=batch), nn.CrossEntropyLoss(), optimizer,
+                   torch.device("cpu"))
+    return {"weights": _state_dict(model)}
+
+
+@train_epoch_steps_every_batch.judge
+def _(obs, case):
+    model, x, y, batch = _epoch_data(case, offset=1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    with torch.enable_grad():
+        for i in range(0, x.shape[0], batch):
+            optimizer.zero_grad()
+            F.cross_entropy(model(x[i:i + batch]), y[i:i + batch]).backward()
+            optimizer.step()
+    checked = (f"the weights after train_epoch(model, loader, nn.CrossEntropyLoss(), SGD(lr=0.05, momentum=0.9), "
+               f"torch.device(\"cpu\")) over batches of {_sizes(x, batch)}")
+    weights = obs["weights"]
+    if not isinstance(weights, dict):
+        fail(checked, "the model's parameters", describe(weights))
+    for name, parameter in model.state_dict().items():
+        expect_tensor(weights.get(name), parameter, f"{checked}: {name}",
+                      "Per batch: optimizer.zero_grad(), loss = criterion(model(images), labels), loss.backward(), "
+                      "optimizer.step() — one step per batch, one pass over the loader.", rtol=1e-4, atol=1e-5)
+
+
+@EXERCISE.check(points=2, needs=("train_epoch",), per_device=True)
+def train_epoch_device_and_mode(ex, case):
+    """train_epoch runs the model in train mode with batches on the device (str, torch.device; None: the model's), and leaves it in train mode."""
+    variants = [(f'device="{case.device}" (a str), model on {case.device} in eval mode', case.device, case.device),
+                (f'device=torch.device("{case.device}"), model on {case.device} in eval mode', case.device,
+                 torch.device(case.device)),
+                (f"device=None, model on {case.device} in eval mode", case.device, None)]
+    if case.device != "cpu":
+        variants.append(("device=None, model on cpu in eval mode", "cpu", None))
+    found = []
+    for label, model_device, device in variants:
+        model, x, y, batch = _epoch_data(case, offset=2)
+        model.to(model_device).eval()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        ex.train_epoch(model, DataLoader(TensorDataset(x, y), batch_size=batch), nn.CrossEntropyLoss(), optimizer,
+                       device)
+        found.append({"label": label, "model_device": model_device, "calls": list(model.calls),
+                      "training_after": model.training,
+                      "parameter_devices": sorted({str(p.device) for p in model.parameters()})})
+    return {"runs": found}
+
+
+@train_epoch_device_and_mode.judge
+def _(obs, case):
+    _, x, _, batch = _epoch_data(case, offset=2)
+    for run in obs["runs"]:
+        checked = f"train_epoch(..., {run['label']})"
+        want = run["model_device"] if run["label"].startswith("device=None") else case.device
+        calls = run["calls"]
+        expect_equal([c["shape"][0] for c in calls], _sizes(x, batch),
+                     checked + ": the batch sizes the model was called with, in order",
+                     "One forward pass per batch of the loader, one pass over the loader.")
+        wrong = sorted({c["device"] for c in calls if not same_device(c["device"], want)})
+        expect_true(not wrong, checked + ": the device of the batches given to the model", f"every batch on {want}",
+                    f"batches on {wrong}", "Move images and labels with .to(device); when device is None use "
+                    "next(model.parameters()).device.")
+        in_eval = [c for c in calls if not c["training"]]
+        expect_true(not in_eval, checked + ": model.training during the epoch", "True (train mode) for every batch",
+                    f"eval mode for {len(in_eval)} of {len(calls)} batches", "Call model.train() before the loop.")
+        no_grad = [c for c in calls if not c["grad"]]
+        expect_true(not no_grad, checked + ": grad mode during the epoch", "autograd on for every batch",
+                    f"off for {len(no_grad)} of {len(calls)} batches", "Do not wrap training in torch.no_grad().")
+        expect_equal(run["training_after"], True, checked + ": model.training after train_epoch returned",
+                     "Leave the model in train mode (a training function does not switch it to eval).")
+
+
+# ---- the accuracy threshold on CIFAR-10 ---------------------------------------------------------
+
+# Calibrated with `python -m grader calibrate ex10_cifar --seeds 20` (seeds 1000..1019; output in
+# grader/calibration.md): the grader's MyCNN(32), trained by train_epoch with make_loss() and
+# make_optimizer(model), 3 epochs, batch 64, shuffled; the grader's own transform.
+#   reference (SGD lr 1e-3, momentum 0.9):           see grader/calibration.md
+#   under-trained (SGD lr 1e-6, momentum 0.9):      see grader/calibration.md
+CIFAR_ACCURACY_THRESHOLD = 0.25
+CIFAR_EPOCHS = 3
+CIFAR_BATCH = 64
+CIFAR_SIZE = 32
+
+
+def cifar_transform():
+    return expected_transform(CIFAR_SIZE)
+
+
+@functools.lru_cache(maxsize=2)
+def cifar_tensors(train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """The fixture's split through the grader's transform, decoded once: (N, 3, 32, 32) and (N,)."""
+    import data_fixtures
+
+    data = data_fixtures.cifar10(train=train, transform=cifar_transform())
+    images = torch.stack([data[i][0] for i in range(len(data))])
+    return images, torch.as_tensor(data.targets)
+
+
+def cifar_accuracy(weights: dict) -> float:
+    images, labels = cifar_tensors(False)
+    with torch.no_grad():
+        return (cnn_logits(weights, images).argmax(dim=1) == labels).double().mean().item()
+
+
+def metric(obs, case: Case) -> float:
+    """Test accuracy of the trained weights on the CIFAR-10 fixture, computed by the grader."""
+    checked = "the weights of the grader's MyCNN(32) after training with train_epoch"
+    got = obs["state_dict"]
+    names = {"conv1.weight": (16, 3, 3, 3), "conv1.bias": (16,), "fc.weight": (10, 16 * 30 * 30), "fc.bias": (10,)}
+    weights = {}
+    for name, shape in names.items():
+        value = got.get(name) if isinstance(got, dict) else None
+        if not isinstance(value, TensorObs) or value.values is None or tuple(value.shape) != shape:
+            fail(checked + f": {name}", f"a tensor of shape {shape}", describe(value))
+        if not torch.isfinite(value.values).all():
+            fail(checked, "finite weights", f"NaN or infinite values in {name}",
+                 "Training diverged: a smaller learning rate in make_optimizer (e.g. lr=1e-3 with momentum 0.9).")
+        weights[name] = value.values.float()
+    return cifar_accuracy(weights)
+
+
+@EXERCISE.check(points=3, needs=("train_epoch", "make_loss", "make_optimizer"), timeout=90)
+def train_epoch_reaches_accuracy_on_cifar10(ex, case):
+    """A few epochs of train_epoch, with make_loss() and make_optimizer(model), reach the threshold on the CIFAR-10 fixture."""
+    images, labels = cifar_tensors(True)
+    torch.manual_seed(case.seed)
+    model = GraderCNN(CIFAR_SIZE, record=False)
+    loader = DataLoader(TensorDataset(images, labels), batch_size=CIFAR_BATCH, shuffle=True)
+    criterion = ex.make_loss()
+    optimizer = ex.make_optimizer(model)
+    losses = [ex.train_epoch(model, loader, criterion, optimizer, "cpu") for _ in range(CIFAR_EPOCHS)]
+    return {"state_dict": _state_dict(model), "losses": losses}
+
+
+@train_epoch_reaches_accuracy_on_cifar10.judge
+def _(obs, case):
+    accuracy = metric(obs, case)
+    if not accuracy >= CIFAR_ACCURACY_THRESHOLD:
+        fail(f"test accuracy (computed by the grader on the fixture's 1,000 test images) of MyCNN(32) after "
+             f"{CIFAR_EPOCHS} epochs of train_epoch(model, loader, make_loss(), make_optimizer(model), \"cpu\") "
+             f"on the CIFAR-10 fixture (batches of {CIFAR_BATCH})",
+             f"at least {CIFAR_ACCURACY_THRESHOLD:.2f} (chance is 0.10)", f"{accuracy:.3f}",
+             "Check make_optimizer (SGD with lr=1e-3 and momentum=0.9 works; lr=1e-2 diverges for this model), "
+             "make_loss (nn.CrossEntropyLoss()) and the loop in train_epoch (zero_grad, backward, step per batch).")
+
+
+def _undertrained(reference):
+    """The reference with SGD(lr=1e-6, momentum=0.9): the same steps, almost no learning."""
+    return types.SimpleNamespace(
+        make_loss=reference.make_loss, train_epoch=reference.train_epoch,
+        make_optimizer=lambda model: torch.optim.SGD(model.parameters(), lr=1e-6, momentum=0.9),
+    )
+
+
+EXERCISE.calibrated(Calibration(
+    check="train_epoch_reaches_accuracy_on_cifar10", metric=metric, threshold=CIFAR_ACCURACY_THRESHOLD,
+    undertrained=_undertrained, higher_is_better=True,
+))
