@@ -27,7 +27,7 @@ def flatten_images_(images: Tensor) -> Tensor:
 
     Do not use ``view``/``reshape`` (they return a new tensor object).
     """
-    raise NotImplementedError("ex01_tensors.flatten_images_: not started yet")
+    raise NotImplementedError("write ex01_tensors.flatten_images_")
 
 
 def from_numpy_shared(array: np.ndarray) -> Tensor:
@@ -36,7 +36,7 @@ def from_numpy_shared(array: np.ndarray) -> Tensor:
     Writing to the array must change the tensor and vice versa, so no copy
     may be made. Same shape and dtype as the array.
     """
-    raise NotImplementedError("ex01_tensors.from_numpy_shared: not started yet")
+    raise NotImplementedError("write ex01_tensors.from_numpy_shared")
 
 
 def to_numpy_shared(tensor: Tensor) -> np.ndarray:
@@ -48,9 +48,9 @@ def to_numpy_shared(tensor: Tensor) -> np.ndarray:
       device (CUDA, ``meta``, ...), raise ``ValueError`` with a message that
       says the tensor must be on the CPU.
     """
-    raise NotImplementedError("ex01_tensors.to_numpy_shared: not started yet")
+    raise NotImplementedError("write ex01_tensors.to_numpy_shared")
 
 
 def scale_(tensor: Tensor, factor: float) -> Tensor:
     """Multiply ``tensor`` by ``factor`` in place and return the same object."""
-    raise NotImplementedError("ex01_tensors.scale_: not started yet")
+    raise NotImplementedError("write ex01_tensors.scale_")

@@ -27,7 +27,7 @@ def grad_of_mean_square(x: Tensor) -> Tensor:
     ``.grad`` attached to it. Work on a fresh leaf tensor holding a copy of
     ``x``'s values.
     """
-    raise NotImplementedError("ex02_autograd.grad_of_mean_square: not started yet")
+    raise NotImplementedError("write ex02_autograd.grad_of_mean_square")
 
 
 def seed_chain_grad(x: Tensor) -> Tensor:
@@ -37,7 +37,7 @@ def seed_chain_grad(x: Tensor) -> Tensor:
     tensor of ones every entry is 4.5. Compute it with ``backward()``.
     As in ``grad_of_mean_square``, the caller's ``x`` must come back untouched.
     """
-    raise NotImplementedError("ex02_autograd.seed_chain_grad: not started yet")
+    raise NotImplementedError("write ex02_autograd.seed_chain_grad")
 
 
 def vector_jacobian_product(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor) -> Tensor:
@@ -48,7 +48,7 @@ def vector_jacobian_product(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor
     in the input's ``.grad``: that is exactly ``v^T J`` (shape of ``x``).
     Use ``backward`` this way; leave the caller's ``x`` and ``v`` untouched.
     """
-    raise NotImplementedError("ex02_autograd.vector_jacobian_product: not started yet")
+    raise NotImplementedError("write ex02_autograd.vector_jacobian_product")
 
 
 def predict_no_grad(model: nn.Module, x: Tensor) -> Tensor:
@@ -59,4 +59,4 @@ def predict_no_grad(model: nn.Module, x: Tensor) -> Tensor:
     no ``grad_fn``. Run the model in the train/eval mode it is already in, and
     leave its parameters and their ``.grad`` alone.
     """
-    raise NotImplementedError("ex02_autograd.predict_no_grad: not started yet")
+    raise NotImplementedError("write ex02_autograd.predict_no_grad")

@@ -30,7 +30,7 @@ def sgd_step_(params: Iterable[Tensor], lr: float) -> None:
     the step every parameter is still a leaf with ``requires_grad=True``.
     The result equals one step of ``torch.optim.SGD(params, lr)``.
     """
-    raise NotImplementedError("ex03_sgd.sgd_step_: not started yet")
+    raise NotImplementedError("write ex03_sgd.sgd_step_")
 
 
 class LinearModel(nn.Module):
@@ -44,11 +44,11 @@ class LinearModel(nn.Module):
     def __init__(self) -> None:
         """Create ``weight`` (random start) and ``bias`` (e.g. 0), both shape ``(1,)``."""
         super().__init__()
-        raise NotImplementedError("ex03_sgd.LinearModel.__init__: not started yet")
+        raise NotImplementedError("write ex03_sgd.LinearModel.__init__")
 
     def forward(self, x: Tensor) -> Tensor:
         """Return ``x * weight + bias`` (same shape as ``x``)."""
-        raise NotImplementedError("ex03_sgd.LinearModel.forward: not started yet")
+        raise NotImplementedError("write ex03_sgd.LinearModel.forward")
 
 
 def fit_linear(x: Tensor, y: Tensor, epochs: int = 1000) -> LinearModel:
@@ -69,4 +69,4 @@ def fit_linear(x: Tensor, y: Tensor, epochs: int = 1000) -> LinearModel:
     curvature`` diverges, a much smaller one leaves ``bias`` far from its
     target after 1000 steps. Return the model (in train mode).
     """
-    raise NotImplementedError("ex03_sgd.fit_linear: not started yet")
+    raise NotImplementedError("write ex03_sgd.fit_linear")

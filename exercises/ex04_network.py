@@ -27,7 +27,7 @@ class Network(nn.Module):
     def __init__(self) -> None:
         """Create the three ``nn.Linear`` layers ``fc1``, ``fc2``, ``fc3``."""
         super().__init__()
-        raise NotImplementedError("ex04_network.Network.__init__: not started yet")
+        raise NotImplementedError("write ex04_network.Network.__init__")
 
     def forward(self, x: Tensor) -> Tensor:
         """Map ``x`` of shape ``(N, 784)`` to probabilities of shape ``(N, 10)``.
@@ -35,7 +35,7 @@ class Network(nn.Module):
         ``fc1`` then ReLU, ``fc2`` then ReLU, ``fc3``, then softmax over
         dim 1, so that every row is non-negative and sums to 1.
         """
-        raise NotImplementedError("ex04_network.Network.forward: not started yet")
+        raise NotImplementedError("write ex04_network.Network.forward")
 
 
 def init_weights_(model: nn.Module, std: float = 0.01) -> nn.Module:
@@ -46,7 +46,7 @@ def init_weights_(model: nn.Module, std: float = 0.01) -> nn.Module:
     distribution with mean 0 and standard deviation ``std``. The writes must
     not be recorded by autograd.
     """
-    raise NotImplementedError("ex04_network.init_weights_: not started yet")
+    raise NotImplementedError("write ex04_network.init_weights_")
 
 
 def build_sequential(
@@ -64,7 +64,7 @@ def build_sequential(
     and may have any number. For the defaults:
     784 -> 128 -> ReLU -> 64 -> ReLU -> 10 -> softmax.
     """
-    raise NotImplementedError("ex04_network.build_sequential: not started yet")
+    raise NotImplementedError("write ex04_network.build_sequential")
 
 
 class CustomLayer(nn.Module):
@@ -78,11 +78,11 @@ class CustomLayer(nn.Module):
     def __init__(self, in_channels: int, out_channels: int) -> None:
         """Create ``conv1`` and ``conv2`` as described in the class docstring."""
         super().__init__()
-        raise NotImplementedError("ex04_network.CustomLayer.__init__: not started yet")
+        raise NotImplementedError("write ex04_network.CustomLayer.__init__")
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply ``conv1`` then ``conv2``: ``(N, in, H, W) -> (N, out, H, W)``."""
-        raise NotImplementedError("ex04_network.CustomLayer.forward: not started yet")
+        raise NotImplementedError("write ex04_network.CustomLayer.forward")
 
 
 class CustomModel(nn.Module):
@@ -96,8 +96,8 @@ class CustomModel(nn.Module):
     def __init__(self, num_layers: int = 3, channels: int = 1) -> None:
         """Create ``layers``, an ``nn.ModuleList`` of ``num_layers`` blocks."""
         super().__init__()
-        raise NotImplementedError("ex04_network.CustomModel.__init__: not started yet")
+        raise NotImplementedError("write ex04_network.CustomModel.__init__")
 
     def forward(self, x: Tensor) -> Tensor:
         """Pass ``x`` through every block of ``layers`` in order."""
-        raise NotImplementedError("ex04_network.CustomModel.forward: not started yet")
+        raise NotImplementedError("write ex04_network.CustomModel.forward")

@@ -31,7 +31,7 @@ class Network(nn.Module):
     def __init__(self, input_size: int, output_size: int, hidden_layers: list[int], drop_p: float = 0.5) -> None:
         """Store the arguments and create the layers listed in the class docstring."""
         super().__init__()
-        raise NotImplementedError("ex05_dropout.Network.__init__: not started yet")
+        raise NotImplementedError("write ex05_dropout.Network.__init__")
 
     def forward(self, x: Tensor) -> Tensor:
         """Map ``(N, input_size)`` to log-probabilities ``(N, output_size)``.
@@ -39,4 +39,4 @@ class Network(nn.Module):
         For each hidden layer: linear, ReLU, dropout. Then ``output`` and
         ``log_softmax`` over dim 1 (``exp`` of each row sums to 1).
         """
-        raise NotImplementedError("ex05_dropout.Network.forward: not started yet")
+        raise NotImplementedError("write ex05_dropout.Network.forward")

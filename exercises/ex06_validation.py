@@ -38,7 +38,7 @@ def validation(
     Build no autograd graph, run the model in eval mode, and put it back in
     the mode it was in (train or eval) before returning.
     """
-    raise NotImplementedError("ex06_validation.validation: not started yet")
+    raise NotImplementedError("write ex06_validation.validation")
 
 
 def evaluate_accuracy(
@@ -54,7 +54,7 @@ def evaluate_accuracy(
     over all batches and divide by the total number of samples. Same rules as
     ``validation``: no autograd graph, eval mode during, previous mode after.
     """
-    raise NotImplementedError("ex06_validation.evaluate_accuracy: not started yet")
+    raise NotImplementedError("write ex06_validation.evaluate_accuracy")
 
 
 def train(
@@ -82,4 +82,4 @@ def train(
 
     Return the list of dicts, one per epoch; leave the model in train mode.
     """
-    raise NotImplementedError("ex06_validation.train: not started yet")
+    raise NotImplementedError("write ex06_validation.train")

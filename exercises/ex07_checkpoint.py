@@ -28,7 +28,7 @@ def save_checkpoint(model: Network, path: str | os.PathLike[str]) -> None:
     - ``"drop_p"``: the dropout probability (float);
     - ``"state_dict"``: ``model.state_dict()``.
     """
-    raise NotImplementedError("ex07_checkpoint.save_checkpoint: not started yet")
+    raise NotImplementedError("write ex07_checkpoint.save_checkpoint")
 
 
 def load_checkpoint(path: str | os.PathLike[str], device: str | torch.device | None = "cpu") -> Network:
@@ -44,4 +44,4 @@ def load_checkpoint(path: str | os.PathLike[str], device: str | torch.device | N
     - Build ``Network(input_size, output_size, hidden_layers, drop_p)``, load
       the state dict, move it to ``device``, switch it to eval mode.
     """
-    raise NotImplementedError("ex07_checkpoint.load_checkpoint: not started yet")
+    raise NotImplementedError("write ex07_checkpoint.load_checkpoint")

@@ -37,7 +37,7 @@ def build_transforms(train: bool, image_size: int = 224) -> transforms.Compose:
 
     Both map an RGB PIL image to a float tensor ``(3, image_size, image_size)``.
     """
-    raise NotImplementedError("ex08_data.build_transforms: not started yet")
+    raise NotImplementedError("write ex08_data.build_transforms")
 
 
 def image_folder_loader(
@@ -53,7 +53,7 @@ def image_folder_loader(
     sorted folder order. Batches have ``batch_size`` samples and are shuffled
     only if ``shuffle`` is True.
     """
-    raise NotImplementedError("ex08_data.image_folder_loader: not started yet")
+    raise NotImplementedError("write ex08_data.image_folder_loader")
 
 
 def tensor_loader(x: Tensor, y: Tensor, batch_size: int, shuffle: bool = True) -> DataLoader:
@@ -63,4 +63,4 @@ def tensor_loader(x: Tensor, y: Tensor, batch_size: int, shuffle: bool = True) -
     and that in a ``DataLoader`` with ``batch_size`` and ``shuffle``. Each
     epoch yields every sample exactly once, in batches ``(xb, yb)``.
     """
-    raise NotImplementedError("ex08_data.tensor_loader: not started yet")
+    raise NotImplementedError("write ex08_data.tensor_loader")

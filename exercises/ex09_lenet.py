@@ -32,11 +32,11 @@ class LeNet(nn.Module):
     def __init__(self) -> None:
         """Create the ``conv`` and ``fc`` blocks."""
         super().__init__()
-        raise NotImplementedError("ex09_lenet.LeNet.__init__: not started yet")
+        raise NotImplementedError("write ex09_lenet.LeNet.__init__")
 
     def forward(self, img: Tensor) -> Tensor:
         """``(N, 1, 28, 28) -> (N, 10)``: ``conv``, flatten each sample, ``fc``."""
-        raise NotImplementedError("ex09_lenet.LeNet.forward: not started yet")
+        raise NotImplementedError("write ex09_lenet.LeNet.forward")
 
 
 def fit_lenet(
@@ -59,4 +59,4 @@ def fit_lenet(
     the test set, accuracy the fraction of correct arg-max predictions; all
     floats). Return the model in train mode.
     """
-    raise NotImplementedError("ex09_lenet.fit_lenet: not started yet")
+    raise NotImplementedError("write ex09_lenet.fit_lenet")

@@ -33,11 +33,11 @@ class MyCNN(nn.Module):
     def __init__(self, image_size: int = 224) -> None:
         """Create ``conv1`` and ``fc`` for square images of side ``image_size``."""
         super().__init__()
-        raise NotImplementedError("ex10_cifar.MyCNN.__init__: not started yet")
+        raise NotImplementedError("write ex10_cifar.MyCNN.__init__")
 
     def forward(self, x: Tensor) -> Tensor:
         """``(N, 3, S, S) -> (N, 10)``: ``conv1``, flatten per sample, ``fc``."""
-        raise NotImplementedError("ex10_cifar.MyCNN.forward: not started yet")
+        raise NotImplementedError("write ex10_cifar.MyCNN.forward")
 
 
 def cifar10_transform(image_size: int = 224) -> transforms.Compose:
@@ -45,12 +45,12 @@ def cifar10_transform(image_size: int = 224) -> transforms.Compose:
 
     It maps a square RGB PIL image to a float tensor ``(3, image_size, image_size)``.
     """
-    raise NotImplementedError("ex10_cifar.cifar10_transform: not started yet")
+    raise NotImplementedError("write ex10_cifar.cifar10_transform")
 
 
 def make_loss() -> nn.Module:
     """Return the cross-entropy loss for logits and integer labels (mean over the batch)."""
-    raise NotImplementedError("ex10_cifar.make_loss: not started yet")
+    raise NotImplementedError("write ex10_cifar.make_loss")
 
 
 def make_optimizer(model: nn.Module) -> torch.optim.SGD:
@@ -59,7 +59,7 @@ def make_optimizer(model: nn.Module) -> torch.optim.SGD:
     Pick a learning rate and a momentum (e.g. 0.9) with which a few epochs of
     ``train_epoch`` learn CIFAR-10 well above the 10 % of chance.
     """
-    raise NotImplementedError("ex10_cifar.make_optimizer: not started yet")
+    raise NotImplementedError("write ex10_cifar.make_optimizer")
 
 
 def train_epoch(
@@ -78,4 +78,4 @@ def train_epoch(
     ``batch_mean_loss * batch_size`` divided by the number of samples (a
     Python float). The model stays in train mode.
     """
-    raise NotImplementedError("ex10_cifar.train_epoch: not started yet")
+    raise NotImplementedError("write ex10_cifar.train_epoch")

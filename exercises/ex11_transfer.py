@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 def freeze_(model: nn.Module) -> nn.Module:
     """Set ``requires_grad=False`` on every parameter of ``model``, in place; return ``model``."""
-    raise NotImplementedError("ex11_transfer.freeze_: not started yet")
+    raise NotImplementedError("write ex11_transfer.freeze_")
 
 
 def replace_densenet_classifier(model: nn.Module, num_classes: int = 2, hidden: int = 500) -> nn.Module:
@@ -35,7 +35,7 @@ def replace_densenet_classifier(model: nn.Module, num_classes: int = 2, hidden: 
 
     The new layers are created after freezing, so they are trainable.
     """
-    raise NotImplementedError("ex11_transfer.replace_densenet_classifier: not started yet")
+    raise NotImplementedError("write ex11_transfer.replace_densenet_classifier")
 
 
 def replace_alexnet_head(model: nn.Module, num_classes: int = 10) -> nn.Module:
@@ -44,7 +44,7 @@ def replace_alexnet_head(model: nn.Module, num_classes: int = 10) -> nn.Module:
     ``in_features`` is read from the old layer (4096 in torchvision's
     AlexNet). Nothing else changes (no freezing). Return ``model``.
     """
-    raise NotImplementedError("ex11_transfer.replace_alexnet_head: not started yet")
+    raise NotImplementedError("write ex11_transfer.replace_alexnet_head")
 
 
 def head_optimizer(model: nn.Module, lr: float = 1e-3) -> torch.optim.Optimizer:
@@ -53,7 +53,7 @@ def head_optimizer(model: nn.Module, lr: float = 1e-3) -> torch.optim.Optimizer:
     "Trainable" means ``requires_grad`` is True. Parameters outside
     ``model.classifier`` are not handed to the optimiser at all.
     """
-    raise NotImplementedError("ex11_transfer.head_optimizer: not started yet")
+    raise NotImplementedError("write ex11_transfer.head_optimizer")
 
 
 def train_step(
@@ -72,4 +72,4 @@ def train_step(
     back-propagate and step the optimiser. Frozen parameters must not change;
     the trainable head does. The model stays in train mode.
     """
-    raise NotImplementedError("ex11_transfer.train_step: not started yet")
+    raise NotImplementedError("write ex11_transfer.train_step")

@@ -28,11 +28,11 @@ class Net(nn.Module):
     def __init__(self, n_feature: int, n_hidden: int, n_output: int) -> None:
         """Create the ``hidden`` and ``predict`` layers."""
         super().__init__()
-        raise NotImplementedError("ex13_fitting.Net.__init__: not started yet")
+        raise NotImplementedError("write ex13_fitting.Net.__init__")
 
     def forward(self, x: Tensor) -> Tensor:
         """``predict(relu(hidden(x)))``: ``(N, n_feature) -> (N, n_output)``."""
-        raise NotImplementedError("ex13_fitting.Net.forward: not started yet")
+        raise NotImplementedError("write ex13_fitting.Net.forward")
 
 
 def fit_regression(x: Tensor, y: Tensor, epochs: int = 200) -> Net:
@@ -43,7 +43,7 @@ def fit_regression(x: Tensor, y: Tensor, epochs: int = 200) -> Net:
     learning rate so that on ``y = x**2 + noise`` (100 points, ``x`` in
     [-1, 1]) the final MSE is close to the noise level. Return the net.
     """
-    raise NotImplementedError("ex13_fitting.fit_regression: not started yet")
+    raise NotImplementedError("write ex13_fitting.fit_regression")
 
 
 def fit_classifier(x: Tensor, y: Tensor, epochs: int = 100) -> Net:
@@ -55,7 +55,7 @@ def fit_classifier(x: Tensor, y: Tensor, epochs: int = 100) -> Net:
     -2, std 1, 100 points each, labels 0 and 1) the training accuracy must
     reach at least 0.95. Return the net.
     """
-    raise NotImplementedError("ex13_fitting.fit_classifier: not started yet")
+    raise NotImplementedError("write ex13_fitting.fit_classifier")
 
 
 def compare_optimizers(
@@ -81,4 +81,4 @@ def compare_optimizers(
     one per optimisation step, so every list has
     ``epochs * ceil(N / batch_size)`` entries.
     """
-    raise NotImplementedError("ex13_fitting.compare_optimizers: not started yet")
+    raise NotImplementedError("write ex13_fitting.compare_optimizers")

@@ -152,5 +152,5 @@ def _missing_message(exercise: str, missing: list[str]) -> str:
 
 
 def _not_started_message(exercise: str, exc: NotImplementedError) -> str:
-    detail = f" ({exc})" if str(exc) else ""
-    return f"Not started yet: the code this check needs still raises NotImplementedError{detail}."
+    todo = str(exc) or f"the code of {exercise}.py this check needs"
+    return f"Not started yet: {todo} (it still raises NotImplementedError)."

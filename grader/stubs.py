@@ -41,7 +41,7 @@ def make_stub(source: str, module: str) -> str:
             inside = True
             indent = line[: len(line) - len(line.lstrip())]
             owner = owners.get(number, "this part")
-            out.append(f'{indent}raise NotImplementedError("{module}.{owner}: not started yet")\n')
+            out.append(f'{indent}raise NotImplementedError("write {module}.{owner}")\n')
         elif marker == END:
             if not inside:
                 raise ValueError(f"{module}.py:{number}: {END} without {BEGIN}")

@@ -18,3 +18,7 @@ def solutions_copy(tmp_path: Path) -> Path:
     target = tmp_path / "submission"
     shutil.copytree(SOLUTIONS, target)
     return target
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true", help="rewrite tests/golden/*.json from this run")

@@ -26,7 +26,7 @@ def test_every_exercise_has_a_stub_a_solution_and_checks() -> None:
 def test_stub_replaces_each_marked_block_with_a_named_raise() -> None:
     source = 'def f(x):\n    """Doc."""\n    # BEGIN SOLUTION\n    return x\n    # END SOLUTION\n'
     assert stubs.make_stub(source, "ex99_demo") == (
-        'def f(x):\n    """Doc."""\n    raise NotImplementedError("ex99_demo.f: not started yet")\n'
+        'def f(x):\n    """Doc."""\n    raise NotImplementedError("write ex99_demo.f")\n'
     )
 
 

@@ -6,12 +6,6 @@ def freeze_(model):
         param.requires_grad_()  # no argument: switches it ON
     return model
 '''),
-    "freeze_module_attribute": ("freeze_all_parameters", '''
-def freeze_(model):
-    for module in model.modules():
-        module.requires_grad = False  # a plain attribute on the module, parameters untouched
-    return model
-'''),
     "freeze_weights_only": ("freeze_all_parameters", '''
 def freeze_(model):
     for module in model.modules():
@@ -47,14 +41,6 @@ def replace_densenet_classifier(model, num_classes=2, hidden=500):
                                                  fc2=nn.Linear(hidden, num_classes), output=nn.Softmax(dim=1)))
     return model
 '''),
-    "densenet_log_softmax_dim0": ("densenet_classifier_structure", '''
-def replace_densenet_classifier(model, num_classes=2, hidden=500):
-    n_in = model.classifier.in_features
-    freeze_(model)
-    model.classifier = nn.Sequential(OrderedDict(fc1=nn.Linear(n_in, hidden), relu=nn.ReLU(),
-                                                 fc2=nn.Linear(hidden, num_classes), output=nn.LogSoftmax(dim=0)))
-    return model
-'''),
     "densenet_returns_classifier": ("densenet_classifier_structure", '''
 def replace_densenet_classifier(model, num_classes=2, hidden=500):
     n_in = model.classifier.in_features
@@ -68,14 +54,6 @@ def replace_densenet_classifier(model, num_classes=2, hidden=500):
     freeze_(model)
     model.classifier = nn.Sequential(OrderedDict(fc1=nn.Linear(1024, hidden), relu=nn.ReLU(),
                                                  fc2=nn.Linear(hidden, num_classes), output=nn.LogSoftmax(dim=1)))
-    return model
-'''),
-    "densenet_hidden_ignored": ("densenet_classifier_sizes", '''
-def replace_densenet_classifier(model, num_classes=2, hidden=500):
-    n_in = model.classifier.in_features
-    freeze_(model)
-    model.classifier = nn.Sequential(OrderedDict(fc1=nn.Linear(n_in, 500), relu=nn.ReLU(),
-                                                 fc2=nn.Linear(500, num_classes), output=nn.LogSoftmax(dim=1)))
     return model
 '''),
     "densenet_arguments_swapped": ("densenet_classifier_sizes", '''
@@ -110,14 +88,6 @@ def replace_densenet_classifier(model, num_classes=2, hidden=500):
     model.eval()
     return model
 '''),
-    "densenet_softmax_output_values": ("densenet_classifier_log_probs", '''
-def replace_densenet_classifier(model, num_classes=2, hidden=500):
-    n_in = model.classifier.in_features
-    freeze_(model)
-    model.classifier = nn.Sequential(OrderedDict(fc1=nn.Linear(n_in, hidden), relu=nn.ReLU(),
-                                                 fc2=nn.Linear(hidden, num_classes), output=nn.Softmax(dim=1)))
-    return model
-'''),
     "densenet_relu_after_fc2": ("densenet_classifier_log_probs", '''
 class _Head(nn.Sequential):
     def forward(self, x):
@@ -142,16 +112,6 @@ def replace_alexnet_head(model, num_classes=10):
     model.classifier.append(nn.Linear(model.classifier[6].out_features, num_classes))
     return model
 '''),
-    "alexnet_num_classes_ignored": ("alexnet_head_replaced", '''
-def replace_alexnet_head(model, num_classes=10):
-    model.classifier[6] = nn.Linear(model.classifier[6].in_features, 10)
-    return model
-'''),
-    "alexnet_returns_layer": ("alexnet_head_replaced", '''
-def replace_alexnet_head(model, num_classes=10):
-    model.classifier[6] = nn.Linear(model.classifier[6].in_features, num_classes)
-    return model.classifier[6]
-'''),
     "alexnet_freezes_everything": ("alexnet_nothing_else_changes", '''
 def replace_alexnet_head(model, num_classes=10):
     freeze_(model)
@@ -172,13 +132,6 @@ def replace_alexnet_head(model, num_classes=10):
     model.classifier[6] = nn.Linear(model.classifier[6].in_features, num_classes)
     return model.train()
 '''),
-    "alexnet_unfreezes": ("alexnet_nothing_else_changes", '''
-def replace_alexnet_head(model, num_classes=10):
-    model.classifier[6] = nn.Linear(model.classifier[6].in_features, num_classes)
-    for param in model.parameters():
-        param.requires_grad = True
-    return model
-'''),
     # ---- head_optimizer ----
     "optimizer_all_parameters": ("head_optimizer_params", '''
 def head_optimizer(model, lr=1e-3):
@@ -192,32 +145,13 @@ def head_optimizer(model, lr=1e-3):
 def head_optimizer(model, lr=1e-3):
     return torch.optim.Adam(model.classifier.parameters(), lr=lr)
 '''),
-    "optimizer_sgd": ("head_optimizer_params", '''
-def head_optimizer(model, lr=1e-3):
-    return torch.optim.SGD([p for p in model.classifier.parameters() if p.requires_grad], lr=lr)
-'''),
     "optimizer_adamw": ("head_optimizer_params", '''
 def head_optimizer(model, lr=1e-3):
     return torch.optim.AdamW([p for p in model.classifier.parameters() if p.requires_grad], lr=lr)
 '''),
-    "optimizer_unfreezes_head": ("head_optimizer_params", '''
-def head_optimizer(model, lr=1e-3):
-    for p in model.classifier.parameters():
-        p.requires_grad_(True)
-    return torch.optim.Adam(model.classifier.parameters(), lr=lr)
-'''),
-    "optimizer_copies_parameters": ("head_optimizer_params", '''
-def head_optimizer(model, lr=1e-3):
-    params = [p.detach().clone().requires_grad_() for p in model.classifier.parameters() if p.requires_grad]
-    return torch.optim.Adam(params, lr=lr)
-'''),
     "optimizer_lr_ignored": ("head_optimizer_lr", '''
 def head_optimizer(model, lr=1e-3):
     return torch.optim.Adam([p for p in model.classifier.parameters() if p.requires_grad])
-'''),
-    "optimizer_default_lr_0_01": ("head_optimizer_lr", '''
-def head_optimizer(model, lr=0.01):
-    return torch.optim.Adam([p for p in model.classifier.parameters() if p.requires_grad], lr=lr)
 '''),
     # ---- train_step ----
     "train_step_no_zero_grad": ("train_step_loss_and_update", '''
@@ -259,18 +193,6 @@ def train_step(model, inputs, labels, criterion, optimizer, device=None):
     loss.backward()
     return loss.item()
 '''),
-    "train_step_two_steps": ("train_step_loss_and_update", '''
-def train_step(model, inputs, labels, criterion, optimizer, device=None):
-    device = device or next(model.parameters()).device
-    model.to(device).train()
-    inputs, labels = inputs.to(device), labels.to(device)
-    for _ in range(2):
-        optimizer.zero_grad()
-        loss = criterion(model(inputs), labels)
-        loss.backward()
-        optimizer.step()
-    return loss.item()
-'''),
     "train_step_unfreezes": ("train_step_frozen_unchanged", '''
 def train_step(model, inputs, labels, criterion, optimizer, device=None):
     device = device or next(model.parameters()).device
@@ -301,16 +223,6 @@ def train_step(model, inputs, labels, criterion, optimizer, device=None):
     model.cuda().train()
     optimizer.zero_grad()
     loss = criterion(model(inputs.cuda()), labels.cuda())
-    loss.backward()
-    optimizer.step()
-    return loss.item()
-'''),
-    "train_step_none_means_cuda": ("train_step_device_and_mode", '''
-def train_step(model, inputs, labels, criterion, optimizer, device=None):
-    device = torch.device(device if device is not None else "cuda")
-    model.to(device).train()
-    optimizer.zero_grad()
-    loss = criterion(model(inputs.to(device)), labels.to(device))
     loss.backward()
     optimizer.step()
     return loss.item()
