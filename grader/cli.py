@@ -39,15 +39,27 @@ def _write_reports(result: GradeResult, args: argparse.Namespace) -> None:
             Path(path).write_text(reporter.dumps(result))
 
 
+def _selected(exercises: dict, names: str | None) -> dict:
+    if not names:
+        return exercises
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in exercises]
+    if unknown:
+        raise SystemExit(f"error: --exercises: no exercise {', '.join(unknown)}; choose from {', '.join(exercises)}")
+    return {name: exercises[name] for name in wanted}
+
+
 def _grade(args: argparse.Namespace) -> int:
+    from grader import registry
     from grader.grading import SubmissionError, grade_submission
     from grader.isolation import GiB, Limits
     from grader.reporters import terminal
 
     threads = pin_threads() if args.threads is None else (pin_threads(), args.threads)[1]
     try:
-        limits = Limits(memory_bytes=int(args.memory * GiB), threads=threads)
-        result = grade_submission(Path(args.submission), _hidden(args), limits)
+        limits = Limits(memory_bytes=int(args.memory * GiB), threads=threads, import_timeout=args.import_timeout)
+        exercises = _selected(registry.all_exercises(_hidden(args)), args.exercises)
+        result = grade_submission(Path(args.submission), _hidden(args), limits, exercises)
     except SubmissionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -68,7 +80,9 @@ def _batch(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         print(f"error: {folder} is not a folder of submissions", file=sys.stderr)
         return EXIT_USAGE
-    extra = [flag for flag in (("--hidden", args.hidden), ("--memory", str(args.memory))) if flag[1]]
+    flags = (("--hidden", args.hidden), ("--memory", str(args.memory)), ("--exercises", args.exercises),
+             ("--import-timeout", str(args.import_timeout)))
+    extra = [flag for flag in flags if flag[1]]
     outcomes = batch.run_batch(
         folder, out, jobs=args.jobs, force=args.force, extra=[x for pair in extra for x in pair],
         progress=batch.progress_bar(sys.stderr),
@@ -78,6 +92,26 @@ def _batch(args: argparse.Namespace) -> int:
     print(f"graded {len(outcomes) - len(failed)} of {len(outcomes)} submissions; gradebook: {out / 'gradebook.csv'}")
     for o in failed:
         print(f"  could not grade {o.student}: {o.detail}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _release(args: argparse.Namespace) -> int:
+    from grader import release
+
+    try:
+        out = release.release(Path(args.out))
+    except FileExistsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"student bundle written to {out} (exercises, public checks, fixtures; no solutions, no hidden checks)")
+    return EXIT_OK
+
+
+def _gradescope_bundle(args: argparse.Namespace) -> int:
+    from grader import release
+
+    path = release.gradescope_bundle(Path(args.out), _hidden(args))
+    print(f"Gradescope autograder written to {path}: upload it as the assignment's autograder zip")
     return EXIT_OK
 
 
@@ -121,6 +155,9 @@ def _add_outputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML")
     p.add_argument("--hidden", metavar="DIR", help="add instructor-only checks from DIR")
     p.add_argument("--memory", type=float, default=4.0, metavar="GIB", help="memory cap per child process (default 4)")
+    p.add_argument("--exercises", metavar="NAMES", help="comma-separated exercises to grade (default: all)")
+    p.add_argument("--import-timeout", type=float, default=60.0, metavar="S",
+                   help="seconds allowed for importing one exercise file (default 60)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,7 +185,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="grade again even where results exist")
     p.add_argument("--hidden", metavar="DIR", help="add instructor-only checks from DIR")
     p.add_argument("--memory", type=float, default=4.0, metavar="GIB", help="memory cap per child process")
+    p.add_argument("--exercises", metavar="NAMES", help="comma-separated exercises to grade (default: all)")
+    p.add_argument("--import-timeout", type=float, default=60.0, metavar="S",
+                   help="seconds allowed for importing one exercise file (default 60)")
     p.set_defaults(run=_batch)
+
+    p = sub.add_parser("release", help="write the student bundle (no solutions, no hidden checks) to OUT")
+    p.add_argument("out")
+    p.set_defaults(run=_release)
+
+    p = sub.add_parser("gradescope-bundle", help="write a Gradescope autograder zip")
+    p.add_argument("out", help="for example autograder.zip")
+    p.add_argument("--hidden", metavar="DIR", help="instructor-only checks to include")
+    p.set_defaults(run=_gradescope_bundle)
 
     p = sub.add_parser("calibrate", help="measure an exercise's training thresholds over many seeds")
     p.add_argument("exercise", help="for example ex09_lenet")

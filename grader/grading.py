@@ -35,6 +35,9 @@ def grade_submission(
     limits = limits or Limits()
     start = time.perf_counter()
     os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")  # ask NVML: keeps CUDA uninitialised before fork
+    # torchvision's first import pulls in torch._dynamo, which re-wraps torch.manual_seed. Do it here,
+    # once, before any child fingerprints torch, so that import is never mistaken for tampering.
+    import torchvision  # noqa: F401
     cuda = isolation.cuda_available()
     isolation.become_subreaper()
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader import registry
+from grader.api import Exercise
 from grader.inprocess import grade_in_process
 from grader.model import Outcome
 
@@ -26,9 +27,10 @@ def _all_mutants():
 def test_mutant_fails_its_check(solutions_copy: Path, exercise: str, check: str, source: str) -> None:
     path = solutions_copy / f"{exercise}.py"
     path.write_text(path.read_text() + "\n\n" + source)
-    exercises = registry.public_exercises()
-    assert check in [c.name for c in exercises[exercise].checks], f"unknown check {check}"
-    result = grade_in_process(solutions_copy, exercises, only=[exercise])
+    base = registry.public_exercises()[exercise]
+    target = [c for c in base.checks if c.name == check]
+    assert target, f"unknown check {check}"
+    result = grade_in_process(solutions_copy, {exercise: Exercise(exercise, base.stand_ins, target)})
     verdicts = {r.name: r for r in result.results if r.check == check and r.outcome is not Outcome.SKIPPED}
     assert verdicts, f"no case of {check} ran"
     assert any(r.outcome is not Outcome.PASSED for r in verdicts.values()), f"{check} passed the mutant"

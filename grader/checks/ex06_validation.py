@@ -372,7 +372,7 @@ def _sgd_on(model: nn.Module, lr: float) -> torch.optim.SGD:
 
 @EXERCISE.check(points=2, needs=("train",))
 def train_history_format(ex, case):
-    """train returns one dict per epoch with exactly epoch (int from 1), train_loss, test_loss, test_accuracy (floats)."""
+    """train returns one dict per epoch: exactly epoch (int from 1), train_loss, test_loss, test_accuracy (floats)."""
     train_setup, test_setup = _train_data(case)
     model = train_setup.model
     history = ex.train(model, train_setup.loader(), test_setup.loader(), nn.CrossEntropyLoss(),
@@ -488,7 +488,7 @@ def _(obs, case):
 
 @EXERCISE.check(points=2, needs=("train",), per_device=True)
 def train_device_and_mode(ex, case):
-    """train moves the model to the device (str, torch.device, None), flattens images, trains in train mode, leaves it in train mode."""
+    """train moves the model to the device, flattens images, trains in train mode and leaves the model in train mode."""
     found = []
     variants = [
         (f'device="{case.device}" (a str), model on cpu in eval mode', "cpu", case.device),
@@ -510,7 +510,6 @@ def train_device_and_mode(ex, case):
 
 @train_device_and_mode.judge
 def _(obs, case):
-    train_setup, _ = _train_data(case)
     for call in obs["calls"]:
         checked = f"train(..., epochs=1, {call['label']})"
         wrong = [d for d in call["parameter_devices"] if not same_device(d, case.device)]
@@ -519,12 +518,14 @@ def _(obs, case):
                     "Call model.to(device) at the start (device None: next(model.parameters()).device).")
         training_calls = [i for i, g in enumerate(call["grad_enabled"]) if g]
         expect_true(len(training_calls) > 0, checked, "the model called with autograd on for training",
-                    "no forward pass with grad mode on", "Train: loss = criterion(model(images), labels); loss.backward().")
+                    "no forward pass with grad mode on",
+                    "Train: loss = criterion(model(images), labels); loss.backward().")
         in_eval = [i for i in training_calls if not call["training"][i]]
-        expect_true(not in_eval, checked + ": model.training during the training forward passes",
+        expect_true(not in_eval, checked + ": model.training in the forward passes with autograd on",
                     "True (train mode) for every training batch",
                     f"eval mode in {len(in_eval)} of {len(training_calls)} passes with autograd on",
-                    "Call model.train() at the start of every epoch (validation may have switched modes).")
+                    "Call model.train() at the start of every epoch (the model may come in eval mode), and run "
+                    "the test pass through validation, which works under torch.no_grad().")
         eval_passes = [i for i, g in enumerate(call["grad_enabled"]) if not g]
         in_train = [i for i in eval_passes if call["training"][i]]
         expect_true(not in_train, checked + ": the test pass",
@@ -591,7 +592,7 @@ def _mnist_test_tensors() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def mnist_accuracy(state_dict: dict) -> float:
-    """The grader's own accuracy of a Network(784, 10, [128, 64]) with these weights on the MNIST fixture's test split."""
+    """The grader's own test accuracy of a Network(784, 10, [128, 64]) with these weights (MNIST fixture)."""
     with torch.random.fork_rng(devices=[]):
         model = Network(784, 10, MNIST_HIDDEN)
     model.load_state_dict(state_dict)
@@ -603,7 +604,7 @@ def mnist_accuracy(state_dict: dict) -> float:
 
 @EXERCISE.check(points=3, needs=("train",), timeout=120)
 def train_reaches_accuracy_on_mnist(ex, case):
-    """train fits Network(784, 10, [128, 64]) with Adam(lr=1e-3) for 2 epochs on the MNIST fixture above the threshold."""
+    """train fits Network(784, 10, [128, 64]) with Adam(lr=1e-3), 2 epochs, to the MNIST accuracy threshold."""
     state_dict, history = mnist_run(ex.train, case.seed)
     return {"state_dict": state_dict, "history_length": len(history) if isinstance(history, list) else None}
 
@@ -633,5 +634,6 @@ def expect_tensor_like(got, template: torch.Tensor, checked: str) -> torch.Tenso
         fail(checked, f"a weight tensor of shape {tuple(template.shape)}", describe(got))
     values = got.values.to(template.dtype)
     if not torch.isfinite(values).all():
-        fail(checked, "finite weights", "NaN or infinite weights", "A learning rate too large or a wrong loss can diverge.")
+        fail(checked, "finite weights", "NaN or infinite weights",
+             "A learning rate too large or a wrong loss can diverge.")
     return values

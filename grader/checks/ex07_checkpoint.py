@@ -24,7 +24,7 @@ from torch import nn
 from grader.api import Case, Exercise
 from grader.collaborators import Network, dropout_network_module, fill_parameters_
 from grader.expect import expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
-from grader.observe import TensorObs, describe
+from grader.observe import describe
 
 EXERCISE = Exercise("ex07_checkpoint", stand_ins={"ex05_dropout": dropout_network_module})
 
@@ -187,7 +187,7 @@ def _load_error(exc: Exception) -> str:
 
 @EXERCISE.check(points=3, needs=("save_checkpoint",), per_device=True)
 def save_checkpoint_contents(ex, case):
-    """save_checkpoint writes a dict with input_size, output_size, hidden_layers (list of ints), drop_p and state_dict."""
+    """save_checkpoint writes a dict: input_size, output_size, hidden_layers (list of ints), drop_p, state_dict."""
     net = _network(case).to(case.device)
     with tempfile.TemporaryDirectory() as folder:
         path = pathlib.Path(folder) / "checkpoint.pth"
@@ -306,7 +306,7 @@ def _device_calls(case: Case) -> list[tuple[str, Any, str]]:
 
 @EXERCISE.check(points=2, needs=("load_checkpoint",), per_device=True)
 def load_checkpoint_device_and_eval_mode(ex, case):
-    """load_checkpoint returns the model in eval mode on the device (str, torch.device; default "cpu"; None: CUDA if available)."""
+    """load_checkpoint returns the model in eval mode on the device (default "cpu"; None: CUDA if available)."""
     net = _network(case, offset=1).to(case.device)  # on the GPU case, the file holds CUDA tensors
     found = []
     with tempfile.TemporaryDirectory() as folder:
@@ -328,7 +328,8 @@ def _(obs, case):
         checked = f"load_checkpoint(path, {call['label']}) of a checkpoint holding {saved}"
         _expect_model(call, checked)
         if call["label"] == NO_ARGUMENT:
-            _expect_device(call, "cpu", checked, "Keep the default of the stub: def load_checkpoint(path, device=\"cpu\").")
+            _expect_device(call, "cpu", checked,
+                           "Keep the default of the stub: def load_checkpoint(path, device=\"cpu\").")
         elif call["label"] == "device=None":
             _expect_device(call, want, checked + " (None: CUDA when available, else the CPU)", NONE_HINT)
         else:
@@ -369,7 +370,7 @@ def _attempt(load, path: pathlib.Path) -> dict:
 
 @EXERCISE.check(points=2, needs=("load_checkpoint",))
 def load_checkpoint_missing_key(ex, case):
-    """load_checkpoint raises KeyError naming the key when input_size, output_size, hidden_layers or state_dict is missing."""
+    """load_checkpoint raises KeyError naming the key when a key other than drop_p is missing."""
     net = _network(case, offset=3)
     found = {}
     with tempfile.TemporaryDirectory() as folder:
@@ -470,7 +471,7 @@ def _expected_gpu() -> dict:
 
 @EXERCISE.check(points=3, needs=("load_checkpoint",), per_device=True, timeout=60)
 def load_checkpoint_cuda_saved_file(ex, case):
-    """A checkpoint saved on a GPU (new and old format) loads onto the device (None: CUDA if available) and reproduces its log-probabilities."""
+    """A checkpoint saved on a GPU (new and old format) loads on the device and reproduces its log-probabilities."""
     x = _first_test_images()
     found = []
     for name in GPU_FILES:

@@ -449,12 +449,16 @@ def _run_fit(ex, case: Case, device, epochs: int | None, weights: bool = True) -
     cls = _injected_lenet(_initial_weights(case, 1) if weights else None, calls, instances, markers)
     trainloader = DataLoader(TensorDataset(train_x, train_y), batch_size=train_b)
     testloader = DataLoader(TensorDataset(test_x, test_y), batch_size=test_b)
+    originals = [t.clone() for t in (train_x, train_y, test_x, test_y)]
     with _Injected(ex, cls):
         if epochs is None:
             result = ex.fit_lenet(trainloader, testloader, device=device)
         else:
             result = ex.fit_lenet(trainloader, testloader, epochs, device)
-    return _fit_facts(result, calls, instances)
+    facts = _fit_facts(result, calls, instances)
+    facts["global_state"] = {"grad_enabled": torch.is_grad_enabled(), "default_dtype": str(torch.get_default_dtype())}
+    facts["data_unchanged"] = all(torch.equal(a, b) for a, b in zip(originals, (train_x, train_y, test_x, test_y)))
+    return facts
 
 
 def _fit_facts(result, calls, instances) -> dict:
@@ -521,7 +525,7 @@ def _expect_history(obs, checked: str, epochs: int) -> list[dict]:
 FORMAT_EPOCHS = 3
 
 
-@EXERCISE.check(points=2, needs=("fit_lenet", "LeNet"))
+@EXERCISE.check(points=2, needs=("fit_lenet", "LeNet"), timeout=60)
 def fit_lenet_returns_model_and_history(ex, case):
     """fit_lenet returns (model, history): the LeNet it trained, in train mode, and one dict per epoch like ex06's train."""
     return _run_fit(ex, case, "cpu", FORMAT_EPOCHS)
@@ -561,7 +565,7 @@ def replay(case: Case, epochs: int) -> tuple[dict, list[float]]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}, losses
 
 
-@EXERCISE.check(points=3, needs=("fit_lenet", "LeNet"))
+@EXERCISE.check(points=3, needs=("fit_lenet", "LeNet"), timeout=60)
 def fit_lenet_trains_with_adam_and_cross_entropy(ex, case):
     """fit_lenet (default epochs=2) trains with Adam(lr=1e-3) and cross-entropy, one step per batch; train_loss is the per-sample mean."""
     return _run_fit(ex, case, "cpu", None)
@@ -601,7 +605,7 @@ def test_metrics(weights: dict, activations: list, case: Case) -> tuple[float, f
     return (F.cross_entropy(logits, test_y).item(), (logits.argmax(dim=1) == test_y).double().mean().item())
 
 
-@EXERCISE.check(points=2, needs=("fit_lenet", "LeNet"))
+@EXERCISE.check(points=2, needs=("fit_lenet", "LeNet"), timeout=60)
 def fit_lenet_test_pass(ex, case):
     """fit_lenet's test_loss and test_accuracy come from a pass over every test sample in eval mode (per-sample means)."""
     return _run_fit(ex, case, torch.device("cpu"), 2)
@@ -644,9 +648,9 @@ def _device_variants(case: Case) -> list[tuple[str, object]]:
     return variants
 
 
-@EXERCISE.check(points=2, needs=("fit_lenet", "LeNet"), per_device=True)
+@EXERCISE.check(points=2, needs=("fit_lenet", "LeNet"), per_device=True, timeout=60)
 def fit_lenet_device_and_mode(ex, case):
-    """fit_lenet builds the model on the device (str, torch.device; None: CUDA if available else CPU) and trains in train mode."""
+    """fit_lenet builds the model on the device (str, torch.device; None: CUDA if available else CPU), trains in train mode, leaves global state and data untouched."""
     found = []
     for label, device in _device_variants(case):
         facts = _run_fit(ex, case, device, 2, weights=False)
@@ -683,6 +687,13 @@ def _(obs, case):
                     "Do not wrap the training loop in torch.no_grad().")
         expect_equal(run["training_after"], True, checked + ": model.training of the model returned",
                      "End with model.train(): a training function leaves the model in train mode.")
+        expect_equal(run["global_state"], {"grad_enabled": True, "default_dtype": "torch.float32"},
+                     checked + ": torch.is_grad_enabled() and torch.get_default_dtype() after it returned",
+                     "Use `with torch.no_grad():` for the test pass (not torch.set_grad_enabled(False)) and do "
+                     "not change the default dtype.")
+        expect_true(run["data_unchanged"], checked + ": the images and labels of the loaders",
+                    "unchanged after training", "they were modified",
+                    "Do not change the batches in place (no images.sub_(...) or similar): make new tensors.")
 
 
 # ---- the accuracy threshold on Fashion-MNIST ----------------------------------------------------
@@ -739,7 +750,7 @@ def metric(obs, case: Case) -> float:
     return fashion_accuracy(weights, _expect_activations(obs["activations"], checked))
 
 
-@EXERCISE.check(points=3, needs=("fit_lenet", "LeNet"), timeout=90)
+@EXERCISE.check(points=3, needs=("fit_lenet", "LeNet"), timeout=120)
 def fit_lenet_reaches_accuracy_on_fashion_mnist(ex, case):
     """fit_lenet(epochs=2) on the Fashion-MNIST fixture reaches the test-accuracy threshold (measured by the grader)."""
     trainloader, testloader = fashion_loaders()

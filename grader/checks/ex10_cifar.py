@@ -112,7 +112,7 @@ def _layer_sizes(case: Case) -> list:
     return [32, 224, None, _random_size(case)]  # None: MyCNN() with the default image_size (224)
 
 
-@EXERCISE.check(points=2, needs=("MyCNN",))
+@EXERCISE.check(points=2, needs=("MyCNN",), timeout=60)
 def mycnn_layers(ex, case):
     """MyCNN(image_size) has conv1 = Conv2d(3, 16, 3) and fc = Linear(16 * (image_size - 2) ** 2, 10); default 224."""
     found = []
@@ -162,7 +162,7 @@ def _forward_cases(case: Case) -> list[tuple[int, torch.Tensor]]:
             (small, torch.randn(3, 3, small, small, generator=g)), (224, torch.randn(2, 3, 224, 224, generator=g))]
 
 
-@EXERCISE.check(points=3, needs=("MyCNN",), per_device=True)
+@EXERCISE.check(points=3, needs=("MyCNN",), per_device=True, timeout=60)
 def mycnn_forward_logits(ex, case):
     """MyCNN's forward is conv1, flatten per sample, fc: logits (N, 10), as model(x) and model.forward(x), at 32 and 224 px."""
     found = []
@@ -477,9 +477,9 @@ def _(obs, case):
                       "optimizer.step() — one step per batch, one pass over the loader.", rtol=1e-4, atol=1e-5)
 
 
-@EXERCISE.check(points=2, needs=("train_epoch",), per_device=True)
+@EXERCISE.check(points=2, needs=("train_epoch",), per_device=True, timeout=60)
 def train_epoch_device_and_mode(ex, case):
-    """train_epoch runs the model in train mode with batches on the device (str, torch.device; None: the model's), and leaves it in train mode."""
+    """train_epoch runs the model in train mode with batches on the device (str, torch.device; None: the model's) and leaves it in train mode, global state and data untouched."""
     variants = [(f'device="{case.device}" (a str), model on {case.device} in eval mode', case.device, case.device),
                 (f'device=torch.device("{case.device}"), model on {case.device} in eval mode', case.device,
                  torch.device(case.device)),
@@ -491,11 +491,14 @@ def train_epoch_device_and_mode(ex, case):
         model, x, y, batch = _epoch_data(case, offset=2)
         model.to(model_device).eval()
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        x_before, y_before = x.clone(), y.clone()
         ex.train_epoch(model, DataLoader(TensorDataset(x, y), batch_size=batch), nn.CrossEntropyLoss(), optimizer,
                        device)
         found.append({"label": label, "model_device": model_device, "calls": list(model.calls),
                       "training_after": model.training,
-                      "parameter_devices": sorted({str(p.device) for p in model.parameters()})})
+                      "global_state": {"grad_enabled": torch.is_grad_enabled(),
+                                       "default_dtype": str(torch.get_default_dtype())},
+                      "data_unchanged": torch.equal(x, x_before) and torch.equal(y, y_before)})
     return {"runs": found}
 
 
@@ -521,6 +524,12 @@ def _(obs, case):
                     f"off for {len(no_grad)} of {len(calls)} batches", "Do not wrap training in torch.no_grad().")
         expect_equal(run["training_after"], True, checked + ": model.training after train_epoch returned",
                      "Leave the model in train mode (a training function does not switch it to eval).")
+        expect_equal(run["global_state"], {"grad_enabled": True, "default_dtype": "torch.float32"},
+                     checked + ": torch.is_grad_enabled() and torch.get_default_dtype() after it returned",
+                     "Leave torch's global settings as you found them.")
+        expect_true(run["data_unchanged"], checked + ": the images and labels of the loader",
+                    "unchanged after the epoch", "they were modified",
+                    "Do not change the batches in place (no images.sub_(...) or similar): make new tensors.")
 
 
 # ---- the accuracy threshold on CIFAR-10 ---------------------------------------------------------
@@ -573,7 +582,7 @@ def metric(obs, case: Case) -> float:
     return cifar_accuracy(weights)
 
 
-@EXERCISE.check(points=3, needs=("train_epoch", "make_loss", "make_optimizer"), timeout=90)
+@EXERCISE.check(points=3, needs=("train_epoch", "make_loss", "make_optimizer"), timeout=120)
 def train_epoch_reaches_accuracy_on_cifar10(ex, case):
     """A few epochs of train_epoch, with make_loss() and make_optimizer(model), reach the threshold on the CIFAR-10 fixture."""
     images, labels = cifar_tensors(True)

@@ -286,7 +286,8 @@ def _(obs, case):
 
 
 def _expect_head(head: dict, n_in: int, hidden: int, classes: int, checked: str) -> None:
-    """classifier == Sequential(OrderedDict(fc1=Linear(n_in, hidden), relu=ReLU(), fc2=Linear(hidden, classes), output=LogSoftmax(dim=1)))."""
+    """model.classifier is Sequential(OrderedDict(fc1=Linear(n_in, hidden), relu=ReLU(),
+    fc2=Linear(hidden, classes), output=LogSoftmax(dim=1)))."""
     recipe = (f"model.classifier = nn.Sequential(OrderedDict(fc1=nn.Linear({n_in}, {hidden}), relu=nn.ReLU(), "
               f"fc2=nn.Linear({hidden}, {classes}), output=nn.LogSoftmax(dim=1)))")
     expect_true(head.get("sequential") is True, checked + ": the type of model.classifier", "an nn.Sequential",
@@ -732,10 +733,6 @@ def _situation(device, k: int, count: int, body: str = "DenseNet-121") -> str:
             f"nn.NLLLoss, SGD(lr={TRAIN_LR}) over all parameters)")
 
 
-# Every train_step check uses the same seed, so the judge's replay is shared (functools.cache).
-TRAIN_SEED = 11_011
-
-
 def _loss_devices(case: Case) -> list:
     """Call 1: a str (the model starts on the CPU, it must be moved); call 2: None (the model's device)."""
     return [case.device, None]
@@ -762,7 +759,7 @@ def _expected_steps(seed: int) -> list[dict]:
     return steps
 
 
-@EXERCISE.check(points=3, needs=("train_step",), per_device=True, timeout=60, seed=TRAIN_SEED)
+@EXERCISE.check(points=3, needs=("train_step",), per_device=True, timeout=60)
 @_one_thread
 def train_step_loss_and_update(ex, case):
     """train_step returns the batch's loss (a float) before the step and takes exactly one optimiser step."""
@@ -801,7 +798,7 @@ def _(obs, case):
                           "optimizer.step() — once, with this batch only.", rtol=rtol, atol=atol)
 
 
-@EXERCISE.check(points=2, needs=("train_step",), per_device=True, timeout=60, seed=TRAIN_SEED)
+@EXERCISE.check(points=2, needs=("train_step",), per_device=True, timeout=60)
 @_one_thread
 def train_step_frozen_unchanged(ex, case):
     """train_step leaves every frozen parameter bit-identical and frozen."""
@@ -834,7 +831,7 @@ def _mode_devices(case: Case) -> list:
     return [case.device, torch.device(case.device), None]
 
 
-@EXERCISE.check(points=2, needs=("train_step",), per_device=True, timeout=60, seed=TRAIN_SEED)
+@EXERCISE.check(points=2, needs=("train_step",), per_device=True, timeout=60)
 @_one_thread
 def train_step_device_and_mode(ex, case):
     """train_step runs on the device asked for (str, torch.device, None = the model's) in train mode, and stays there."""

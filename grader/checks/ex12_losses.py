@@ -82,8 +82,13 @@ def _weight(case: Case, k: int, classes: int) -> torch.Tensor:
 
 
 def _gamma(case: Case) -> float:
-    """A random focal gamma in [1, 4] (below 1, (1 - p)^gamma has an infinite slope at p = 1)."""
-    return 1.0 + 3.0 * float(torch.rand(1, generator=case.generator(300)))
+    """A random focal gamma in [1, 4], at least 0.25 away from the default 2.
+
+    Below 1, (1 - p)^gamma has an infinite slope at p = 1; near 2, a focal_loss that ignores gamma
+    (always 2) would pass.
+    """
+    gamma = 1.0 + 3.0 * float(torch.rand(1, generator=case.generator(300)))
+    return gamma + 0.5 if abs(gamma - 2.0) < 0.25 else gamma
 
 
 SETS = 3  # random (N, C) problems per check

@@ -175,13 +175,14 @@ def _(obs, case):
 
 REGRESSION_N = 100
 REGRESSION_NOISE = 0.05  # y = x**2 + 0.05 * randn: the noise's own MSE is 0.0025
-# Calibrated with `python -m grader calibrate ex13_fitting --seeds 20` (grader/calibration.md):
-#   reference (Net(1, 32, 1), Adam lr 0.02, 200 full-batch steps): min 0.0023  median 0.0027  max 0.0037
-#   tutorial style (Net(1, 10, 1), SGD lr 0.2, 200 steps; 20 seeds):   min 0.0036  median 0.0081  max 0.0215
-#   under-trained (the reference, 1 step):                              min 0.0550  median 0.1538  max 0.5130
-# 0.03 is 8x the reference's worst run, above the plain-SGD tutorial's worst, and 1.8x below the best
-# under-trained run (and 3x below predicting the mean, about 0.09).
-REGRESSION_MSE_THRESHOLD = 0.03
+# Calibrated over seeds 1000-1019 (`python -m grader calibrate ex13_fitting --seeds 20`, grader/calibration.md):
+#   reference (Net(1, 32, 1), Adam lr 0.02, 200 full-batch steps):  min 0.0017  median 0.0024  max 0.0032
+#   under-trained (the reference, 1 step):                           min 0.0743  median 0.1205  max 0.3325
+# Other correct ways, same seeds: the tutorial's Net(1, 10, 1) + SGD lr 0.2: max 0.0087; Adam lr 0.005-0.01:
+# max 0.0075; RMSprop lr 0.01, 50 hidden: max 0.0174; under-tuned SGD lr 0.05-0.1: median 0.009-0.013, max
+# 0.035-0.056. Predicting the mean gives about 0.09. 0.04 is 12x the reference's worst run and 1.9x below the
+# best under-trained run: permissive for any reasonable choice, still far from an untrained net.
+REGRESSION_MSE_THRESHOLD = 0.04
 
 
 def regression_data(case: Case) -> tuple[torch.Tensor, torch.Tensor]:
@@ -244,13 +245,15 @@ EXERCISE.calibrated(Calibration(check="fit_regression_fits_parabola", metric=reg
 
 CLUSTER_N = 100  # points per cluster
 CLUSTER_SETS = 3  # data sets per case; every one must reach the threshold
-# The contract's threshold. Calibrated with `python -m grader calibrate ex13_fitting --seeds 20`
-# (grader/calibration.md); the metric is the lowest accuracy of the case's three data sets:
-#   reference (Net(2, 10, 2), Adam lr 0.02, 100 full-batch steps): min 0.9850  median 0.9950  max 1.0000
-#   under-trained (the reference, 1 step):                           min 0.0000  median 0.2550  max 0.9950
-# The clusters are 4*sqrt(2) apart with std 1 (Bayes error about 0.2 %), so 0.95 leaves 3.5 points below
-# the worst reference run. A net after one step is right only by chance (its decision line falls at
-# random); one data set alone let about one under-trained run in six through, three together far fewer.
+# The contract's threshold. Calibrated over seeds 1000-1019 (`python -m grader calibrate ex13_fitting
+# --seeds 20`, grader/calibration.md); the metric is the lowest accuracy of the case's three data sets:
+#   reference (Net(2, 10, 2), Adam lr 0.02, 100 full-batch steps): min 0.9900  median 1.0000  max 1.0000
+#   under-trained (the reference, 1 step):                           min 0.0150  median 0.4800  max 0.7600
+#   the tutorial's way (Net(2, 10, 2), SGD lr 0.02, 100 steps):      min 0.9800  median 0.9900  max 1.0000
+# The clusters are 4*sqrt(2) apart with std 1 (Bayes error about 0.2 %), so 0.95 is 4 points below the
+# reference's worst run and 19 points above the best under-trained one. With one data set per case a net
+# after one step (its decision line at random) reached 1.0 on some seeds; three data sets per case, each
+# of which must pass, keep such luck out.
 CLASSIFIER_ACCURACY_THRESHOLD = 0.95
 
 

@@ -378,4 +378,59 @@ def train(model, trainloader, testloader, criterion, optimizer, epochs, device=N
                         "test_loss": test_loss, "test_accuracy": test_accuracy})
     return history
 '''),
+    "train_no_flatten": ("train_device_and_mode", '''
+def train(model, trainloader, testloader, criterion, optimizer, epochs, device=None):
+    if device is None:
+        device = next(model.parameters()).device
+    model.to(device)
+    history = []
+    for epoch in range(1, epochs + 1):
+        model.train()
+        running, seen = 0.0, 0
+        for images, labels in trainloader:
+            images, labels = images.to(device), labels.to(device)
+            optimizer.zero_grad()
+            loss = criterion(model(images), labels)
+            loss.backward()
+            optimizer.step()
+            running += loss.item() * labels.shape[0]
+            seen += labels.shape[0]
+        test_loss, test_accuracy = validation(model, testloader, criterion, device)
+        history.append({"epoch": epoch, "train_loss": running / seen,
+                        "test_loss": test_loss, "test_accuracy": test_accuracy})
+    model.train()
+    return history
+'''),
+    "train_test_pass_with_graph": ("train_device_and_mode", '''
+def train(model, trainloader, testloader, criterion, optimizer, epochs, device=None):
+    if device is None:
+        device = next(model.parameters()).device
+    model.to(device)
+    history = []
+    for epoch in range(1, epochs + 1):
+        model.train()
+        running, seen = 0.0, 0
+        for images, labels in trainloader:
+            images = images.to(device).reshape(images.shape[0], -1)
+            labels = labels.to(device)
+            optimizer.zero_grad()
+            loss = criterion(model(images), labels)
+            loss.backward()
+            optimizer.step()
+            running += loss.item() * labels.shape[0]
+            seen += labels.shape[0]
+        model.eval()
+        total, correct, count = 0.0, 0, 0
+        for images, labels in testloader:
+            images = images.to(device).reshape(images.shape[0], -1)
+            labels = labels.to(device)
+            output = model(images)
+            total += criterion(output, labels).item() * labels.shape[0]
+            correct += (output.argmax(dim=1) == labels).sum().item()
+            count += labels.shape[0]
+        history.append({"epoch": epoch, "train_loss": running / seen,
+                        "test_loss": total / count, "test_accuracy": correct / count})
+    model.train()
+    return history
+'''),
 }

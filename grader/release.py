@@ -1,0 +1,104 @@
+"""Distribution: the student bundle and the Gradescope autograder bundle."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import zipfile
+from pathlib import Path
+
+KIT = Path(__file__).resolve().parent.parent
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+
+STUDENT_README = """\
+# PyTorch exercises
+
+Thirteen exercises, from tensors to transfer learning. Each file in
+`exercises/` is a stub: read its docstrings, replace every
+`raise NotImplementedError(...)` with your code, and check your work.
+
+    pip install -e .
+    pytest exercises                        # every exercise
+    pytest exercises -k ex05                # one exercise
+    pytest exercises/ex05_dropout.py        # the same, by file
+
+Each check prints PASSED, FAILED (with what was checked, what was expected,
+what came back and a hint), NOT STARTED or ERROR (with your file and line).
+A table of points per exercise closes the run. Checks on CUDA run only where
+a GPU is present and are never counted against you otherwise.
+"""
+
+SETUP_SH = """\
+#!/usr/bin/env bash
+# Gradescope runs this once when the autograder image is built.
+set -euo pipefail
+apt-get update -qq && apt-get install -y -qq python3 python3-pip python3-venv > /dev/null
+python3 -m venv /opt/grader-venv
+/opt/grader-venv/bin/pip install --quiet torch torchvision --index-url https://download.pytorch.org/whl/cpu
+/opt/grader-venv/bin/pip install --quiet /autograder/source
+"""
+
+RUN_AUTOGRADER = """\
+#!/usr/bin/env bash
+# Gradescope runs this for every submission. AUTOGRADER_ROOT and PYTHON exist for local testing.
+set -uo pipefail
+root="${AUTOGRADER_ROOT:-/autograder}"
+python="${PYTHON:-/opt/grader-venv/bin/python}"
+mkdir -p "$root/results"
+hidden=()
+if [ -d "$root/source/hidden_checks" ]; then hidden=(--hidden "$root/source/hidden_checks"); fi
+cd "$root/source"
+"$python" -m grader grade "$root/submission" --quiet "${hidden[@]}" --gradescope "$root/results/results.json"
+status=$?
+if [ "$status" -ne 0 ] && [ ! -s "$root/results/results.json" ]; then
+  printf '{"score": 0, "output": "The autograder could not run (exit %s). Please tell your instructor.", "tests": []}\\n' \\
+    "$status" > "$root/results/results.json"
+fi
+exit 0
+"""
+
+
+def _copy_kit(target: Path, with_exercises: bool) -> None:
+    shutil.copytree(KIT / "grader", target / "grader", ignore=_IGNORE)
+    shutil.copytree(KIT / "data_fixtures", target / "data_fixtures", ignore=_IGNORE)
+    shutil.copy(KIT / "pyproject.toml", target / "pyproject.toml")
+    if with_exercises:
+        shutil.copytree(KIT / "exercises", target / "exercises", ignore=_IGNORE)
+
+
+def release(out: Path) -> Path:
+    """Write the student bundle: stubs, public checks, fixtures; no solutions, no hidden checks."""
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"{out} is not empty; choose a new folder")
+    out.mkdir(parents=True, exist_ok=True)
+    _copy_kit(out, with_exercises=True)
+    (out / "README.md").write_text(STUDENT_README)
+    return out
+
+
+def gradescope_bundle(zip_path: Path, hidden: Path | None = None) -> Path:
+    """Write a Gradescope autograder zip: setup.sh, run_autograder and the kit (with hidden checks)."""
+    zip_path = Path(zip_path)
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    staging = zip_path.with_suffix(".staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        _copy_kit(staging, with_exercises=False)
+        (staging / "README.md").write_text("Gradescope autograder built by `python -m grader gradescope-bundle`.\n")
+        if hidden is not None:
+            shutil.copytree(hidden, staging / "hidden_checks", ignore=_IGNORE)
+        for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
+            (staging / name).write_text(text)
+            (staging / name).chmod(0o755)
+        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(staging.rglob("*")):
+                if path.is_file():
+                    info = zipfile.ZipInfo.from_file(path, path.relative_to(staging).as_posix())
+                    if path.stat().st_mode & stat.S_IXUSR:
+                        info.external_attr = 0o755 << 16
+                    zf.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return zip_path
