@@ -74,6 +74,10 @@ def release(out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     _copy_kit(out, with_exercises=True)
     (out / "README.md").write_text(STUDENT_README)
+    workflow = KIT / ".github" / "workflows" / "classroom.yml"
+    if workflow.exists():  # GitHub Classroom grades each push of a repository made from this bundle
+        (out / ".github" / "workflows").mkdir(parents=True)
+        shutil.copy(workflow, out / ".github" / "workflows" / "classroom.yml")
     return out
 
 

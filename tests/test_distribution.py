@@ -104,7 +104,7 @@ def test_student_bundle_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> Non
     bundle = tmp_path / "bundle"
     assert grader("release", str(bundle)).returncode == 0
     names = {p.relative_to(bundle).parts[0] for p in bundle.rglob("*")}
-    assert names == {"exercises", "grader", "data_fixtures", "README.md", "pyproject.toml"}
+    assert names == {"exercises", "grader", "data_fixtures", "README.md", "pyproject.toml", ".github"}
     assert not list(bundle.rglob("hidden_checks")) and not (bundle / "solutions").exists()
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
