@@ -19,7 +19,9 @@ import numpy
 import torch
 
 _CLASS_PREFIX = "class:"
-_WATCHED_MODULES = ("torch", "torch.nn.functional", "torch.testing", "torch.autograd", "numpy", "math", "builtins")
+_WATCHED_MODULES = (
+    "torch", "torch._C._nn", "torch.nn.functional", "torch.testing", "torch.autograd", "numpy", "math", "builtins",
+)
 _WATCHED_CLASSES = (
     torch.Tensor, torch._C.TensorBase, torch.nn.Module, torch.nn.Parameter, torch.optim.Optimizer, numpy.ndarray,
 )

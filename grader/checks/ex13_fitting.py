@@ -16,8 +16,6 @@ weights on those batches, and compares every loss.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import math
 import types
 
@@ -32,30 +30,6 @@ from grader.observe import TensorObs, describe
 EXERCISE = Exercise("ex13_fitting")
 
 NET_KEYS = ("hidden.bias", "hidden.weight", "predict.bias", "predict.weight")
-
-
-def keeps_torch_manual_seed(probe):
-    """Undo the one change to torch that torch itself makes when a student's code first builds an optimiser.
-
-    Building a ``torch.optim`` optimiser imports ``torch._dynamo`` (lazily, on first use), which replaces
-    ``torch.manual_seed`` by a wrapper of it (``torch._dynamo.__init__``: ``torch.manual_seed =
-    torch._disable_dynamo(torch.manual_seed)``). The isolated runner's integrity fingerprint, taken before
-    the student's file is imported, then reports it as tampering. Only that exact wrapper of the very same
-    function is put back (the original object); any other replacement is left for the fingerprint to report.
-    (Engine-level fix: import ``torch._dynamo`` before the fingerprint is taken.)
-    """
-
-    @functools.wraps(probe)
-    def run(ex, case):
-        before = torch.manual_seed
-        try:
-            return probe(ex, case)
-        finally:
-            after = torch.manual_seed
-            if after is not before and getattr(after, "__wrapped__", None) is before:
-                torch.manual_seed = before
-
-    return run
 
 
 # ---- the grader's own Net -------------------------------------------------------------------------
@@ -199,7 +173,6 @@ def _is_net(ex, net) -> bool:
 
 
 @EXERCISE.check(points=3, needs=("fit_regression", "Net"), timeout=60)
-@keeps_torch_manual_seed
 def fit_regression_fits_parabola(ex, case):
     """fit_regression(x, y) returns a Net whose MSE on y = x**2 + noise is below the threshold."""
     x, y = regression_data(case)
@@ -272,7 +245,6 @@ def cluster_data(case: Case, k: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @EXERCISE.check(points=3, needs=("fit_classifier", "Net"), timeout=60)
-@keeps_torch_manual_seed
 def fit_classifier_separates_clusters(ex, case):
     """fit_classifier(x, y) returns a Net(2, h, 2) with training accuracy >= 0.95 on two Gaussian clusters."""
     runs = []
@@ -338,7 +310,6 @@ def _optimizer_data(n: int, case: Case, offset: int = 300) -> tuple[torch.Tensor
 
 
 @EXERCISE.check(points=1, needs=("fit_regression", "fit_classifier", "compare_optimizers"), timeout=60)
-@keeps_torch_manual_seed
 def fitting_leaves_inputs_and_state(ex, case):
     """The three functions leave x and y untouched and grad mode and default dtype as they were; fit_* return nets in train mode."""
     found = {}
@@ -451,7 +422,6 @@ def _expect_curves(got: dict, label: str, steps: int) -> dict[str, list[float]]:
 
 
 @EXERCISE.check(points=2, needs=("compare_optimizers",), timeout=60)
-@keeps_torch_manual_seed
 def compare_optimizers_format(ex, case):
     """compare_optimizers returns keys SGD, Momentum, RMSprop, Adam, each a list of one float per step."""
     runs = []
@@ -469,7 +439,6 @@ def _(obs, case):
 
 
 @EXERCISE.check(points=1, needs=("compare_optimizers",), timeout=60)
-@keeps_torch_manual_seed
 def compare_optimizers_same_start(ex, case):
     """The four curves start from the same loss: same initial weights, same first batch."""
     runs = []
@@ -577,7 +546,6 @@ def _batch_indices(inputs: list, x: torch.Tensor, label: str) -> list[torch.Tens
 
 
 @EXERCISE.check(points=1, needs=("compare_optimizers", "Net"), timeout=60)
-@keeps_torch_manual_seed
 def compare_optimizers_batches(ex, case):
     """compare_optimizers trains on mini-batches of batch_size, every epoch seeing each sample once."""
     label, n, kwargs = OPTIMIZER_CALLS[1]
@@ -626,7 +594,6 @@ def replay(weights: dict[str, torch.Tensor], batches: list[torch.Tensor], x: tor
 
 
 @EXERCISE.check(points=3, needs=("compare_optimizers", "Net"), timeout=60)
-@keeps_torch_manual_seed
 def compare_optimizers_hyperparameters(ex, case):
     """Each curve is that of its optimiser (SGD; SGD momentum 0.8; RMSprop alpha 0.9; Adam betas (0.9, 0.99)) with lr."""
     return {"runs": [_recorded_run(ex, case, n, kwargs) for _, n, kwargs in OPTIMIZER_CALLS]}
