@@ -699,11 +699,12 @@ def _(obs, case):
 # ---- the accuracy threshold on Fashion-MNIST ----------------------------------------------------
 
 # Calibrated with `python -m grader calibrate ex09_lenet --seeds 20` (seeds 1000..1019; output in
-# grader/calibration.md): the grader's LeNet (ReLU) trained by fit_lenet, 2 epochs, batch 64, shuffled.
-#   reference fit_lenet (Adam lr 1e-3, 2 epochs):              min 0.6680  median 0.7145  max 0.7430
-#   under-trained (the reference on 3 batches, 1 epoch):       min 0.1000  median 0.1705  max 0.3380
-# The threshold is 0.1180 below the worst reference run and 0.2120 above the best under-trained run.
-FASHION_ACCURACY_THRESHOLD = 0.55
+# grader/calibration.md): the grader's LeNet (ReLU) trained by the reference fit_lenet, 2 epochs, batch 64,
+# shuffled, test accuracy on the fixture's 1,000 test images.
+#   reference fit_lenet (Adam lr 1e-3, 2 epochs):           min 0.5820  median 0.6420  max 0.6900
+#   under-trained (the reference on 3 batches, 1 epoch):    min 0.1000  median 0.1000  max 0.1810
+# The threshold sits 0.082 below the worst reference run and 0.319 above the best under-trained run.
+FASHION_ACCURACY_THRESHOLD = 0.50
 FASHION_EPOCHS = 2
 FASHION_BATCH = 64
 

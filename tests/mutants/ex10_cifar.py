@@ -85,7 +85,7 @@ MUTANTS = {
                        "\ndef make_optimizer(model):\n    return torch.optim.Adam(model.parameters(), lr=1e-3)\n"),
     "optimizer_lr_too_large": ("train_epoch_reaches_accuracy_on_cifar10",
                                "\ndef make_optimizer(model):\n"
-                               "    return torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)\n"),
+                               "    return torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)\n"),
     # ---- train_epoch ----
     "epoch_mean_of_batch_means": ("train_epoch_returns_mean_loss_per_sample", _edit(
         TRAIN_EPOCH, ("total_loss += loss.item() * labels.shape[0]", "total_loss += loss.item()"),
