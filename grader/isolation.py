@@ -13,55 +13,22 @@ from __future__ import annotations
 
 import ctypes
 import os
-import resource
 import select
 import signal
-import struct
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable
 
-from grader import integrity, observe, sandbox
+from grader import observe
 from grader.api import Case, Check, Exercise
-from grader.loading import LoadError, SubmissionLoader
+from grader.child import HEADER, GiB, Limits, Workspace, run_child
 from grader.model import CheckResult, Outcome
-from grader.runner import CUDA_SKIP_REASON, ProbeReport, case_points, judge_case, probe_case, skipped
+from grader.runner import CUDA_SKIP_REASON, ProbeReport, case_points, judge_case, skipped
 
-GiB = 2**30
-_HEADER = struct.Struct("!I")
+__all__ = ["GiB", "Limits", "Workspace", "run_exercise", "end_strays", "become_subreaper", "cuda_available"]
+
 _MAX_FRAME = 256 * 2**20
 _PR_SET_CHILD_SUBREAPER = 36
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one child may use. ``threads``: torch threads in the child.
-
-    A process that forks must not have started OpenMP's thread pool, or the
-    children hang in their first parallel operation. The command line pins
-    the grading process to one thread before any tensor work and gives the
-    children the machine's threads; callers that have already run torch with
-    several threads (tests, notebooks) keep the safe default of 1.
-    """
-
-    memory_bytes: int = 4 * GiB
-    import_timeout: float = 60.0
-    output_chars: int = 2000
-    file_bytes: int = 256 * 2**20
-    threads: int = 1
-
-
-@dataclass
-class Workspace:
-    """Folders of one grading run: the submission copy and the child's tmp."""
-
-    root: Path
-    submission: Path
-    forbidden: tuple[Path, ...]
-    stand_ins: dict[str, dict[str, Any]] = field(default_factory=dict)
-
 
 
 @dataclass
@@ -107,7 +74,7 @@ def run_exercise(
     position = 0
     while position < len(runnable):
         child = _fork(exercise.name, cases, runnable[position:], workspace, limits)
-        position = _collect(child, cases, runnable, position, results, workspace, limits, cuda)
+        position = _collect(child, cases, runnable, position, results, limits, cuda)
         _end(child)
     end_strays()
     return [results[i] for i in range(len(cases))]
@@ -118,7 +85,7 @@ def run_exercise(
 
 def _collect(
     child: _Child, cases: list[tuple[Check, Case]], runnable: list[int], position: int,
-    results: dict[int, CheckResult], workspace: Workspace, limits: Limits, cuda: bool,
+    results: dict[int, CheckResult], limits: Limits, cuda: bool,
 ) -> int:
     """Read the child's reports; return the position in ``runnable`` to start the next child at."""
     imported = False
@@ -152,10 +119,10 @@ def _collect(
 
 def _read_frame(child: _Child, deadline: float, limits: Limits) -> tuple[dict | None, str]:
     """One message from the child, or (None, reason): "timeout", "memory" or how it ended."""
-    header = _read_exactly(child, _HEADER.size, deadline, limits)
+    header = _read_exactly(child, HEADER.size, deadline, limits)
     if isinstance(header, str):
         return None, header
-    (size,) = _HEADER.unpack(header)
+    (size,) = HEADER.unpack(header)
     if size > _MAX_FRAME:
         return None, "sent an oversized report"
     body = _read_exactly(child, size, deadline, limits)
@@ -339,9 +306,6 @@ def _children(parent: str) -> list[int]:
     return found
 
 
-# ---- child side --------------------------------------------------------------------------------
-
-
 def _fork(name: str, cases: list[tuple[Check, Case]], indices: list[int], workspace: Workspace, limits: Limits) -> _Child:
     read_fd, write_fd = os.pipe()
     output_read, output_write = os.pipe()
@@ -351,7 +315,7 @@ def _fork(name: str, cases: list[tuple[Check, Case]], indices: list[int], worksp
     if pid == 0:
         os.close(read_fd)
         os.close(output_read)
-        _child_main(name, cases, indices, workspace, limits, write_fd, output_write)  # never returns
+        run_child(name, cases, indices, workspace, limits, write_fd, output_write)  # never returns
     os.close(write_fd)
     os.close(output_write)
     os.set_blocking(output_read, False)
@@ -360,122 +324,6 @@ def _fork(name: str, cases: list[tuple[Check, Case]], indices: list[int], worksp
     except (ProcessLookupError, PermissionError):
         pass
     return _Child(pid, read_fd, output_read)
-
-
-def _child_main(
-    name: str, cases: list[tuple[Check, Case]], indices: list[int], workspace: Workspace, limits: Limits, fd: int,
-    output: int,
-) -> None:
-    exit_now = os._exit  # bound before the student's code can replace anything
-    code = 0
-    try:
-        os.setpgid(0, 0)
-        send = _sender(fd)
-        _enter(workspace, limits, output)
-        fingerprint = integrity.take()
-        changed, probe = fingerprint.changed, _guarded_probe
-        loader = SubmissionLoader(workspace.submission, workspace.stand_ins)
-        _import(loader, name)
-        send({"kind": "imported"})
-        for index in indices:
-            check, case = cases[index]
-            report = probe(check, case, loader)
-            replaced = changed()
-            if replaced:
-                send({"kind": "tampered", "names": replaced})
-                break
-            send({"kind": "case", "index": index, "report": report.to_dict()})
-    except BaseException:
-        code = 70
-    finally:
-        exit_now(code)
-
-
-def _sender(fd: int) -> Callable[[dict], None]:
-    write, dumps, pack = os.write, observe.dumps, _HEADER.pack
-
-    def send(message: dict) -> None:
-        data = dumps(message)
-        view = memoryview(pack(len(data)) + data)
-        while view:
-            view = view[write(fd, view):]
-
-    return send
-
-
-def _enter(workspace: Workspace, limits: Limits, output: int) -> None:
-    """Become the restricted process the student's code runs in."""
-    os.dup2(output, 1)
-    os.dup2(output, 2)
-    os.close(output)
-    # Fresh streams on fds 1 and 2: the parent's sys.stdout may be a capture object (pytest's).
-    sys.stdout = open(1, "w", buffering=1, errors="replace", closefd=False)
-    sys.stderr = open(2, "w", buffering=1, errors="replace", closefd=False)
-    sys.stdin = open(os.devnull)
-    tmp = workspace.root / "tmp"
-    tmp.mkdir(exist_ok=True)
-    os.environ.clear()
-    os.environ.update({"HOME": str(workspace.root), "TMPDIR": str(tmp), "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"})
-    import tempfile
-
-    tempfile.tempdir = str(tmp)
-    os.chdir(workspace.submission)
-    sys.path[:] = [p for p in sys.path if _may_import_from(p)]
-    _limit(resource.RLIMIT_FSIZE, limits.file_bytes)
-    _limit(resource.RLIMIT_CORE, 0)
-    if not _cuda_present():
-        _limit(resource.RLIMIT_AS, _virtual_size() + limits.memory_bytes)  # CUDA reserves vast address space
-    import torch
-
-    torch.set_num_threads(max(1, limits.threads))
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    sandbox.install(sandbox.Policy(workspace.root, workspace.submission, workspace.forbidden))
-
-
-def _virtual_size() -> int:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return 0
-
-
-def _cuda_present() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def _may_import_from(entry: str) -> bool:
-    """Drop the kit's own folder (and the current one) from the import path: no `import solutions`."""
-    if entry in ("", "."):
-        return False
-    kit = Path(__file__).resolve().parent.parent
-    return Path(entry).resolve() != kit and Path(entry).resolve() != Path.cwd()
-
-
-def _limit(which: int, value: int) -> None:
-    try:
-        resource.setrlimit(which, (value, value))
-    except (ValueError, OSError):
-        pass
-
-
-def _import(loader: SubmissionLoader, name: str) -> None:
-    """Import now, so import-time work counts against the import limit, not the first check."""
-    try:
-        loader.load(name)
-    except LoadError:
-        pass  # reported by every probe of this exercise
-
-
-def _guarded_probe(check: Check, case: Case, loader: SubmissionLoader) -> ProbeReport:
-    try:
-        return probe_case(check, case, loader)
-    except KeyboardInterrupt:
-        return ProbeReport(Outcome.CRASHED, "Your code raised KeyboardInterrupt.")
-    except BaseException as exc:  # anything else that escapes (e.g. GeneratorExit) is a crash
-        return ProbeReport(Outcome.CRASHED, f"Your code ended the run with {type(exc).__name__}.")
 
 
 def cuda_available() -> bool:

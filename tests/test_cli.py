@@ -95,7 +95,7 @@ def test_bad_usage_exits_2(args: list[str]) -> None:
 
 
 def test_a_zip_is_graded_like_a_folder(tmp_path: Path) -> None:
-    folder = _two_exercise_submission(tmp_path, SOLUTIONS)
+    _two_exercise_submission(tmp_path, SOLUTIONS)
     archive = shutil.make_archive(str(tmp_path / "student"), "zip", root_dir=tmp_path, base_dir="sub")
     done = grader("grade", archive, "--json", str(tmp_path / "z.json"))
     assert done.returncode == 0, done.stderr

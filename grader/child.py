@@ -1,0 +1,173 @@
+"""The child side of isolated grading: the process a student's code runs in.
+
+:func:`run_child` is entered right after ``fork``. It drops into a private
+work folder with a clean environment, caps memory and file sizes, installs
+the :mod:`grader.sandbox` audit hook, fingerprints torch and the grader
+(:mod:`grader.integrity`), imports the student's file and runs the probes one
+case at a time, writing each report to a pipe. It never returns.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import struct
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from grader import integrity, observe, sandbox
+from grader.api import Case, Check
+from grader.loading import LoadError, SubmissionLoader
+from grader.model import Outcome
+from grader.runner import ProbeReport, probe_case
+
+GiB = 2**30
+HEADER = struct.Struct("!I")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one child may use. ``threads``: torch threads in the child.
+
+    A process that forks must not have started OpenMP's thread pool, or the
+    children hang in their first parallel operation. The command line pins
+    the grading process to one thread before any tensor work and gives the
+    children the machine's threads; callers that have already run torch with
+    several threads (tests, notebooks) keep the safe default of 1.
+    """
+
+    memory_bytes: int = 4 * GiB
+    import_timeout: float = 60.0
+    output_chars: int = 2000
+    file_bytes: int = 256 * 2**20
+    threads: int = 1
+
+
+@dataclass
+class Workspace:
+    """Folders of one grading run: the submission copy and the child's tmp."""
+
+    root: Path
+    submission: Path
+    forbidden: tuple[Path, ...]
+    stand_ins: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+
+def run_child(
+    name: str, cases: list[tuple[Check, Case]], indices: list[int], workspace: Workspace, limits: Limits, fd: int,
+    output: int,
+) -> None:
+    exit_now = os._exit  # bound before the student's code can replace anything
+    code = 0
+    try:
+        os.setpgid(0, 0)
+        send = _sender(fd)
+        _enter(workspace, limits, output)
+        fingerprint = integrity.take()
+        changed, probe = fingerprint.changed, _guarded_probe
+        loader = SubmissionLoader(workspace.submission, workspace.stand_ins)
+        _import(loader, name)
+        send({"kind": "imported"})
+        for index in indices:
+            check, case = cases[index]
+            report = probe(check, case, loader)
+            replaced = changed()
+            if replaced:
+                send({"kind": "tampered", "names": replaced})
+                break
+            send({"kind": "case", "index": index, "report": report.to_dict()})
+    except BaseException:
+        code = 70
+    finally:
+        exit_now(code)
+
+
+def _sender(fd: int) -> Callable[[dict], None]:
+    write, dumps, pack = os.write, observe.dumps, HEADER.pack
+
+    def send(message: dict) -> None:
+        data = dumps(message)
+        view = memoryview(pack(len(data)) + data)
+        while view:
+            view = view[write(fd, view):]
+
+    return send
+
+
+def _enter(workspace: Workspace, limits: Limits, output: int) -> None:
+    """Become the restricted process the student's code runs in."""
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    os.close(output)
+    # Fresh streams on fds 1 and 2: the parent's sys.stdout may be a capture object (pytest's).
+    sys.stdout = open(1, "w", buffering=1, errors="replace", closefd=False)
+    sys.stderr = open(2, "w", buffering=1, errors="replace", closefd=False)
+    sys.stdin = open(os.devnull)
+    tmp = workspace.root / "tmp"
+    tmp.mkdir(exist_ok=True)
+    os.environ.clear()
+    os.environ.update({"HOME": str(workspace.root), "TMPDIR": str(tmp), "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"})
+    import tempfile
+
+    tempfile.tempdir = str(tmp)
+    os.chdir(workspace.submission)
+    sys.path[:] = [p for p in sys.path if _may_import_from(p)]
+    _limit(resource.RLIMIT_FSIZE, limits.file_bytes)
+    _limit(resource.RLIMIT_CORE, 0)
+    if not _cuda_present():
+        _limit(resource.RLIMIT_AS, _virtual_size() + limits.memory_bytes)  # CUDA reserves vast address space
+    import torch
+
+    torch.set_num_threads(max(1, limits.threads))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    sandbox.install(sandbox.Policy(workspace.root, workspace.submission, workspace.forbidden))
+
+
+def _virtual_size() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+def _cuda_present() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _may_import_from(entry: str) -> bool:
+    """Drop the kit's own folder (and the current one) from the import path: no `import solutions`."""
+    if entry in ("", "."):
+        return False
+    kit = Path(__file__).resolve().parent.parent
+    return Path(entry).resolve() != kit and Path(entry).resolve() != Path.cwd()
+
+
+def _limit(which: int, value: int) -> None:
+    try:
+        resource.setrlimit(which, (value, value))
+    except (ValueError, OSError):
+        pass
+
+
+def _import(loader: SubmissionLoader, name: str) -> None:
+    """Import now, so import-time work counts against the import limit, not the first check."""
+    try:
+        loader.load(name)
+    except LoadError:
+        pass  # reported by every probe of this exercise
+
+
+def _guarded_probe(check: Check, case: Case, loader: SubmissionLoader) -> ProbeReport:
+    try:
+        return probe_case(check, case, loader)
+    except KeyboardInterrupt:
+        return ProbeReport(Outcome.CRASHED, "Your code raised KeyboardInterrupt.")
+    except BaseException as exc:  # anything else that escapes (e.g. GeneratorExit) is a crash
+        return ProbeReport(Outcome.CRASHED, f"Your code ended the run with {type(exc).__name__}.")
