@@ -55,14 +55,17 @@ def _grade(args: argparse.Namespace) -> int:
     from grader.isolation import GiB, Limits
     from grader.reporters import terminal
 
-    threads = pin_threads() if args.threads is None else (pin_threads(), args.threads)[1]
+    available = pin_threads()
     try:
+        threads = args.threads or available
         limits = Limits(memory_bytes=int(args.memory * GiB), threads=threads, import_timeout=args.import_timeout)
         exercises = _selected(registry.all_exercises(_hidden(args)), args.exercises)
         result = grade_submission(Path(args.submission), _hidden(args), limits, exercises)
     except SubmissionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        torch_threads(available)
     _write_reports(result, args)
     if not args.quiet:
         print(terminal.report(result))
@@ -138,6 +141,12 @@ def pin_threads() -> int:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     return threads
+
+
+def torch_threads(count: int) -> None:
+    import torch
+
+    torch.set_num_threads(count)
 
 
 def _hidden(args: argparse.Namespace) -> Path | None:

@@ -109,3 +109,14 @@ def test_junit_text_survives_control_characters() -> None:
     result = GradeResult("s", (CheckResult("ex01_tensors", "c", None, Outcome.FAILED, 0, 1, "bad \x00\x1b[31m", "out \x07"),))
     xml = junitparser.JUnitXml.fromstring(junit.dumps(result).split("\n", 1)[1])
     assert len(list(next(iter(xml)) if isinstance(xml, junitparser.JUnitXml) else xml)) == 1
+
+
+def test_a_bug_in_the_grader_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from grader import cli, grading
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(grading, "grade_submission", broken)
+    assert cli.main(["grade", str(SOLUTIONS)]) == cli.EXIT_INTERNAL
+    assert "internal grader error: RuntimeError: boom" in capsys.readouterr().err
