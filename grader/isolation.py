@@ -18,6 +18,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from grader import observe
 from grader.api import Case, Check, Exercise
@@ -172,21 +173,22 @@ def _how_it_ended(child: _Child) -> str:
     return f"exited with status {os.WEXITSTATUS(status)} (os._exit or a crash)"
 
 
-def _group_rss(pgid: int) -> int:
-    """Resident memory of every process in the child's process group, in bytes."""
-    total = 0
-    page = os.sysconf("SC_PAGE_SIZE")
+def _processes() -> Iterator[tuple[int, list[bytes]]]:
+    """(pid, fields of /proc/PID/stat after the command name) for every process; none off Linux."""
     for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-            if int(fields[2]) == pgid:
-                total += int(fields[21]) * page
-        except (OSError, IndexError, ValueError):
+                yield int(entry.name), f.read().rsplit(b")", 1)[1].split()
+        except OSError:
             continue
-    return total
+
+
+def _group_rss(pgid: int) -> int:
+    """Resident memory of every process in the child's process group, in bytes."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    return sum(int(fields[21]) * page for _, fields in _processes() if int(fields[2]) == pgid)
 
 
 def _lost_case(check: Check, case: Case, why: str, limits: Limits, cuda: bool, output: str) -> CheckResult:
@@ -292,18 +294,7 @@ def end_strays() -> None:
 
 
 def _children(parent: str) -> list[int]:
-    found = []
-    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[1].decode() == parent:
-            found.append(int(entry.name))
-    return found
+    return [pid for pid, fields in _processes() if fields[1].decode() == parent]
 
 
 def _fork(name: str, cases: list[tuple[Check, Case]], indices: list[int], workspace: Workspace, limits: Limits) -> _Child:

@@ -20,6 +20,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from grader.api import Calibration, Case, Exercise
+from grader.checks.history import expect_history, history_facts
 from grader.collaborators import Network, RecordingClassifier, batches, fill_parameters_
 from grader.expect import expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
 from grader.observe import TensorObs, describe
@@ -354,7 +355,6 @@ def _(obs, case):
 
 # ---- train --------------------------------------------------------------------------------------
 
-HISTORY_KEYS = ["epoch", "test_accuracy", "test_loss", "train_loss"]
 
 
 def _train_data(case: Case) -> tuple[Setup, Setup]:
@@ -378,40 +378,14 @@ def train_history_format(ex, case):
     model = train_setup.model
     history = ex.train(model, train_setup.loader(), test_setup.loader(), nn.CrossEntropyLoss(),
                        _sgd_on(model, 0.05), _epochs(case), "cpu")
-    if not isinstance(history, list):
-        return {"history_type": type(history).__name__}
-    rows = []
-    for row in history:
-        if isinstance(row, dict):
-            rows.append({"keys": sorted(str(k) for k in row),
-                         "types": {str(k): type(v).__name__ for k, v in row.items()},
-                         "epoch": row.get("epoch") if type(row.get("epoch")) is int else None})
-        else:
-            rows.append({"not_a_dict": type(row).__name__})
-    return {"history_type": "list", "rows": rows}
+    return history_facts(history)
 
 
 @train_history_format.judge
 def _(obs, case):
     epochs = _epochs(case)
     checked = f"train(..., epochs={epochs}, device=\"cpu\")"
-    expect_equal(obs["history_type"], "list", checked + ": the type of the history returned",
-                 "Start with history = [] and history.append({...}) once per epoch; return history.")
-    rows = obs["rows"]
-    expect_equal(len(rows), epochs, checked + ": the number of entries in the history",
-                 "Append exactly one dict per epoch.")
-    for k, row in enumerate(rows, start=1):
-        where = f"{checked}: history[{k - 1}]"
-        if "not_a_dict" in row:
-            fail(where, "a dict", f"a {row['not_a_dict']}", "Append a dict: {\"epoch\": ..., \"train_loss\": ...}.")
-        expect_equal(row["keys"], HISTORY_KEYS, where + ": its keys",
-                     "Use exactly the keys \"epoch\", \"train_loss\", \"test_loss\", \"test_accuracy\".")
-        expect_equal(row["types"]["epoch"], "int", where + "[\"epoch\"]: its type", "Use the loop's Python int.")
-        expect_equal(row["epoch"], k, where + "[\"epoch\"]",
-                     "Count epochs from 1: for epoch in range(1, epochs + 1).")
-        for key in ("train_loss", "test_loss", "test_accuracy"):
-            expect_equal(row["types"][key], "float", where + f"[\"{key}\"]: its type",
-                         "Store Python floats: use .item() on tensors.")
+    expect_history(obs, checked, epochs)
 
 
 @EXERCISE.check(points=2, needs=("train",))

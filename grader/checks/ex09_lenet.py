@@ -29,6 +29,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Subset, TensorDataset
 
 from grader.api import Calibration, Case, Exercise
+from grader.checks.history import expect_history, history_facts
 from grader.expect import expect_equal, expect_tensor, expect_true, fail, same_device
 from grader.observe import TensorObs, describe
 
@@ -54,7 +55,6 @@ CONV_PARAMETERS = 6 * 1 * 25 + 6 + 16 * 6 * 25 + 16  # 2,572
 FC_PARAMETERS = 256 * 120 + 120 + 120 * 84 + 84 + 84 * 10 + 10  # 41,854
 TOTAL_PARAMETERS = CONV_PARAMETERS + FC_PARAMETERS  # 44,426
 
-HISTORY_KEYS = ["epoch", "test_accuracy", "test_loss", "train_loss"]
 
 
 # ---- the grader's own LeNet ---------------------------------------------------------------------
@@ -474,17 +474,7 @@ def _fit_facts(result, calls, instances) -> dict:
         facts["training_after"] = bool(model.training)
         facts["parameter_devices"] = sorted({str(p.device) for p in model.parameters()})
         facts["activations"] = activation_specs(model)
-    facts["history_type"] = type(history).__name__
-    if isinstance(history, list):
-        rows = []
-        for row in history:
-            if isinstance(row, dict):
-                rows.append({"keys": sorted(str(k) for k in row),
-                             "types": {str(k): type(v).__name__ for k, v in row.items()},
-                             "values": {str(k): v for k, v in row.items() if type(v) in (int, float)}})
-            else:
-                rows.append({"not_a_dict": type(row).__name__})
-        facts["rows"] = rows
+    facts.update(history_facts(history))
     return facts
 
 
@@ -500,27 +490,6 @@ def _expect_pair(obs, checked: str) -> None:
                 "Return the model you trained: `return model, history`.")
 
 
-def _expect_history(obs, checked: str, epochs: int) -> list[dict]:
-    expect_equal(obs["history_type"], "list", checked + ": the type of the history",
-                 "history = [] before the loop; history.append({...}) once per epoch.")
-    rows = obs["rows"]
-    expect_equal(len(rows), epochs, checked + ": the number of entries in the history",
-                 "Append exactly one dict per epoch.")
-    for k, row in enumerate(rows, start=1):
-        where = f"{checked}: history[{k - 1}]"
-        if "not_a_dict" in row:
-            fail(where, "a dict", f"a {row['not_a_dict']}", "Append a dict: {\"epoch\": ..., \"train_loss\": ...}.")
-        expect_equal(row["keys"], HISTORY_KEYS, where + ": its keys",
-                     "Use exactly the keys \"epoch\", \"train_loss\", \"test_loss\", \"test_accuracy\".")
-        expect_equal(row["types"]["epoch"], "int", where + "[\"epoch\"]: its type", "Use the loop's Python int.")
-        expect_equal(row["values"]["epoch"], k, where + "[\"epoch\"]",
-                     "Count epochs from 1: for epoch in range(1, epochs + 1).")
-        for key in ("train_loss", "test_loss", "test_accuracy"):
-            expect_equal(row["types"][key], "float", where + f"[\"{key}\"]: its type",
-                         "Store Python floats: use .item() on tensors.")
-    return [row["values"] for row in rows]
-
-
 FORMAT_EPOCHS = 3
 
 
@@ -534,7 +503,7 @@ def fit_lenet_returns_model_and_history(ex, case):
 def _(obs, case):
     checked = f"fit_lenet(trainloader, testloader, epochs={FORMAT_EPOCHS}, device=\"cpu\")"
     _expect_pair(obs, checked)
-    _expect_history(obs, checked, FORMAT_EPOCHS)
+    expect_history(obs, checked, FORMAT_EPOCHS)
     expect_equal(obs["training_after"], True, checked + ": model.training of the model returned",
                  "End with model.train() before returning: a training function hands the model back in train mode.")
 
@@ -576,7 +545,7 @@ def _(obs, case):
     sizes = _batch_sizes(train_x, train_b)
     checked = f"fit_lenet(trainloader, testloader, device=\"cpu\") (default epochs) on training batches of {sizes}"
     _expect_pair(obs, checked)
-    rows = _expect_history(obs, checked, 2)
+    rows = expect_history(obs, checked, 2)
     weights, losses = replay(case, 2)
     _weights_from(obs["state_dict"], checked + ": the trained weights")
     for name, expected in weights.items():
@@ -616,7 +585,7 @@ def _(obs, case):
     sizes = _batch_sizes(test_x, test_b)
     checked = f"fit_lenet(..., epochs=2, device=torch.device(\"cpu\")) with test batches of {sizes}"
     _expect_pair(obs, checked)
-    rows = _expect_history(obs, checked, 2)
+    rows = expect_history(obs, checked, 2)
     test_calls = [c for c in obs["calls"] if c["phase"] == "test"]
     seen = sum(c["n"] for c in test_calls)
     expect_true(seen >= 2 * test_x.shape[0], checked + ": test images given to the model",

@@ -1,0 +1,49 @@
+"""The training history shared by ex06 ``train`` and ex09 ``fit_lenet``: one dict per epoch.
+
+Not an exercise (the registry only loads ``exNN_*`` modules): a probe helper
+that records a history as plain data, and the judge that checks its form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader.expect import expect_equal, fail
+
+HISTORY_KEYS = ["epoch", "test_accuracy", "test_loss", "train_loss"]
+
+
+def history_facts(history: Any) -> dict[str, Any]:
+    """Probe side: the history's type and, per row, its keys, value types and numbers."""
+    facts: dict[str, Any] = {"history_type": type(history).__name__}
+    if isinstance(history, list):
+        facts["rows"] = [
+            {"keys": sorted(str(k) for k in row),
+             "types": {str(k): type(v).__name__ for k, v in row.items()},
+             "values": {str(k): v for k, v in row.items() if type(v) in (int, float)}}
+            if isinstance(row, dict) else {"not_a_dict": type(row).__name__}
+            for row in history
+        ]
+    return facts
+
+
+def expect_history(obs: Any, checked: str, epochs: int) -> list[dict]:
+    """Judge side: a list of ``epochs`` dicts with exactly the contract's keys; returns their numbers."""
+    expect_equal(obs["history_type"], "list", checked + ": the type of the history returned",
+                 "Start with history = [] and history.append({...}) once per epoch; return history.")
+    rows = obs["rows"]
+    expect_equal(len(rows), epochs, checked + ": the number of entries in the history",
+                 "Append exactly one dict per epoch.")
+    for k, row in enumerate(rows, start=1):
+        where = f"{checked}: history[{k - 1}]"
+        if "not_a_dict" in row:
+            fail(where, "a dict", f"a {row['not_a_dict']}", "Append a dict: {\"epoch\": ..., \"train_loss\": ...}.")
+        expect_equal(row["keys"], HISTORY_KEYS, where + ": its keys",
+                     "Use exactly the keys \"epoch\", \"train_loss\", \"test_loss\", \"test_accuracy\".")
+        expect_equal(row["types"]["epoch"], "int", where + "[\"epoch\"]: its type", "Use the loop's Python int.")
+        expect_equal(row["values"]["epoch"], k, where + "[\"epoch\"]",
+                     "Count epochs from 1: for epoch in range(1, epochs + 1).")
+        for key in ("train_loss", "test_loss", "test_accuracy"):
+            expect_equal(row["types"][key], "float", where + f"[\"{key}\"]: its type",
+                         "Store Python floats: use .item() on tensors.")
+    return [row["values"] for row in rows]
