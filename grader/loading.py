@@ -46,6 +46,11 @@ class SubmissionLoader:
             except LoadError as error:
                 self._errors[name] = error
                 raise
+            except BaseException:  # a time limit stopped the import: do not run it again for every check
+                self._errors[name] = LoadError(
+                    Outcome.TIMEOUT, f"Importing {name}.py did not finish in time (code at module level that never ends?)."
+                )
+                raise
         return self._modules[name]
 
     def _import(self, name: str) -> ModuleType:
