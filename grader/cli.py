@@ -59,8 +59,9 @@ def _grade(args: argparse.Namespace) -> int:
     try:
         threads = args.threads or available
         limits = Limits(memory_bytes=int(args.memory * GiB), threads=threads, import_timeout=args.import_timeout)
-        exercises = _selected(registry.all_exercises(_hidden(args)), args.exercises)
-        result = grade_submission(Path(args.submission), _hidden(args), limits, exercises)
+        hidden = _hidden(args)
+        exercises = _selected(registry.all_exercises(hidden), args.exercises)
+        result = grade_submission(Path(args.submission), hidden, limits, exercises)
     except SubmissionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
