@@ -4,8 +4,8 @@ Installed with :func:`install` just before the submission is imported, the
 audit hook (PEP 578) refuses, from then on and for the life of the process:
 
 - writing, deleting or renaming files outside the child's own work folder;
-- reading the kit's reference solutions, its tests, hidden checks, or any
-  ``exNN_*.py`` file that is not the submission's own;
+- reading or listing the kit's reference solutions, its tests and hidden
+  checks, or reading any ``exNN_*.py`` file that is not the submission's own;
 - starting other programs (``subprocess``, ``os.system``, ``exec*``), which
   would run without this hook.
 
@@ -57,6 +57,10 @@ def _hook(policy: Policy):
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event == "open":
             _check_open(policy, args)
+        elif event in ("os.listdir", "os.scandir"):
+            path = _path(args[0] if args else ".")
+            if path is not None and any(path.is_relative_to(f) for f in policy.forbidden):
+                raise PermissionError(f"grading does not allow listing {path}")
         elif event in _MUTATING_EVENTS:
             for i in _MUTATING_EVENTS[event]:
                 _check_write(policy, args[i] if i < len(args) else None)

@@ -276,3 +276,14 @@ def test_deleting_files_around_it_is_refused_and_the_kit_is_unchanged(tmp_path: 
     assert before == after
     assert _score(result, "ex01_tensors") == EX01_POINTS
     _ex02_untouched(result)
+
+
+def test_the_solutions_folder_cannot_be_listed(tmp_path: Path) -> None:
+    result = _grade(tmp_path, f"""
+        import os
+        def scale_(tensor, factor):
+            os.listdir({str(KIT / "solutions")!r})
+    """)
+    verdict = next(r for r in result.results if r.check == "scale_in_place")
+    assert verdict.outcome is Outcome.ERROR and "PermissionError" in verdict.message
+    _ex02_untouched(result)
