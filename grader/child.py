@@ -22,7 +22,7 @@ from grader import integrity, observe, sandbox
 from grader.api import Case, Check
 from grader.loading import LoadError, SubmissionLoader
 from grader.model import Outcome
-from grader.runner import ProbeReport, probe_case
+from grader.runner import ProbeReport, cuda_available, probe_case
 
 GiB = 2**30
 HEADER = struct.Struct("!I")
@@ -118,7 +118,7 @@ def _enter(workspace: Workspace, limits: Limits, output: int) -> None:
     sys.path[:] = [p for p in sys.path if _may_import_from(p)]
     _limit(resource.RLIMIT_FSIZE, limits.file_bytes)
     _limit(resource.RLIMIT_CORE, 0)
-    if not _cuda_present():
+    if not cuda_available():
         _limit(resource.RLIMIT_AS, _virtual_size() + limits.memory_bytes)  # CUDA reserves vast address space
     import torch
 
@@ -133,12 +133,6 @@ def _virtual_size() -> int:
             return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError):
         return 0
-
-
-def _cuda_present() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
 
 
 def _may_import_from(entry: str) -> bool:

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 from grader import isolation, registry
+from grader.runner import cuda_available
 from grader.api import Exercise
 from grader.isolation import Limits, Workspace
 from grader.model import GradeResult
@@ -38,7 +39,7 @@ def grade_submission(
     # torchvision's first import pulls in torch._dynamo, which re-wraps torch.manual_seed. Do it here,
     # once, before any child fingerprints torch, so that import is never mistaken for tampering.
     import torchvision  # noqa: F401
-    cuda = isolation.cuda_available()
+    cuda = cuda_available()
     isolation.become_subreaper()
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         root = Path(tmp).resolve()

@@ -24,9 +24,9 @@ from grader import observe
 from grader.api import Case, Check, Exercise
 from grader.child import HEADER, GiB, Limits, Workspace, run_child
 from grader.model import CheckResult, Outcome
-from grader.runner import CUDA_SKIP_REASON, ProbeReport, case_points, judge_case, skipped
+from grader.runner import CUDA_SKIP_REASON, TIMEOUT_MESSAGE, ProbeReport, case_points, judge_case, skipped
 
-__all__ = ["GiB", "Limits", "Workspace", "run_exercise", "end_strays", "become_subreaper", "cuda_available"]
+__all__ = ["GiB", "Limits", "Workspace", "run_exercise", "end_strays", "become_subreaper"]
 
 _MAX_FRAME = 256 * 2**20
 _PR_SET_CHILD_SUBREAPER = 36
@@ -195,9 +195,7 @@ def _lost_case(check: Check, case: Case, why: str, limits: Limits, cuda: bool, o
     points = case_points(check, cuda)
     device = case.device if check.per_device else None
     if why == "timeout":
-        outcome, message = Outcome.TIMEOUT, (
-            f"Took longer than {check.timeout:g} s: look for an endless loop, a sleep, or far too much work per call."
-        )
+        outcome, message = Outcome.TIMEOUT, TIMEOUT_MESSAGE.format(seconds=check.timeout)
     elif why == "memory":
         outcome, message = Outcome.CRASHED, _memory_message(limits)
     else:
@@ -315,9 +313,3 @@ def _fork(name: str, cases: list[tuple[Check, Case]], indices: list[int], worksp
     except (ProcessLookupError, PermissionError):
         pass
     return _Child(pid, read_fd, output_read)
-
-
-def cuda_available() -> bool:
-    import torch
-
-    return torch.cuda.is_available()

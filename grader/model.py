@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class Outcome(str, enum.Enum):
@@ -72,7 +72,6 @@ class GradeResult:
     results: tuple[CheckResult, ...] = ()
     error: str | None = None
     duration: float = 0.0
-    meta: dict[str, str] = field(default_factory=dict)
 
     @property
     def score(self) -> float:

@@ -17,9 +17,7 @@ from grader.api import Case, Check, Exercise
 from grader.loading import SubmissionLoader
 from grader.model import CheckResult, GradeResult, Outcome
 from grader.reporters import terminal
-from grader.runner import case_points, cuda_available, run_case
-
-TIMEOUT_MESSAGE = "Took longer than {seconds:g} s: look for an endless loop, or far too much work per call."
+from grader.runner import TIMEOUT_MESSAGE, case_points, cuda_available, run_case
 
 
 class _State:

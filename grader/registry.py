@@ -7,7 +7,7 @@ import importlib.util
 import pkgutil
 from pathlib import Path
 
-from grader.api import Check, Exercise
+from grader.api import Exercise
 from grader import checks as public_checks
 
 
@@ -51,10 +51,6 @@ def all_exercises(hidden: Path | None = None) -> dict[str, Exercise]:
         else:
             exercises[extra.name] = Exercise(base.name, {**base.stand_ins, **extra.stand_ins}, base.checks + extra.checks)
     return exercises
-
-
-def all_checks(exercises: dict[str, Exercise]) -> list[Check]:
-    return [check for exercise in exercises.values() for check in exercise.checks]
 
 
 def stand_ins(exercises: dict[str, Exercise]) -> dict[str, dict]:

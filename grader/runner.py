@@ -14,6 +14,7 @@ from grader.loading import LoadError, SubmissionLoader, student_error
 from grader.model import CheckResult, Outcome
 from grader.observe import snapshot
 
+TIMEOUT_MESSAGE = "Took longer than {seconds:g} s: look for an endless loop, a sleep, or far too much work per call."
 OUT_OF_MEMORY = "Out of memory (MemoryError): look for a list or tensor that grows without end."
 CUDA_SKIP_REASON = "CUDA is not available on this machine; this case is skipped and not counted."
 
