@@ -22,9 +22,9 @@ KIT = Path(__file__).resolve().parent.parent
 TRAINING = """
 import time
 from pathlib import Path
-from grader import registry
-from grader.loading import SubmissionLoader
-from grader.runner import probe_case
+from grader.checks import registry
+from grader.sandbox.loading import SubmissionLoader
+from grader.sandbox.runner import probe_case
 exercises = registry.public_exercises()
 loader = SubmissionLoader(Path("solutions"))
 total = 0.0

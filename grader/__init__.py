@@ -1,6 +1,6 @@
 """The autograder of the PyTorch exercise kit.
 
 ``pytest exercises`` runs the public checks in-process (see
-:mod:`grader.pytest_plugin`); ``python -m grader`` grades submissions in
-isolated child processes (see :mod:`grader.cli`).
+:mod:`grader.frontends.pytest_plugin`); ``python -m grader`` grades submissions in
+isolated child processes (see :mod:`grader.frontends.cli`).
 """

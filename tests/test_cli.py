@@ -104,7 +104,7 @@ def test_a_zip_is_graded_like_a_folder(tmp_path: Path) -> None:
 
 
 def test_junit_text_survives_control_characters() -> None:
-    from grader.model import CheckResult, GradeResult, Outcome
+    from grader.engine.model import CheckResult, GradeResult, Outcome
 
     result = GradeResult("s", (CheckResult("ex01_tensors", "c", None, Outcome.FAILED, 0, 1, "bad \x00\x1b[31m", "out \x07"),))
     xml = junitparser.JUnitXml.fromstring(junit.dumps(result).split("\n", 1)[1])
@@ -112,7 +112,8 @@ def test_junit_text_survives_control_characters() -> None:
 
 
 def test_a_bug_in_the_grader_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
-    from grader import cli, grading
+    from grader.frontends import cli
+    from grader.sandbox import grading
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import isolation
+from grader.sandbox import isolation
 
 from conftest import EXERCISES, KIT, SOLUTIONS
 

@@ -13,8 +13,8 @@ from typing import Callable
 
 import pytest
 
-from grader import registry
-from grader.grading import grade_submission
+from grader.checks import registry
+from grader.sandbox.grading import grade_submission
 from grader.reporters import json_v3
 
 from conftest import EXERCISES, SOLUTIONS

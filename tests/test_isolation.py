@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import isolation, registry
-from grader.api import Exercise
-from grader.grading import KIT, grade_submission
-from grader.isolation import GiB, Limits
-from grader.model import GradeResult, Outcome
+from grader.sandbox import isolation
+from grader.checks import registry
+from grader.engine.api import Exercise
+from grader.sandbox.grading import KIT, grade_submission
+from grader.sandbox.isolation import GiB, Limits
+from grader.engine.model import GradeResult, Outcome
 
 from conftest import EXERCISES, SOLUTIONS
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.loading import LoadError, SubmissionLoader
-from grader.model import Outcome
+from grader.sandbox.loading import LoadError, SubmissionLoader
+from grader.engine.model import Outcome
 
 
 def _loader(tmp_path: Path, source: str) -> SubmissionLoader:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import registry
-from grader.api import Exercise
-from grader.inprocess import grade_in_process
-from grader.model import Outcome
+from grader.checks import registry
+from grader.engine.api import Exercise
+from grader.sandbox.inprocess import grade_in_process
+from grader.engine.model import Outcome
 
 import mutants
 

@@ -9,8 +9,8 @@ import pickle
 import pytest
 import torch
 
-from grader import observe
-from grader.observe import Opaque, TensorObs
+from grader.engine import observe
+from grader.engine.observe import Opaque, TensorObs
 
 
 def test_parameters_are_seen_as_leaves() -> None:

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import registry, stubs
-from grader.inprocess import grade_in_process
-from grader.model import Outcome
+from grader.checks import registry
+from grader.authoring import stubs
+from grader.sandbox.inprocess import grade_in_process
+from grader.engine.model import Outcome
 
 from conftest import EXERCISES, SOLUTIONS
 

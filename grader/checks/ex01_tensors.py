@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from grader.api import Case, Exercise
-from grader.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.api import Case, Exercise
+from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
 
 EXERCISE = Exercise("ex01_tensors")
 

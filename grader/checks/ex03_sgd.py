@@ -9,9 +9,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from grader.api import Case, Exercise
-from grader.expect import expect_close, expect_equal, expect_tensor, expect_true, fail
-from grader.observe import TensorObs, describe
+from grader.engine.api import Case, Exercise
+from grader.engine.expect import expect_close, expect_equal, expect_tensor, expect_true, fail
+from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex03_sgd")
 

@@ -1,6 +1,6 @@
 """Checks for ex06_validation: a validation pass, an accuracy pass and a training loop.
 
-Every model and loader here is the grader's own (``grader.collaborators``):
+Every model and loader here is the grader's own (``grader.checks.collaborators``):
 a small classifier that records, inside ``forward``, the grad mode, its
 train/eval flag and the shape and device of what it was given; and a
 ``DataLoader`` over a ``TensorDataset`` whose last batch is smaller than the
@@ -19,11 +19,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from grader.api import Calibration, Case, Exercise
+from grader.engine.api import Calibration, Case, Exercise
 from grader.checks.history import expect_history, history_facts
-from grader.collaborators import Network, RecordingClassifier, batches, fill_parameters_
-from grader.expect import expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
-from grader.observe import TensorObs, describe
+from grader.checks.collaborators import Network, RecordingClassifier, batches, fill_parameters_
+from grader.engine.expect import expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex06_validation")
 
@@ -521,7 +521,7 @@ def _(obs, case):
 
 # ---- the accuracy threshold on MNIST ------------------------------------------------------------
 
-# Calibrated with `python -m grader calibrate ex06_validation --seeds 20` (records in grader/calibration.md):
+# Calibrated with `python -m grader calibrate ex06_validation --seeds 20` (records in grader/authoring/calibration.md):
 # the judge's own test accuracy after the check's probe, seeds 1000..1019:
 #   reference train (2 epochs, Adam lr 1e-3):              min 0.727  median 0.779  max 0.816
 #   under-trained (the reference, 1 epoch, Adam lr 1e-6):  min 0.062  median 0.100  max 0.149

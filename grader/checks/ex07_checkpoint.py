@@ -1,7 +1,7 @@
 """Checks for ex07_checkpoint: saving a network with its architecture and loading it back.
 
 The network saved and loaded is always the grader's own ``Network``
-(``grader.collaborators``): ``EXERCISE.stand_ins`` puts it in
+(``grader.checks.collaborators``): ``EXERCISE.stand_ins`` puts it in
 ``sys.modules["ex05_dropout"]`` while the student's ``ex07_checkpoint.py`` is
 imported, so ``from ex05_dropout import Network`` there gets the grader's
 class and a mistake in ex05 never costs points here. Checkpoints that
@@ -21,10 +21,10 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from grader.api import Case, Exercise
-from grader.collaborators import Network, dropout_network_module, fill_parameters_
-from grader.expect import expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
-from grader.observe import describe
+from grader.engine.api import Case, Exercise
+from grader.checks.collaborators import Network, dropout_network_module, fill_parameters_
+from grader.engine.expect import expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.observe import describe
 
 EXERCISE = Exercise("ex07_checkpoint", stand_ins={"ex05_dropout": dropout_network_module})
 

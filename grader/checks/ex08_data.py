@@ -29,9 +29,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from grader.api import Case, Exercise
-from grader.expect import expect_equal, expect_tensor, expect_true, fail
-from grader.observe import TensorObs, describe
+from grader.engine.api import Case, Exercise
+from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex08_data")
 

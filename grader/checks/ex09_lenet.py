@@ -28,10 +28,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Subset, TensorDataset
 
-from grader.api import Calibration, Case, Exercise
+from grader.engine.api import Calibration, Case, Exercise
 from grader.checks.history import expect_history, history_facts
-from grader.expect import expect_equal, expect_tensor, expect_true, fail, same_device
-from grader.observe import TensorObs, describe
+from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex09_lenet")
 
@@ -667,7 +667,7 @@ def _(obs, case):
 # ---- the accuracy threshold on Fashion-MNIST ----------------------------------------------------
 
 # Calibrated with `python -m grader calibrate ex09_lenet --seeds 20` (seeds 1000..1019; output in
-# grader/calibration.md): the grader's LeNet (ReLU) trained by the reference fit_lenet, 2 epochs, batch 64,
+# grader/authoring/calibration.md): the grader's LeNet (ReLU) trained by the reference fit_lenet, 2 epochs, batch 64,
 # shuffled, test accuracy on the fixture's 1,000 test images.
 #   reference fit_lenet (Adam lr 1e-3, 2 epochs):                     min 0.5820  median 0.6420  max 0.6900
 #   under-trained (the reference on its first 3 batches, 1 epoch):    min 0.0860  median 0.1000  max 0.1500

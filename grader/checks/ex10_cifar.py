@@ -20,9 +20,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from grader.api import Calibration, Case, Exercise
-from grader.expect import expect_equal, expect_number, expect_tensor, expect_true, fail, same_device
-from grader.observe import TensorObs, describe
+from grader.engine.api import Calibration, Case, Exercise
+from grader.engine.expect import expect_equal, expect_number, expect_tensor, expect_true, fail, same_device
+from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex10_cifar")
 
@@ -535,7 +535,7 @@ def _(obs, case):
 # ---- the accuracy threshold on CIFAR-10 ---------------------------------------------------------
 
 # Calibrated with `python -m grader calibrate ex10_cifar --seeds 20` (seeds 1000..1019; output in
-# grader/calibration.md): the grader's MyCNN(32) trained by the reference train_epoch with the reference
+# grader/authoring/calibration.md): the grader's MyCNN(32) trained by the reference train_epoch with the reference
 # make_loss() and make_optimizer(model) (SGD lr 1e-3, momentum 0.9), 3 epochs, batch 64, shuffled, the
 # grader's own transform; test accuracy on the fixture's 1,000 test images.
 #   reference:                                   min 0.3070  median 0.3385  max 0.3610

@@ -25,9 +25,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.api import Case, Exercise
-from grader.expect import expect_equal, expect_tensor, expect_true, fail, same_device
-from grader.observe import TensorObs, describe
+from grader.engine.api import Case, Exercise
+from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex11_transfer")
 

@@ -23,9 +23,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.api import Calibration, Case, Exercise
-from grader.expect import expect_equal, expect_tensor, expect_true, fail
-from grader.observe import TensorObs, describe
+from grader.engine.api import Calibration, Case, Exercise
+from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex13_fitting")
 
@@ -149,7 +149,7 @@ def _(obs, case):
 
 REGRESSION_N = 100
 REGRESSION_NOISE = 0.05  # y = x**2 + 0.05 * randn: the noise's own MSE is 0.0025
-# Calibrated over seeds 1000-1019 (`python -m grader calibrate ex13_fitting --seeds 20`, grader/calibration.md):
+# Calibrated over seeds 1000-1019 (`python -m grader calibrate ex13_fitting --seeds 20`, grader/authoring/calibration.md):
 #   reference (Net(1, 32, 1), Adam lr 0.02, 200 full-batch steps):  min 0.0017  median 0.0024  max 0.0032
 #   under-trained (the reference, 1 step):                           min 0.0743  median 0.1205  max 0.3325
 # Other correct ways, same seeds: the tutorial's Net(1, 10, 1) + SGD lr 0.2: max 0.0087; Adam lr 0.005-0.01:
@@ -219,7 +219,7 @@ EXERCISE.calibrated(Calibration(check="fit_regression_fits_parabola", metric=reg
 CLUSTER_N = 100  # points per cluster
 CLUSTER_SETS = 3  # data sets per case; every one must reach the threshold
 # The contract's threshold. Calibrated over seeds 1000-1019 (`python -m grader calibrate ex13_fitting
-# --seeds 20`, grader/calibration.md); the metric is the lowest accuracy of the case's three data sets:
+# --seeds 20`, grader/authoring/calibration.md); the metric is the lowest accuracy of the case's three data sets:
 #   reference (Net(2, 10, 2), Adam lr 0.02, 100 full-batch steps): min 0.9900  median 1.0000  max 1.0000
 #   under-trained (the reference, 1 step):                           min 0.0150  median 0.4800  max 0.7600
 #   the tutorial's way (Net(2, 10, 2), SGD lr 0.02, 100 steps):      min 0.9800  median 0.9900  max 1.0000

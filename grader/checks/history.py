@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.expect import expect_equal, fail
+from grader.engine.expect import expect_equal, fail
 
 HISTORY_KEYS = ["epoch", "test_accuracy", "test_loss", "train_loss"]
 

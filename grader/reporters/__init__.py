@@ -1,1 +1,1 @@
-"""Reporters: each one a function of a :class:`grader.model.GradeResult`."""
+"""Reporters: each one a function of a :class:`grader.engine.model.GradeResult`."""

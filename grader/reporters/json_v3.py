@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from grader.model import CheckResult, GradeResult, Outcome
+from grader.engine.model import CheckResult, GradeResult, Outcome
 
 OUTPUT_LIMIT = 500
 

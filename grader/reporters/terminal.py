@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.model import GradeResult, Outcome
+from grader.engine.model import GradeResult, Outcome
 
 
 def _points(value: float) -> str:

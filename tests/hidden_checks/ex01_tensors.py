@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from grader.api import Exercise
-from grader.expect import expect_tensor, expect_true
+from grader.api import Exercise, expect_tensor, expect_true
 
 EXERCISE = Exercise("ex01_tensors")
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Iterator, Mapping
 
-from grader.api import StandIn
-from grader.model import Outcome
+from grader.engine.api import StandIn
+from grader.engine.model import Outcome
 
 
 class LoadError(Exception):

@@ -2,8 +2,8 @@
 
 :func:`run_child` is entered right after ``fork``. It drops into a private
 work folder with a clean environment, caps memory and file sizes, installs
-the :mod:`grader.sandbox` audit hook, fingerprints torch and the grader
-(:mod:`grader.integrity`), imports the student's file and runs the probes one
+the :mod:`grader.sandbox.audit` audit hook, fingerprints torch and the grader
+(:mod:`grader.sandbox.integrity`), imports the student's file and runs the probes one
 case at a time, writing each report to a pipe. It never returns.
 """
 
@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from grader import integrity, observe, sandbox
-from grader.api import Case, Check
-from grader.loading import LoadError, SubmissionLoader
-from grader.model import Outcome
-from grader.runner import ProbeReport, cuda_available, probe_case
+from grader.sandbox import integrity
+from grader.engine import observe
+from grader.sandbox import audit
+from grader.engine.api import Case, Check
+from grader.sandbox.loading import LoadError, SubmissionLoader
+from grader.engine.model import Outcome
+from grader.sandbox.runner import ProbeReport, cuda_available, probe_case
 
 GiB = 2**30
 HEADER = struct.Struct("!I")
@@ -124,7 +126,7 @@ def _enter(workspace: Workspace, limits: Limits, output: int) -> None:
 
     torch.set_num_threads(max(1, limits.threads))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    sandbox.install(sandbox.Policy(workspace.root, workspace.submission, workspace.forbidden))
+    audit.install(audit.Policy(workspace.root, workspace.submission, workspace.forbidden))
 
 
 def _virtual_size() -> int:
@@ -139,7 +141,7 @@ def _may_import_from(entry: str) -> bool:
     """Drop the kit's own folder (and the current one) from the import path: no `import solutions`."""
     if entry in ("", "."):
         return False
-    kit = Path(__file__).resolve().parent.parent
+    kit = Path(__file__).resolve().parents[2]
     return Path(entry).resolve() != kit and Path(entry).resolve() != Path.cwd()
 
 

@@ -6,10 +6,10 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.api import Calibration, Case, Exercise
-from grader.loading import SubmissionLoader
-from grader.observe import snapshot
-from grader.runner import preserved_global_state
+from grader.engine.api import Calibration, Case, Exercise
+from grader.sandbox.loading import SubmissionLoader
+from grader.engine.observe import snapshot
+from grader.sandbox.runner import preserved_global_state
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import stat
 import zipfile
 from pathlib import Path
 
-KIT = Path(__file__).resolve().parent.parent
+KIT = Path(__file__).resolve().parents[2]
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
 
 STUDENT_README = """\

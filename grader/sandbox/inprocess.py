@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from grader import registry
-from grader.api import Exercise
-from grader.loading import SubmissionLoader
-from grader.model import GradeResult
-from grader.runner import cuda_available, run_case
+from grader.checks import registry
+from grader.engine.api import Exercise
+from grader.sandbox.loading import SubmissionLoader
+from grader.engine.model import GradeResult
+from grader.sandbox.runner import cuda_available, run_case
 
 
 def grade_in_process(

@@ -9,10 +9,10 @@ from typing import Any, Iterator
 
 import torch
 
-from grader.api import Case, Check, CheckFailed
-from grader.loading import LoadError, SubmissionLoader, student_error
-from grader.model import CheckResult, Outcome
-from grader.observe import snapshot
+from grader.engine.api import Case, Check, CheckFailed
+from grader.sandbox.loading import LoadError, SubmissionLoader, student_error
+from grader.engine.model import CheckResult, Outcome
+from grader.engine.observe import snapshot
 
 TIMEOUT_MESSAGE = "Took longer than {seconds:g} s: look for an endless loop, a sleep, or far too much work per call."
 OUT_OF_MEMORY = "Out of memory (MemoryError): look for a list or tensor that grows without end."

@@ -10,8 +10,8 @@ from typing import Any
 
 import torch
 
-from grader.api import CheckFailed, Message
-from grader.observe import Opaque, TensorObs, describe
+from grader.engine.api import CheckFailed, Message
+from grader.engine.observe import Opaque, TensorObs, describe
 
 MAX_ROWS = 3
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import registry
-from grader.api import Case, Check, Exercise
-from grader.loading import SubmissionLoader
-from grader.model import CheckResult, GradeResult, Outcome
+from grader.checks import registry
+from grader.engine.api import Case, Check, Exercise
+from grader.sandbox.loading import SubmissionLoader
+from grader.engine.model import CheckResult, GradeResult, Outcome
 from grader.reporters import terminal
-from grader.runner import TIMEOUT_MESSAGE, case_points, cuda_available, run_case
+from grader.sandbox.runner import TIMEOUT_MESSAGE, case_points, cuda_available, run_case
 
 
 class _State:

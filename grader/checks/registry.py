@@ -7,7 +7,7 @@ import importlib.util
 import pkgutil
 from pathlib import Path
 
-from grader.api import Exercise
+from grader.engine.api import Exercise
 from grader import checks as public_checks
 
 

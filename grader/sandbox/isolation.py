@@ -2,9 +2,9 @@
 
 The parent (this process) has torch and the checks imported; for every
 exercise it forks a child that drops into a private work folder, caps its
-memory and file sizes, installs the :mod:`grader.sandbox` audit hook, imports
+memory and file sizes, installs the :mod:`grader.sandbox.audit` audit hook, imports
 the student's file and runs the probes one case at a time. The child sends
-back only observations (:mod:`grader.observe`'s wire format); the parent
+back only observations (:mod:`grader.engine.observe`'s wire format); the parent
 judges them. A case that runs past its time limit, or a child that dies, is
 recorded for that case, and a fresh child carries on with the next one.
 """
@@ -20,11 +20,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from grader import observe
-from grader.api import Case, Check, Exercise
-from grader.child import HEADER, GiB, Limits, Workspace, run_child
-from grader.model import CheckResult, Outcome
-from grader.runner import CUDA_SKIP_REASON, TIMEOUT_MESSAGE, ProbeReport, case_points, judge_case, skipped
+from grader.engine import observe
+from grader.engine.api import Case, Check, Exercise
+from grader.sandbox.child import HEADER, GiB, Limits, Workspace, run_child
+from grader.engine.model import CheckResult, Outcome
+from grader.sandbox.runner import CUDA_SKIP_REASON, TIMEOUT_MESSAGE, ProbeReport, case_points, judge_case, skipped
 
 __all__ = ["GiB", "Limits", "Workspace", "run_exercise", "end_strays", "become_subreaper"]
 

@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from grader import stubs
-from grader.model import GradeResult
+from grader.authoring import stubs
+from grader.engine.model import GradeResult
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
+KIT_ROOT = Path(__file__).resolve().parents[2]
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -50,9 +50,9 @@ def _selected(exercises: dict, names: str | None) -> dict:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader import registry
-    from grader.grading import SubmissionError, grade_submission
-    from grader.isolation import GiB, Limits
+    from grader.checks import registry
+    from grader.sandbox.grading import SubmissionError, grade_submission
+    from grader.sandbox.isolation import GiB, Limits
     from grader.reporters import terminal
 
     available = pin_threads()
@@ -77,7 +77,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from grader import batch
+    from grader.frontends import batch
     from grader.reporters import gradebook
 
     folder, out = Path(args.submissions), Path(args.out)
@@ -100,7 +100,7 @@ def _batch(args: argparse.Namespace) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
-    from grader import release
+    from grader.authoring import release
 
     try:
         out = release.release(Path(args.out))
@@ -112,7 +112,7 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _gradescope_bundle(args: argparse.Namespace) -> int:
-    from grader import release
+    from grader.authoring import release
 
     path = release.gradescope_bundle(Path(args.out), _hidden(args))
     print(f"Gradescope autograder written to {path}: upload it as the assignment's autograder zip")
@@ -120,7 +120,8 @@ def _gradescope_bundle(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from grader import calibrate, registry
+    from grader.authoring import calibrate
+    from grader.checks import registry
 
     exercises = registry.public_exercises()
     if args.exercise not in exercises:

@@ -9,13 +9,14 @@ import time
 import zipfile
 from pathlib import Path
 
-from grader import isolation, registry
-from grader.runner import cuda_available
-from grader.api import Exercise
-from grader.isolation import Limits, Workspace
-from grader.model import GradeResult
+from grader.sandbox import isolation
+from grader.checks import registry
+from grader.sandbox.runner import cuda_available
+from grader.engine.api import Exercise
+from grader.sandbox.isolation import Limits, Workspace
+from grader.engine.model import GradeResult
 
-KIT = Path(__file__).resolve().parent.parent
+KIT = Path(__file__).resolve().parents[2]
 MAX_FILE_BYTES = 20 * 2**20
 MAX_TOTAL_BYTES = 200 * 2**20
 

@@ -1,0 +1,1 @@
+"""Instructor tools: generating stubs, the student and Gradescope bundles, calibrating thresholds."""
