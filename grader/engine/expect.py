@@ -2,6 +2,11 @@
 
 Tensors are compared in the order a beginner can act on: shape, then dtype,
 device, finiteness, and only then values, with the largest differences shown.
+
+Every failure carries a :class:`Tag`: the comparison that failed sets it
+(``expect_tensor``: wrong_shape, wrong_dtype, wrong_device, not_finite,
+wrong_value), and a check names it with ``tag=`` where it knows better (a
+grad mode left off is ``Tag.GRAD_MODE_LEAKED``, not a wrong value).
 """
 
 from __future__ import annotations
@@ -11,29 +16,33 @@ from typing import Any
 import torch
 
 from grader.engine.api import CheckFailed, Message
+from grader.engine.model import Tag
 from grader.engine.observe import Opaque, TensorObs, describe
 
 MAX_ROWS = 3
 
 
-def fail(checked: str, expected: str, got: str, hint: str = "") -> None:
-    raise CheckFailed(Message(checked, expected, got, hint))
+def fail(checked: str, expected: str, got: str, hint: str = "", *, tag: Tag = Tag.WRONG_VALUE) -> None:
+    raise CheckFailed(Message(checked, expected, got, hint), tag)
 
 
-def expect_true(ok: bool, checked: str, expected: str, got: str, hint: str = "") -> None:
+def expect_true(ok: bool, checked: str, expected: str, got: str, hint: str = "", *, tag: Tag = Tag.WRONG_VALUE) -> None:
     if ok is not True:
-        fail(checked, expected, got, hint)
+        fail(checked, expected, got, hint, tag=tag)
 
 
-def expect_equal(got: Any, expected: Any, checked: str, hint: str = "") -> None:
-    if isinstance(got, (TensorObs, Opaque)) or type(got) is not type(expected) or got != expected:
-        fail(checked, describe(expected), describe(got), hint)
+def expect_equal(got: Any, expected: Any, checked: str, hint: str = "", *, tag: Tag | None = None) -> None:
+    """Equal values of the same type; without ``tag``, a type mismatch is wrong_type, else wrong_value."""
+    if isinstance(got, (TensorObs, Opaque)) or type(got) is not type(expected):
+        fail(checked, describe(expected), describe(got), hint, tag=tag or Tag.WRONG_TYPE)
+    if got != expected:
+        fail(checked, describe(expected), describe(got), hint, tag=tag or Tag.WRONG_VALUE)
 
 
 def expect_type(got: Any, kinds: type | tuple[type, ...], checked: str, hint: str = "") -> None:
     if not isinstance(got, kinds) or isinstance(got, bool) and bool not in _as_tuple(kinds):
         names = " or ".join(_kind_name(k) for k in _as_tuple(kinds))
-        fail(checked, names, describe(got), hint)
+        fail(checked, names, describe(got), hint, tag=Tag.WRONG_TYPE)
 
 
 def expect_number(got: Any, checked: str, hint: str = "") -> float:
@@ -41,29 +50,35 @@ def expect_number(got: Any, checked: str, hint: str = "") -> float:
     if isinstance(got, TensorObs) and got.values is not None and got.values.numel() == 1:
         return float(got.values.reshape(()))
     if isinstance(got, bool) or not isinstance(got, (int, float)):
-        fail(checked, "a number (a Python float)", describe(got), hint or "Return `loss.item()`-style floats.")
+        fail(checked, "a number (a Python float)", describe(got), hint or "Return `loss.item()`-style floats.",
+             tag=Tag.WRONG_TYPE)
     return float(got)
 
 
 def expect_close(
-    got: Any, expected: float, checked: str, hint: str = "", *, rtol: float = 1e-5, atol: float = 1e-6
+    got: Any, expected: float, checked: str, hint: str = "", *, rtol: float = 1e-5, atol: float = 1e-6,
+    tag: Tag = Tag.WRONG_VALUE,
 ) -> None:
     value = expect_number(got, checked, hint)
     if not abs(value - expected) <= atol + rtol * abs(expected):
-        fail(checked, f"{expected:.6g} (within {atol + rtol * abs(expected):.1e})", f"{value:.6g}", hint)
+        fail(checked, f"{expected:.6g} (within {atol + rtol * abs(expected):.1e})", f"{value:.6g}", hint, tag=tag)
 
 
-def expect_at_least(got: Any, threshold: float, checked: str, hint: str = "") -> float:
+def expect_at_least(
+    got: Any, threshold: float, checked: str, hint: str = "", *, tag: Tag = Tag.THRESHOLD_NOT_REACHED
+) -> float:
     value = expect_number(got, checked, hint)
     if not value >= threshold:
-        fail(checked, f"at least {threshold:.4g}", f"{value:.4g}", hint)
+        fail(checked, f"at least {threshold:.4g}", f"{value:.4g}", hint, tag=tag)
     return value
 
 
-def expect_at_most(got: Any, threshold: float, checked: str, hint: str = "") -> float:
+def expect_at_most(
+    got: Any, threshold: float, checked: str, hint: str = "", *, tag: Tag = Tag.THRESHOLD_NOT_REACHED
+) -> float:
     value = expect_number(got, checked, hint)
     if not value <= threshold:
-        fail(checked, f"at most {threshold:.4g}", f"{value:.4g}", hint)
+        fail(checked, f"at most {threshold:.4g}", f"{value:.4g}", hint, tag=tag)
     return value
 
 
@@ -77,22 +92,26 @@ def expect_tensor(
     atol: float = 1e-6,
     dtype: bool = True,
     device: str | None = None,
+    tag: Tag = Tag.WRONG_VALUE,
 ) -> torch.Tensor:
-    """Compare shape → dtype → device → finiteness → values; return the values."""
+    """Compare shape → dtype → device → finiteness → values; return the values.
+
+    Each comparison sets its own tag; ``tag`` is the one for differing values.
+    """
     if not isinstance(got, TensorObs):
-        fail(checked, f"a tensor of shape {tuple(expected.shape)}", describe(got), hint)
+        fail(checked, f"a tensor of shape {tuple(expected.shape)}", describe(got), hint, tag=Tag.WRONG_TYPE)
     if tuple(got.shape) != tuple(expected.shape):
-        fail(checked, f"shape {tuple(expected.shape)}", f"shape {tuple(got.shape)}", hint)
+        fail(checked, f"shape {tuple(expected.shape)}", f"shape {tuple(got.shape)}", hint, tag=Tag.WRONG_SHAPE)
     if dtype and got.dtype != str(expected.dtype):
-        fail(checked, f"dtype {expected.dtype}", f"dtype {got.dtype}", hint)
+        fail(checked, f"dtype {expected.dtype}", f"dtype {got.dtype}", hint, tag=Tag.WRONG_DTYPE)
     if device is not None and not same_device(got.device, device):
-        fail(checked, f"a tensor on {device}", f"a tensor on {got.device}", hint)
+        fail(checked, f"a tensor on {device}", f"a tensor on {got.device}", hint, tag=Tag.WRONG_DEVICE)
     values = got.values
     if values is None:
-        fail(checked, "a tensor with values", f"a tensor without data on {got.device}", hint)
+        fail(checked, "a tensor with values", f"a tensor without data on {got.device}", hint, tag=Tag.WRONG_DEVICE)
     values = values.to(expected.dtype) if values.dtype != expected.dtype else values
     _expect_finite(values, expected, checked, hint)
-    _expect_values(values, expected, checked, hint, rtol, atol)
+    _expect_values(values, expected, checked, hint, rtol, atol, tag)
     return values
 
 
@@ -114,11 +133,12 @@ def _expect_finite(values: torch.Tensor, expected: torch.Tensor, checked: str, h
             "finite values",
             f"{count}/{total} values are NaN or infinite (first at index {first}: {values[first].item()})",
             hint or "Look for a division by zero, log of 0 or exp of a large number.",
+            tag=Tag.NOT_FINITE,
         )
 
 
 def _expect_values(
-    values: torch.Tensor, expected: torch.Tensor, checked: str, hint: str, rtol: float, atol: float
+    values: torch.Tensor, expected: torch.Tensor, checked: str, hint: str, rtol: float, atol: float, tag: Tag
 ) -> None:
     if not values.is_floating_point():
         mismatch = values != expected
@@ -132,6 +152,7 @@ def _expect_values(
         f"{int(mismatch.sum())}/{values.numel()} values differ; largest differences:\n"
         + _difference_table(values, expected, mismatch),
         hint,
+        tag=tag,
     )
 
 

@@ -32,6 +32,17 @@ _MUTATING_EVENTS = {
 _PROGRAM_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "pty.spawn")
 
 
+def refusal(text: str) -> PermissionError:
+    """What the hook raises: the usual PermissionError, marked so the grader can tag it ``refused``."""
+    error = PermissionError(text)
+    error.grader_refused = True  # type: ignore[attr-defined]
+    return error
+
+
+def is_refusal(exc: BaseException) -> bool:
+    return isinstance(exc, PermissionError) and getattr(exc, "grader_refused", False) is True
+
+
 @dataclass(frozen=True)
 class Policy:
     work: Path  # the only folder the student's code may change
@@ -60,12 +71,12 @@ def _hook(policy: Policy):
         elif event in ("os.listdir", "os.scandir"):
             path = _path(args[0] if args else ".")
             if path is not None and any(path.is_relative_to(f) for f in policy.forbidden):
-                raise PermissionError(f"grading does not allow listing {path}")
+                raise refusal(f"grading does not allow listing {path}")
         elif event in _MUTATING_EVENTS:
             for i in _MUTATING_EVENTS[event]:
                 _check_write(policy, args[i] if i < len(args) else None)
         elif event.startswith(_PROGRAM_EVENTS):
-            raise PermissionError(f"grading does not allow starting other programs ({event})")
+            raise refusal(f"grading does not allow starting other programs ({event})")
 
     return hook
 
@@ -81,13 +92,13 @@ def _check_open(policy: Policy, args: tuple[Any, ...]) -> None:
     if writing:
         _check_write(policy, target)
     elif not policy.may_read(path):
-        raise PermissionError(f"grading does not allow reading {path}")
+        raise refusal(f"grading does not allow reading {path}")
 
 
 def _check_write(policy: Policy, target: Any) -> None:
     path = _path(target)
     if path is not None and not policy.may_write(path):
-        raise PermissionError(f"grading does not allow changing {path} (write only under your work folder)")
+        raise refusal(f"grading does not allow changing {path} (write only under your work folder)")
 
 
 def _path(target: Any) -> Path | None:

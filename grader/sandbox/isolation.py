@@ -17,13 +17,13 @@ import select
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from grader.engine import observe
 from grader.engine.api import Case, Check, Exercise
 from grader.sandbox.child import HEADER, GiB, Limits, Workspace, run_child
-from grader.engine.model import CheckResult, Outcome
+from grader.engine.model import CheckResult, Outcome, Tag
 from grader.sandbox.runner import CUDA_SKIP_REASON, TIMEOUT_MESSAGE, ProbeReport, case_points, judge_case, skipped
 
 __all__ = ["GiB", "Limits", "Workspace", "run_exercise", "end_strays", "become_subreaper"]
@@ -106,7 +106,7 @@ def _collect(
             continue
         if frame.get("kind") == "tampered":
             message = "Your code replaced functions the grader relies on: " + ", ".join(frame.get("names", [])[:8])
-            _fail_rest(cases, runnable[position:], results, (Outcome.ERROR, message), cuda)
+            _fail_rest(cases, runnable[position:], results, (Outcome.ERROR, message, Tag.TAMPERING), cuda)
             return len(runnable)
         if frame.get("kind") != "case" or frame.get("index") != index or not isinstance(frame.get("report"), dict):
             results[index] = _lost_case(check, case, "sent a malformed report", limits, cuda, _take_output(child, limits))
@@ -195,12 +195,12 @@ def _lost_case(check: Check, case: Case, why: str, limits: Limits, cuda: bool, o
     points = case_points(check, cuda)
     device = case.device if check.per_device else None
     if why == "timeout":
-        outcome, message = Outcome.TIMEOUT, TIMEOUT_MESSAGE.format(seconds=check.timeout)
+        outcome, message, tag = Outcome.TIMEOUT, TIMEOUT_MESSAGE.format(seconds=check.timeout), Tag.TIMEOUT
     elif why == "memory":
-        outcome, message = Outcome.CRASHED, _memory_message(limits)
+        outcome, message, tag = Outcome.CRASHED, _memory_message(limits), Tag.OUT_OF_MEMORY
     else:
-        outcome, message = Outcome.CRASHED, f"The process running your code {why} during this check."
-    return CheckResult(check.exercise, check.name, device, outcome, 0.0, points, message, output, check.hidden)
+        outcome, message, tag = Outcome.CRASHED, f"The process running your code {why} during this check.", Tag.CRASHED
+    return CheckResult(check.exercise, check.name, device, outcome, 0.0, points, message, output, check.hidden, tag=tag)
 
 
 def _memory_message(limits: Limits) -> str:
@@ -210,24 +210,25 @@ def _memory_message(limits: Limits) -> str:
     )
 
 
-def _import_failure(why: str, limits: Limits) -> tuple[Outcome, str]:
+def _import_failure(why: str, limits: Limits) -> tuple[Outcome, str, Tag]:
     if why == "timeout":
-        return Outcome.TIMEOUT, f"Importing the file took longer than {limits.import_timeout:g} s (code at module level that never ends?)."
+        return Outcome.TIMEOUT, f"Importing the file took longer than {limits.import_timeout:g} s (code at module level that never ends?).", Tag.TIMEOUT
     if why == "memory":
-        return Outcome.CRASHED, _memory_message(limits)
-    return Outcome.CRASHED, f"The process importing your file {why}; no check of this exercise could run."
+        return Outcome.CRASHED, _memory_message(limits), Tag.OUT_OF_MEMORY
+    return Outcome.CRASHED, f"The process importing your file {why}; no check of this exercise could run.", Tag.CRASHED
 
 
 def _fail_rest(
     cases: list[tuple[Check, Case]], indices: list[int], results: dict[int, CheckResult],
-    verdict: tuple[Outcome, str], cuda: bool,
+    verdict: tuple[Outcome, str, Tag], cuda: bool,
 ) -> None:
-    outcome, message = verdict
+    outcome, message, tag = verdict
     for index in indices:
         check, case = cases[index]
         device = case.device if check.per_device else None
         results[index] = CheckResult(
-            check.exercise, check.name, device, outcome, 0.0, case_points(check, cuda), message, hidden=check.hidden
+            check.exercise, check.name, device, outcome, 0.0, case_points(check, cuda), message, hidden=check.hidden,
+            tag=tag,
         )
 
 
@@ -247,12 +248,7 @@ def _take_output(child: _Child, limits: Limits) -> str:
 
 
 def _with_output(result: CheckResult, output: str) -> CheckResult:
-    if not output:
-        return result
-    return CheckResult(
-        result.exercise, result.check, result.device, result.outcome, result.score, result.max_score,
-        result.message, output, result.hidden, result.duration,
-    )
+    return replace(result, output=output) if output else result
 
 
 def _end(child: _Child) -> None:
