@@ -104,7 +104,7 @@ def expect_cuda_rule(facts: dict, devices_seen: list[str], checked: str, hint: s
     """Rule B: device=None, CUDA available, so the code must ask for CUDA."""
     if asked_for_cuda(facts, devices_seen) is None:
         fail(f"{checked}, {offered_situation(facts)}",
-             f"the model built on CUDA, because {CUDA_RULE}",
+             f"the model on CUDA, because {CUDA_RULE}",
              f"everything stayed on {sorted(set(devices_seen)) or ['cpu']}: your code never asked for CUDA",
              hint)
 
