@@ -175,7 +175,6 @@ def validation_flattens_and_moves_inputs(ex, case):
         model = setup.model.to(model_device)
         result = ex.validation(model, setup.loader(), nn.CrossEntropyLoss(), device)
         found.append({"label": label, "model_device": model_device, "result": result, **model.records()})
-
     offered = _offered_call(case, 0, lambda s: ex.validation(s.model, s.loader(), nn.CrossEntropyLoss(), None))
     return {"calls": found, "offered": offered}
 
@@ -327,7 +326,6 @@ def evaluate_accuracy_inputs_as_they_come(ex, case):
         model = setup.model.to(model_device)
         result = ex.evaluate_accuracy(setup.loader(), model, device)
         found.append({"label": label, "model_device": model_device, "result": result, **model.records()})
-
     offered = _offered_call(case, 1, lambda s: ex.evaluate_accuracy(s.loader(), s.model, None))
     return {"calls": found, "offered": offered}
 

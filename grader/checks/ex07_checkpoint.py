@@ -345,10 +345,10 @@ def _(obs, case):
         else:
             _expect_device(call, want, checked)
         _expect_eval(call, checked)
-    _judge_offered(obs["offered"])
+    _judge_offered(obs.get("offered"))
 
 
-def _judge_offered(offered: dict) -> None:
+def _judge_offered(offered: dict | None) -> None:
     """The default and the None rule, with CUDA available (pretended on a machine without it)."""
     if not offered:
         return

@@ -636,7 +636,7 @@ def fit_lenet_device_and_mode(ex, case):
 
 @fit_lenet_device_and_mode.judge
 def _(obs, case):
-    if obs["offered"]:
+    if obs.get("offered"):
         expect_cuda_rule(obs["offered"], obs["offered"]["devices"], "fit_lenet(..., epochs=2, device=None)",
                          "When device is None use torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\"), "
                          "then model = LeNet().to(device): fit_lenet builds its own model, so there is no model's "
