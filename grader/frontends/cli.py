@@ -30,6 +30,21 @@ def _stubs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _notebooks(args: argparse.Namespace) -> int:
+    from grader.authoring import notebooks
+
+    solutions, folder = Path(args.solutions), Path(args.notebooks)
+    if args.check:
+        drift = notebooks.drift(solutions, folder)
+        for d in drift:
+            print(f"{d.name}: {d.reason}")
+        print("notebooks/ is in sync with solutions/" if not drift else "run: python -m grader notebooks")
+        return 1 if drift else 0
+    for path in notebooks.generate(solutions, folder):
+        print(f"wrote {path}")
+    return 0
+
+
 def _write_reports(result: GradeResult, args: argparse.Namespace) -> None:
     from grader.reporters import gradescope, json_v3, junit
 
@@ -181,7 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
     p.set_defaults(run=_stubs)
 
-    p = sub.add_parser("grade", help="grade one submission (a folder or .zip of exNN_*.py files)")
+    p = sub.add_parser("notebooks", help="generate notebooks/ from solutions/ (or --check that they agree)")
+    p.add_argument("--solutions", default=str(KIT_ROOT / "solutions"))
+    p.add_argument("--notebooks", default=str(KIT_ROOT / "notebooks"))
+    p.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
+    p.set_defaults(run=_notebooks)
+
+    p = sub.add_parser("grade", help="grade one submission (a folder or .zip of exNN_*.py or .ipynb files)")
     p.add_argument("submission")
     _add_outputs(p)
     p.add_argument("--fail-under", type=float, metavar="SCORE", help="exit 3 when the score is below SCORE")

@@ -27,7 +27,7 @@ def _test(result: CheckResult) -> dict[str, Any]:
 
 
 def to_dict(result: GradeResult) -> dict[str, Any]:
-    output = points_table(result)
+    output = "\n".join([*result.notes.values(), points_table(result)])
     if result.error:
         output = f"The autograder could not grade this submission: {result.error}\n\n{output}"
     return {
