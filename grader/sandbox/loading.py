@@ -64,9 +64,9 @@ class SubmissionLoader:
             )
         if str(self.directory) not in sys.path:
             sys.path.insert(0, str(self.directory))
-        module, run = _module(name, path)
-        sys.modules[name] = module
         try:
+            module, run = _module(name, path)
+            sys.modules[name] = module
             with _stand_ins(self.stand_ins.get(name, {})):
                 run()
         except SyntaxError as exc:
