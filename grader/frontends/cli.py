@@ -122,7 +122,7 @@ def _release(args: argparse.Namespace) -> int:
     except FileExistsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"student bundle written to {out} (exercises, public checks, fixtures; no solutions, no hidden checks)")
+    print(f"student bundle written to {out} (exercises, notebooks, public checks, fixtures; no solutions, no hidden checks)")
     return EXIT_OK
 
 
