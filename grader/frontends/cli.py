@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from grader.authoring import stubs
 from grader.engine.model import GradeResult
@@ -18,29 +19,24 @@ EXIT_UNDER = 3
 
 
 def _stubs(args: argparse.Namespace) -> int:
-    solutions, exercises = Path(args.solutions), Path(args.exercises)
-    if args.check:
-        drift = stubs.drift(solutions, exercises)
-        for d in drift:
-            print(f"{d.name}: {d.reason}")
-        print("exercises/ is in sync with solutions/" if not drift else "run: python -m grader stubs")
-        return 1 if drift else 0
-    for path in stubs.generate(solutions, exercises):
-        print(f"wrote {path}")
-    return 0
+    return _generate(stubs, Path(args.solutions), Path(args.exercises), "stubs", args.check)
 
 
 def _notebooks(args: argparse.Namespace) -> int:
     from grader.authoring import notebooks
 
-    solutions, folder = Path(args.solutions), Path(args.notebooks)
-    if args.check:
-        drift = notebooks.drift(solutions, folder)
+    return _generate(notebooks, Path(args.solutions), Path(args.notebooks), "notebooks", args.check)
+
+
+def _generate(tool: ModuleType, solutions: Path, target: Path, command: str, check: bool) -> int:
+    """``stubs`` and ``notebooks``: write ``target`` from ``solutions``, or with ``check`` report drift."""
+    if check:
+        drift = tool.drift(solutions, target)
         for d in drift:
             print(f"{d.name}: {d.reason}")
-        print("notebooks/ is in sync with solutions/" if not drift else "run: python -m grader notebooks")
+        print(f"{target.name}/ is in sync with solutions/" if not drift else f"run: python -m grader {command}")
         return 1 if drift else 0
-    for path in notebooks.generate(solutions, folder):
+    for path in tool.generate(solutions, target):
         print(f"wrote {path}")
     return 0
 

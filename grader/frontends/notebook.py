@@ -57,24 +57,20 @@ class NamespaceLoader(SubmissionLoader):
 
 def check(name: str | None = None) -> Shown:
     """Run the public checks of exercise ``name`` (default: every exercise this notebook defines)."""
-    namespace = sys._getframe(1).f_globals
-    exercises = registry.public_exercises()
-    chosen = _chosen(exercises, name, namespace)
-    if isinstance(chosen, Shown):
-        return chosen
-    result = run_checks(chosen, namespace, progress=_progress)
-    return Shown(display.text(result), display.html(result))
+    result = _run(name, sys._getframe(1).f_globals)
+    return result if isinstance(result, Shown) else Shown(display.text(result), display.html(result))
 
 
 def hint(name: str) -> Shown:
     """The hint of the first check of ``name`` that does not pass."""
-    namespace = sys._getframe(1).f_globals
-    exercises = registry.public_exercises()
-    chosen = _chosen(exercises, name, namespace)
-    if isinstance(chosen, Shown):
-        return chosen
-    result = run_checks(chosen, namespace, progress=_progress)
-    return _shown(hint_text(result))
+    result = _run(name, sys._getframe(1).f_globals)
+    return result if isinstance(result, Shown) else _shown(hint_text(result))
+
+
+def _run(name: str | None, namespace: Mapping[str, Any]) -> GradeResult | Shown:
+    """The result of the chosen exercises' checks, or why there is none."""
+    chosen = _chosen(registry.public_exercises(), name, namespace)
+    return chosen if isinstance(chosen, Shown) else run_checks(chosen, namespace, progress=_progress)
 
 
 def use_kit_copies(exercise: str) -> None:
