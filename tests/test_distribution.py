@@ -104,7 +104,7 @@ def test_student_bundle_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> Non
     bundle = tmp_path / "bundle"
     assert grader("release", str(bundle)).returncode == 0
     names = {p.relative_to(bundle).parts[0] for p in bundle.rglob("*")}
-    assert names == {"exercises", "grader", "data_fixtures", "README.md", "pyproject.toml", ".github"}
+    assert names == {"exercises", "notebooks", "grader", "data_fixtures", "README.md", "pyproject.toml", ".github"}
     assert not list(bundle.rglob("hidden_checks")) and not (bundle / "solutions").exists()
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
@@ -121,6 +121,9 @@ def test_student_bundle_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> Non
                          cwd=bundle, capture_output=True, text=True, env=env, timeout=600)
     assert "ex01_tensors      0 / 9" in run.stdout, run.stdout + run.stderr
     assert "Traceback" not in run.stdout and run.returncode == 1
+    run = subprocess.run([str(python), "-m", "pytest", "notebooks/ex01_tensors.ipynb", "-p", "no:cacheprovider"],
+                         cwd=bundle, capture_output=True, text=True, env=env, timeout=600)
+    assert "ex01_tensors      0 / 9" in run.stdout, run.stdout + run.stderr
 
 
 def test_gradescope_bundle_runs_in_an_autograder_layout(tmp_path: Path) -> None:

@@ -9,15 +9,20 @@ from pathlib import Path
 
 KIT = Path(__file__).resolve().parents[2]
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+_NOTEBOOK_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".ipynb_checkpoints")
 
 STUDENT_README = """\
 # PyTorch exercises
 
-Thirteen exercises, from tensors to transfer learning. Each file in
-`exercises/` is a stub: read its docstrings, replace every
+Thirteen exercises, from tensors to transfer learning, each in two forms:
+a Python file in `exercises/` and a Jupyter notebook in `notebooks/`. Work in
+the form you like (one per exercise): read the explanations, replace every
 `raise NotImplementedError(...)` with your code, and check your work.
 
     pip install -e .
+
+## In files
+
     pytest exercises                        # every exercise
     pytest exercises -k ex05                # one exercise
     pytest exercises/ex05_dropout.py        # the same, by file
@@ -26,6 +31,21 @@ Each check prints PASSED, FAILED (with what was checked, what was expected,
 what came back and a hint), NOT STARTED or ERROR (with your file and line).
 A table of points per exercise closes the run. Checks on CUDA run only where
 a GPU is present and are never counted against you otherwise.
+
+## In notebooks
+
+Open `notebooks/ex05_dropout.ipynb` in Jupyter, JupyterLab or VS Code (start
+Jupyter in this folder, or in `notebooks/`). Run the setup cell, fill in the
+code cells, then run the last cell, `check("ex05_dropout")`: it runs the same
+checks, with the same messages and points, against what the notebook has
+defined, and shows a table. `hint("ex05_dropout")` gives the hint of the first
+check that does not pass. `pytest notebooks` checks the saved notebooks from a
+terminal. Add cells, magics (`%matplotlib inline`) and `!pip` lines as you like:
+grading runs the code cells in order and skips magics, shell escapes,
+`display(...)` calls and the check cells.
+
+If you hand in both `exNN_topic.py` and `exNN_topic.ipynb`, the notebook is
+graded.
 """
 
 SETUP_SH = """\
@@ -64,10 +84,11 @@ def _copy_kit(target: Path, with_exercises: bool) -> None:
     shutil.copy(KIT / "pyproject.toml", target / "pyproject.toml")
     if with_exercises:
         shutil.copytree(KIT / "exercises", target / "exercises", ignore=_IGNORE)
+        shutil.copytree(KIT / "notebooks", target / "notebooks", ignore=_NOTEBOOK_IGNORE)
 
 
 def release(out: Path) -> Path:
-    """Write the student bundle: stubs, public checks, fixtures; no solutions, no hidden checks."""
+    """Write the student bundle: stubs and notebooks, public checks, fixtures; no solutions, no hidden checks."""
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} is not empty; choose a new folder")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class Outcome(str, enum.Enum):
@@ -117,6 +117,7 @@ class GradeResult:
     results: tuple[CheckResult, ...] = ()
     error: str | None = None
     duration: float = 0.0
+    notes: dict[str, str] = field(default_factory=dict)  # per exercise: which file was graded, what was not run
 
     @property
     def score(self) -> float:

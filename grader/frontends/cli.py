@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from grader.authoring import stubs
 from grader.engine.model import GradeResult
@@ -18,14 +19,24 @@ EXIT_UNDER = 3
 
 
 def _stubs(args: argparse.Namespace) -> int:
-    solutions, exercises = Path(args.solutions), Path(args.exercises)
-    if args.check:
-        drift = stubs.drift(solutions, exercises)
+    return _generate(stubs, Path(args.solutions), Path(args.exercises), "stubs", args.check)
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    from grader.authoring import notebooks
+
+    return _generate(notebooks, Path(args.solutions), Path(args.notebooks), "notebooks", args.check)
+
+
+def _generate(tool: ModuleType, solutions: Path, target: Path, command: str, check: bool) -> int:
+    """``stubs`` and ``notebooks``: write ``target`` from ``solutions``, or with ``check`` report drift."""
+    if check:
+        drift = tool.drift(solutions, target)
         for d in drift:
             print(f"{d.name}: {d.reason}")
-        print("exercises/ is in sync with solutions/" if not drift else "run: python -m grader stubs")
+        print(f"{target.name}/ is in sync with solutions/" if not drift else f"run: python -m grader {command}")
         return 1 if drift else 0
-    for path in stubs.generate(solutions, exercises):
+    for path in tool.generate(solutions, target):
         print(f"wrote {path}")
     return 0
 
@@ -107,7 +118,7 @@ def _release(args: argparse.Namespace) -> int:
     except FileExistsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"student bundle written to {out} (exercises, public checks, fixtures; no solutions, no hidden checks)")
+    print(f"student bundle written to {out} (exercises, notebooks, public checks, fixtures; no solutions, no hidden checks)")
     return EXIT_OK
 
 
@@ -181,7 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
     p.set_defaults(run=_stubs)
 
-    p = sub.add_parser("grade", help="grade one submission (a folder or .zip of exNN_*.py files)")
+    p = sub.add_parser("notebooks", help="generate notebooks/ from solutions/ (or --check that they agree)")
+    p.add_argument("--solutions", default=str(KIT_ROOT / "solutions"))
+    p.add_argument("--notebooks", default=str(KIT_ROOT / "notebooks"))
+    p.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
+    p.set_defaults(run=_notebooks)
+
+    p = sub.add_parser("grade", help="grade one submission (a folder or .zip of exNN_*.py or .ipynb files)")
     p.add_argument("submission")
     _add_outputs(p)
     p.add_argument("--fail-under", type=float, metavar="SCORE", help="exit 3 when the score is below SCORE")

@@ -33,7 +33,7 @@ def visibility(result: CheckResult) -> str:
 
 
 def to_dict(result: GradeResult) -> dict[str, Any]:
-    output = points_table(result)
+    output = "\n".join([*result.notes.values(), points_table(result)])
     if result.error:
         output = f"The autograder could not grade this submission: {result.error}\n\n{output}"
     return {

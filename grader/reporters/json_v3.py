@@ -51,7 +51,9 @@ def to_dict(result: GradeResult) -> dict[str, Any]:
         "score": result.score,
         "max_score": result.max_score,
         "exercises": [
-            {"name": e.name, "score": e.score, "max_score": e.max_score} for e in result.exercises()
+            {"name": e.name, "score": e.score, "max_score": e.max_score,
+             **({"note": result.notes[e.name]} if e.name in result.notes else {})}
+            for e in result.exercises()
         ],
         "tests": [_test(r) for r in result.results],
     }
