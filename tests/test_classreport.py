@@ -114,3 +114,30 @@ def test_names_messages_and_output_are_text_never_markup(tmp_path: Path) -> None
         assert "script" not in parser.tags and "b" not in parser.tags
         assert "&lt;script&gt;" in text or "&lt;b&gt;x" in text
     assert "&lt;b&gt;x" in (out / "report.html").read_text()
+
+
+def test_report_command_rebuilds_the_pages(graded: Path, capsys: pytest.CaptureFixture) -> None:
+    from grader.frontends import cli
+
+    assert cli.main(["report", str(graded)]) == cli.EXIT_OK
+    assert (graded / "report.html").is_file()
+    assert all((graded / s / "feedback.html").is_file() for s in classreport.find_students(graded))
+    assert "could not be graded" in (graded / "eve" / "feedback.html").read_text()
+    assert "class report:" in capsys.readouterr().out
+
+
+def test_report_command_explains_what_is_missing(tmp_path: Path, graded: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture) -> None:
+    import sys
+
+    from grader.frontends import cli
+
+    assert cli.main(["report", str(tmp_path / "nothing")]) == cli.EXIT_USAGE
+    assert "grade the class first" in capsys.readouterr().err
+    import grader.reporters
+
+    monkeypatch.delitem(sys.modules, "grader.reporters.html", raising=False)
+    monkeypatch.delattr(grader.reporters, "html", raising=False)
+    monkeypatch.setitem(sys.modules, "jinja2", None)
+    assert cli.main(["report", str(graded)]) == cli.EXIT_USAGE
+    assert "pip install 'torch-exercise-kit[report]'" in capsys.readouterr().err
