@@ -7,6 +7,7 @@ Whatever a submission printed, raised or is named is escaped text.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import jinja2
@@ -28,6 +29,7 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + f"\n… ({len(text) - limit} more characters not shown)"
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("grader.reporters", "templates"),
