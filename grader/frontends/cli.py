@@ -107,6 +107,44 @@ def _batch(args: argparse.Namespace) -> int:
     print(f"graded {len(outcomes) - len(failed)} of {len(outcomes)} submissions; gradebook: {out / 'gradebook.csv'}")
     for o in failed:
         print(f"  could not grade {o.student}: {o.detail}", file=sys.stderr)
+    try:
+        path = _write_html(out, [o.student for o in outcomes])
+    except ReportExtraMissing as exc:
+        print(f"no class report: {exc}", file=sys.stderr)
+    else:
+        print(f"class report: {path} (and a feedback.html per student)")
+    return EXIT_OK
+
+
+REPORT_EXTRA = "the class report needs jinja2 and matplotlib: pip install 'torch-exercise-kit[report]'"
+
+
+class ReportExtraMissing(Exception):
+    pass
+
+
+def _write_html(out: Path, students: list[str] | None) -> Path:
+    try:
+        from grader.reporters import html
+    except ImportError as exc:
+        raise ReportExtraMissing(f"{REPORT_EXTRA} ({exc})") from None
+    return html.write(out, students)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from grader.reporters import classreport
+
+    out = Path(args.out)
+    if not out.is_dir() or not any((out / s / classreport.RESULTS).is_file() for s in classreport.find_students(out)):
+        print(f"error: {out} holds no <student>/results.json; grade the class first: python -m grader batch DIR --out {out}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        path = _write_html(out, None)
+    except ReportExtraMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"class report: {path} (and a feedback.html per student)")
     return EXIT_OK
 
 
@@ -217,6 +255,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--import-timeout", type=float, default=60.0, metavar="S",
                    help="seconds allowed for importing one exercise file (default 60)")
     p.set_defaults(run=_batch)
+
+    p = sub.add_parser("report", help="rebuild OUT/report.html and the feedback pages from OUT's results (no grading)")
+    p.add_argument("out", help="a folder written by batch --out")
+    p.set_defaults(run=_report)
 
     p = sub.add_parser("release", help="write the student bundle (no solutions, no hidden checks) to OUT")
     p.add_argument("out")
