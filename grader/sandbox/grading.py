@@ -50,7 +50,8 @@ def grade_submission(
             forbidden=tuple(p.resolve() for p in (KIT / "solutions", KIT / "tests", hidden) if p is not None),
             stand_ins=registry.stand_ins(exercises),
         )
-        results = [r for ex in exercises.values() for r in isolation.run_exercise(ex, workspace, limits, cuda)]
+        graded = isolation.run_exercises(list(exercises.values()), workspace, limits, cuda)
+        results = [r for exercise_results in graded for r in exercise_results]
     return GradeResult(str(submission), tuple(results), duration=time.perf_counter() - start)
 
 
