@@ -136,7 +136,7 @@ def _poll(job: _Job, out: Path) -> Outcome | None:
         if time.monotonic() - job.started < SUBMISSION_TIMEOUT:
             return None
         _kill(job.pid)
-        return _failed(job.submission, out, f"grading took longer than {SUBMISSION_TIMEOUT:g} s")
+        return _failed(job.submission, out, f"grading took longer than {SUBMISSION_TIMEOUT:g} s", from_log=False)
     code = os.waitstatus_to_exitcode(status)
     results = out / job.submission.student / RESULTS
     if code != 0 or not results.exists():
@@ -145,11 +145,12 @@ def _poll(job: _Job, out: Path) -> Outcome | None:
     return _read(job.submission.student, results, "graded")
 
 
-def _failed(submission: Submission, out: Path, why: str) -> Outcome:
+def _failed(submission: Submission, out: Path, why: str, from_log: bool = True) -> Outcome:
+    """Keep the end of what the grading process printed; the detail is its last line, else ``why``."""
     errors = out / submission.student / ERRORS
     text = errors.read_text(errors="replace") if errors.exists() else ""
     errors.write_text(text[-20_000:])
-    last = text.strip().splitlines()[-1:]
+    last = text.strip().splitlines()[-1:] if from_log else []
     return Outcome(submission.student, "failed", None, None, last[0] if last else why)
 
 
