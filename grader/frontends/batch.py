@@ -62,19 +62,6 @@ class _Job:
     started: float
 
 
-def grade_one(
-    submission: Submission, out: Path, extra: list[str], force: bool, threads: int, parallel: int = 1
-) -> Outcome:
-    job = _start(submission, out, extra, force, threads, parallel)
-    if isinstance(job, Outcome):
-        return job
-    while True:
-        outcome = _poll(job, out)
-        if outcome is not None:
-            return outcome
-        time.sleep(_POLL)
-
-
 def _grade_arguments(submission: Submission, folder: Path, extra: list[str], threads: int, parallel: int) -> list[str]:
     return [
         "grade", str(submission.path), "--quiet", "--threads", str(threads), "--parallel", str(parallel),
