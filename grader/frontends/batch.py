@@ -79,7 +79,6 @@ def _start(
     if results.exists() and not force:
         return _read(submission.student, results, "skipped")
     folder.mkdir(parents=True, exist_ok=True)
-    results.unlink(missing_ok=True)
     arguments = _grade_arguments(submission, folder, extra, threads, parallel)
     errors = os.open(folder / ERRORS, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     sys.stdout.flush()
