@@ -9,6 +9,8 @@ import pytest
 from grader.checks import registry
 from grader.authoring import stubs
 from grader.sandbox.inprocess import grade_in_process
+from grader.sandbox.loading import SubmissionLoader
+from grader.sandbox.runner import probe_case, untouched_stubs
 from grader.engine.model import Outcome
 
 from conftest import EXERCISES, SOLUTIONS
@@ -62,3 +64,34 @@ def test_every_solution_passes_every_check() -> None:
     failing = [(r.name, r.outcome.value, r.message) for r in result.results if r.outcome not in (Outcome.PASSED, Outcome.SKIPPED)]
     assert failing == []
     assert result.score == result.max_score > 0
+
+
+def test_not_started_shortcut_says_what_running_the_probe_says() -> None:
+    """Every check's `needs` lists names in the order its probe calls them, so the shortcut names the same stub."""
+    exercises = registry.public_exercises()
+    loader = SubmissionLoader(EXERCISES, registry.stand_ins(exercises))
+    differ, shortcut = [], 0
+    for exercise in exercises.values():
+        for check in exercise.checks:
+            case = next(c for c in check.cases() if c.device == "cpu")
+            shortcut += untouched_stubs(loader.load(check.exercise), check.needs) is not None
+            fast, full = probe_case(check, case, loader), probe_case(check, case, loader, shortcut=False)
+            if (fast.outcome, fast.message) != (full.outcome, full.message):
+                differ.append((check.exercise, check.name, fast.message, full.message))
+    assert differ == []
+    assert shortcut > 100
+
+
+def test_only_untouched_stubs_take_the_shortcut(tmp_path: Path) -> None:
+    (tmp_path / "ex99_demo.py").write_text(
+        "class Stub:\n    def __init__(self):\n        super().__init__()\n        raise NotImplementedError('write Stub')\n"
+        "def stub(x):\n    '''Doc.'''\n    raise NotImplementedError('write stub')\n"
+        "def started(x):\n    y = x + 1\n    raise NotImplementedError('write started')\n"
+        "def other(x):\n    raise ValueError('no')\n"
+        "CONSTANT = 3\n"
+    )
+    module = SubmissionLoader(tmp_path).load("ex99_demo")
+    assert untouched_stubs(module, ("stub",)) == "write stub"
+    assert untouched_stubs(module, ("Stub", "stub")) == "write Stub"
+    for names in [("started",), ("other",), ("CONSTANT",), ("stub", "started"), ()]:
+        assert untouched_stubs(module, names) is None

@@ -611,7 +611,7 @@ def metric(obs, case: Case) -> float:
     return cifar_accuracy(weights)
 
 
-@EXERCISE.check(points=3, needs=("train_epoch", "make_loss", "make_optimizer"), timeout=120)
+@EXERCISE.check(points=3, needs=("make_loss", "make_optimizer", "train_epoch"), timeout=120)
 def train_epoch_reaches_accuracy_on_cifar10(ex, case):
     """A few epochs of train_epoch, with make_loss() and make_optimizer(model), reach the threshold on the CIFAR-10 fixture."""
     images, labels = cifar_tensors(True)

@@ -91,7 +91,12 @@ class Case:
 
 @dataclass
 class Check:
-    """A registered check: metadata, a probe and its judge."""
+    """A registered check: metadata, a probe and its judge.
+
+    ``needs``: the names of the student's module the probe uses, in the order it first calls them.
+    While every one of them is still the stub's ``raise NotImplementedError("...")``, the runners
+    report the check "not started" with the first one's message without running the probe.
+    """
 
     exercise: str
     name: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -68,10 +69,12 @@ def _grade(args: argparse.Namespace) -> int:
 
     available = pin_threads()
     try:
-        threads = args.threads or available
-        limits = Limits(memory_bytes=int(args.memory * GiB), threads=threads, import_timeout=args.import_timeout)
         hidden = _hidden(args)
         exercises = _selected(registry.all_exercises(hidden), args.exercises)
+        parallel = max(1, min(args.parallel or cores(), len(exercises)))
+        threads = args.threads or max(1, available // parallel)
+        limits = Limits(memory_bytes=int(args.memory * GiB), threads=threads, import_timeout=args.import_timeout,
+                        parallel=parallel)
         result = grade_submission(Path(args.submission), hidden, limits, exercises)
     except SubmissionError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -194,6 +197,14 @@ def pin_threads() -> int:
     return threads
 
 
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def torch_threads(count: int) -> None:
     import torch
 
@@ -241,7 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_outputs(p)
     p.add_argument("--fail-under", type=float, metavar="SCORE", help="exit 3 when the score is below SCORE")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
-    p.add_argument("--threads", type=int, metavar="N", help="torch threads for the student's code (default: all cores)")
+    p.add_argument("--parallel", type=int, metavar="N",
+                   help="exercises graded at once, each in its own child process (default: one per core)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="torch threads for each child (default: the cores shared among the --parallel children)")
     p.set_defaults(run=_grade)
 
     p = sub.add_parser("batch", help="grade every sub-folder or .zip of SUBMISSIONS into OUT")

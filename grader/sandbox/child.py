@@ -39,6 +39,9 @@ class Limits:
     the grading process to one thread before any tensor work and gives the
     children the machine's threads; callers that have already run torch with
     several threads (tests, notebooks) keep the safe default of 1.
+
+    ``parallel``: how many exercises (each in its own child, each with these
+    limits) run at once; the command line uses one per core.
     """
 
     memory_bytes: int = 4 * GiB
@@ -46,6 +49,7 @@ class Limits:
     output_chars: int = 2000
     file_bytes: int = 256 * 2**20
     threads: int = 1
+    parallel: int = 1
 
 
 @dataclass

@@ -52,7 +52,8 @@ def grade_submission(
             stand_ins=registry.stand_ins(exercises),
         )
         notes = {name: source_note(workspace.submission, name) for name in exercises}
-        results = [r for ex in exercises.values() for r in isolation.run_exercise(ex, workspace, limits, cuda)]
+        graded = isolation.run_exercises(list(exercises.values()), workspace, limits, cuda)
+        results = [r for exercise_results in graded for r in exercise_results]
     notes = {name: note for name, note in notes.items() if note}
     return GradeResult(str(submission), tuple(results), duration=time.perf_counter() - start, notes=notes)
 

@@ -29,45 +29,54 @@ _WATCHED_CLASSES = (
 
 @dataclass(frozen=True)
 class Fingerprint:
-    ids: dict[str, int]
+    ids: dict[str, dict[str, int]]  # namespace name -> {attribute: id}; code objects under "attribute.__code__"
 
     def changed(self) -> list[str]:
         """Names replaced since :func:`take`, and names added to a watched class."""
         now = _current()
-        replaced = {name for name, ident in self.ids.items() if now.get(name) != ident}
-        added = {name for name in now.keys() - self.ids.keys() if name.startswith(_CLASS_PREFIX)}
-        return sorted(replaced | added)
+        found: set[str] = set()
+        for prefix, before in self.ids.items():
+            after = now.get(prefix, {})
+            if after == before:  # the usual case, compared without building a name per attribute
+                continue
+            found.update(f"{prefix}.{key}" for key, ident in before.items() if after.get(key) != ident)
+            if prefix.startswith(_CLASS_PREFIX):
+                found.update(f"{prefix}.{key}" for key in after.keys() - before.keys())
+        return sorted(found)
 
 
 def take() -> Fingerprint:
     return Fingerprint(_current())
 
 
-def _current() -> dict[str, int]:
-    ids: dict[str, int] = {}
+def _current() -> dict[str, dict[str, int]]:
+    ids: dict[str, dict[str, int]] = {}
     for name in _WATCHED_MODULES:
         module = sys.modules.get(name)
         if module is not None:
-            _record(ids, name, vars(module))
+            ids[name] = _record(vars(module))
     for cls in _WATCHED_CLASSES:
-        _record(ids, f"{_CLASS_PREFIX}{cls.__module__}.{cls.__qualname__}", vars(cls))
+        ids[f"{_CLASS_PREFIX}{cls.__module__}.{cls.__qualname__}"] = _record(vars(cls))
     for name, module in list(sys.modules.items()):
         if name == "grader" or name.startswith("grader."):
-            _record(ids, name, vars(module), code=True)
+            ids[name] = _record(vars(module), code=True)
             exercise = vars(module).get("EXERCISE")
             for check in getattr(exercise, "checks", ()):
-                _record(ids, f"{name}.{check.name}", {"probe": check.probe, "judge": check.judge_fn}, code=True)
+                ids[f"{name}.{check.name}"] = _record({"probe": check.probe, "judge": check.judge_fn}, code=True)
     return ids
 
 
-def _record(ids: dict[str, int], prefix: str, namespace: Any, code: bool = False) -> None:
-    for key, value in list(namespace.items()):
-        if callable(value) or isinstance(value, (staticmethod, classmethod, property)):
-            ids[f"{prefix}.{key}"] = id(value)
-            inner = getattr(value, "__code__", None)
-            if code and inner is not None:
-                ids[f"{prefix}.{key}.__code__"] = id(inner)
+def _record(namespace: Any, code: bool = False) -> dict[str, int]:
+    ids = {key: id(value) for key, value in list(namespace.items()) if callable(value) or isinstance(value, _DESCRIPTORS)}
+    if code:
+        for key, value in list(namespace.items()):
+            inner = getattr(value, "__code__", None) if key in ids else None
+            if inner is not None:
+                ids[f"{key}.__code__"] = id(inner)
+    return ids
 
+
+_DESCRIPTORS = (staticmethod, classmethod, property)
 
 # Keep references so the fingerprinted modules stay imported.
 _KEEP = (builtins, math, numpy)

@@ -7,6 +7,11 @@ the student's file and runs the probes one case at a time. The child sends
 back only observations (:mod:`grader.engine.observe`'s wire format); the parent
 judges them. A case that runs past its time limit, or a child that dies, is
 recorded for that case, and a fresh child carries on with the next one.
+
+Up to ``Limits.parallel`` exercises run at once. The parent stays one thread:
+each exercise is a generator that yields what it waits for (its child's pipes
+and a wake-up time), and :func:`run_exercises` waits on all of them with one
+``select``, so every exercise keeps its own child, limits and deadlines.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field, replace
-from typing import Iterator
+from typing import Generator, Iterator
 
 from grader.engine import observe
 from grader.engine.api import Case, Check, Exercise
@@ -26,10 +31,15 @@ from grader.sandbox.child import HEADER, GiB, Limits, Workspace, run_child
 from grader.engine.model import CheckResult, Outcome, Tag
 from grader.sandbox.runner import CUDA_SKIP_REASON, TIMEOUT_MESSAGE, ProbeReport, case_points, judge_case, skipped
 
-__all__ = ["GiB", "Limits", "Workspace", "run_exercise", "end_strays", "become_subreaper"]
+__all__ = ["GiB", "Limits", "Workspace", "run_exercise", "run_exercises", "end_strays", "become_subreaper"]
 
 _MAX_FRAME = 256 * 2**20
 _PR_SET_CHILD_SUBREAPER = 36
+_POLL = 0.2  # seconds between memory checks while a child works
+
+# What an exercise in progress waits for: the file descriptors to watch and when to wake up anyway.
+Wait = tuple[list[int], float]
+Steps = Generator[Wait, set[int], "list[CheckResult]"]
 
 
 @dataclass
@@ -64,6 +74,57 @@ def become_subreaper() -> None:
 def run_exercise(
     exercise: Exercise, workspace: Workspace, limits: Limits, cuda: bool
 ) -> list[CheckResult]:
+    return run_exercises([exercise], workspace, limits, cuda)[0]
+
+
+def run_exercises(
+    exercises: list[Exercise], workspace: Workspace, limits: Limits, cuda: bool
+) -> list[list[CheckResult]]:
+    """Grade ``exercises``, up to ``limits.parallel`` at once; one list of results per exercise, in order.
+
+    The costliest exercises (by their checks' time limits) start first, so the last one to finish
+    is a short one.
+    """
+    order = sorted(range(len(exercises)), key=lambda i: -_expected_cost(exercises[i]))
+    live: set[int] = set()  # the children at work now
+    waiting = [(i, _exercise_steps(exercises[i], workspace, limits, cuda, live)) for i in order]
+    running: dict[int, tuple[Steps, Wait]] = {}
+    done: dict[int, list[CheckResult]] = {}
+
+    def advance(index: int, steps: Steps, ready: set[int] | None) -> None:
+        try:
+            running[index] = (steps, steps.send(ready))  # type: ignore[arg-type]
+        except StopIteration as stop:
+            running.pop(index, None)
+            done[index] = stop.value
+            end_strays(keep=live)
+
+    try:
+        while waiting or running:
+            while waiting and len(running) < max(1, limits.parallel):
+                advance(*waiting.pop(0), None)
+            if not running:
+                continue
+            fds = [fd for _, (watched, _) in running.values() for fd in watched]
+            wake = min(until for _, (_, until) in running.values())
+            ready = set(select.select(fds, [], [], max(0.0, wake - time.monotonic()))[0])
+            now = time.monotonic()
+            for index, (steps, (watched, until)) in list(running.items()):
+                hits = ready.intersection(watched)
+                if hits or now >= until:
+                    advance(index, steps, hits)
+    finally:
+        for steps, _ in running.values():
+            steps.close()  # ends its child
+        end_strays()
+    return [done[i] for i in range(len(exercises))]
+
+
+def _expected_cost(exercise: Exercise) -> float:
+    return sum(check.timeout * len(check.cases()) for check in exercise.checks)
+
+
+def _exercise_steps(exercise: Exercise, workspace: Workspace, limits: Limits, cuda: bool, live: set[int]) -> Steps:
     cases = [(check, case) for check in exercise.checks for case in check.cases()]
     results: dict[int, CheckResult] = {}
     runnable = []
@@ -75,9 +136,13 @@ def run_exercise(
     position = 0
     while position < len(runnable):
         child = _fork(exercise.name, cases, runnable[position:], workspace, limits)
-        position = _collect(child, cases, runnable, position, results, limits, cuda)
-        _end(child)
-    end_strays()
+        pid = child.pid
+        live.add(pid)
+        try:
+            position = yield from _collect(child, cases, runnable, position, results, limits, cuda)
+        finally:
+            live.discard(pid)
+            _end(child)
     return [results[i] for i in range(len(cases))]
 
 
@@ -87,14 +152,14 @@ def run_exercise(
 def _collect(
     child: _Child, cases: list[tuple[Check, Case]], runnable: list[int], position: int,
     results: dict[int, CheckResult], limits: Limits, cuda: bool,
-) -> int:
+) -> Generator[Wait, set[int], int]:
     """Read the child's reports; return the position in ``runnable`` to start the next child at."""
     imported = False
     while position < len(runnable):
         index = runnable[position]
         check, case = cases[index]
         timeout = limits.import_timeout if not imported else check.timeout
-        frame, why = _read_frame(child, time.monotonic() + timeout, limits)
+        frame, why = yield from _read_frame(child, time.monotonic() + timeout, limits)
         if frame is None:
             if not imported:
                 _fail_rest(cases, runnable[position:], results, _import_failure(why, limits), cuda)
@@ -118,15 +183,15 @@ def _collect(
     return position
 
 
-def _read_frame(child: _Child, deadline: float, limits: Limits) -> tuple[dict | None, str]:
+def _read_frame(child: _Child, deadline: float, limits: Limits) -> Generator[Wait, set[int], tuple[dict | None, str]]:
     """One message from the child, or (None, reason): "timeout", "memory" or how it ended."""
-    header = _read_exactly(child, HEADER.size, deadline, limits)
+    header = yield from _read_exactly(child, HEADER.size, deadline, limits)
     if isinstance(header, str):
         return None, header
     (size,) = HEADER.unpack(header)
     if size > _MAX_FRAME:
         return None, "sent an oversized report"
-    body = _read_exactly(child, size, deadline, limits)
+    body = yield from _read_exactly(child, size, deadline, limits)
     if isinstance(body, str):
         return None, body
     try:
@@ -136,7 +201,7 @@ def _read_frame(child: _Child, deadline: float, limits: Limits) -> tuple[dict | 
     return (frame, "") if isinstance(frame, dict) else (None, "sent a malformed report")
 
 
-def _read_exactly(child: _Child, size: int, deadline: float, limits: Limits) -> bytes | str:
+def _read_exactly(child: _Child, size: int, deadline: float, limits: Limits) -> Generator[Wait, set[int], bytes | str]:
     chunks, remaining = [], size
     next_memory_check = 0.0
     while remaining:
@@ -146,8 +211,8 @@ def _read_exactly(child: _Child, size: int, deadline: float, limits: Limits) -> 
         if now >= next_memory_check:
             if _group_rss(child.pid) > limits.memory_bytes:
                 return "memory"
-            next_memory_check = now + 0.2
-        ready, _, _ = select.select([child.read_fd, child.output_fd], [], [], min(0.2, deadline - now))
+            next_memory_check = now + _POLL
+        ready = yield [child.read_fd, child.output_fd], min(now + _POLL, deadline)
         if child.output_fd in ready:
             child.drain(limits.output_chars * 4)
         if child.read_fd not in ready:
@@ -179,10 +244,16 @@ def _processes() -> Iterator[tuple[int, list[bytes]]]:
         if not entry.name.isdigit():
             continue
         try:
-            with open(f"/proc/{entry.name}/stat", "rb") as f:
-                yield int(entry.name), f.read().rsplit(b")", 1)[1].split()
+            fd = os.open(f"/proc/{entry.name}/stat", os.O_RDONLY)
         except OSError:
             continue
+        try:
+            stat = os.read(fd, 4096)  # unbuffered: this runs for every process, five times a second
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+        yield int(entry.name), stat.rsplit(b")", 1)[1].split()
 
 
 def _group_rss(pgid: int) -> int:
@@ -265,30 +336,35 @@ def _end(child: _Child) -> None:
     os.close(child.output_fd)
 
 
-def end_strays() -> None:
-    """Kill and reap any process left behind (orphans re-parented to us as subreaper)."""
+def end_strays(keep: set[int] | frozenset[int] = frozenset()) -> None:
+    """Kill and reap any process left behind (orphans re-parented to us as subreaper).
+
+    ``keep``: children still at work, with the processes in their process groups.
+    """
     me = str(os.getpid())
     for _ in range(20):
-        strays = [pid for pid in _children(me)]
+        strays = [pid for pid, group in _children_and_groups(me) if pid not in keep and group not in keep]
         for pid in strays:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        while True:
+        for pid in strays:
             try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
+                os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
-                break
-            if pid == 0:
-                break
+                pass
         if not strays:
             return
         time.sleep(0.05)
 
 
 def _children(parent: str) -> list[int]:
-    return [pid for pid, fields in _processes() if fields[1].decode() == parent]
+    return [pid for pid, _ in _children_and_groups(parent)]
+
+
+def _children_and_groups(parent: str) -> list[tuple[int, int]]:
+    return [(pid, int(fields[2])) for pid, fields in _processes() if fields[1].decode() == parent]
 
 
 def _fork(name: str, cases: list[tuple[Check, Case]], indices: list[int], workspace: Workspace, limits: Limits) -> _Child:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import inspect
+import textwrap
 import time
+import types
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -60,8 +64,12 @@ def case_points(check: Check, cuda: bool) -> float:
     return check.points / len(devices)
 
 
-def probe_case(check: Check, case: Case, loader: SubmissionLoader) -> ProbeReport:
-    """Call the student's code for one case. Never raises for the student's mistakes."""
+def probe_case(check: Check, case: Case, loader: SubmissionLoader, *, shortcut: bool = True) -> ProbeReport:
+    """Call the student's code for one case. Never raises for the student's mistakes.
+
+    ``shortcut``: when everything the check needs is still the stub's ``raise NotImplementedError(...)``,
+    report "not started" at once instead of building the check's data and models first.
+    """
     start = time.perf_counter()
     with preserved_global_state():
         try:
@@ -71,6 +79,10 @@ def probe_case(check: Check, case: Case, loader: SubmissionLoader) -> ProbeRepor
         missing = [name for name in check.needs if not hasattr(module, name)]
         if missing:
             return ProbeReport(Outcome.ERROR, _missing_message(check.exercise, missing), tag=Tag.MISSING_NAME)
+        todo = untouched_stubs(module, check.needs) if shortcut else None
+        if todo is not None:
+            return ProbeReport(Outcome.NOT_STARTED, _not_started_message(check.exercise, NotImplementedError(todo)),
+                               tag=Tag.NOT_STARTED)
         try:
             observations = snapshot(check.probe(module, case))
         except NotImplementedError as exc:
@@ -157,6 +169,48 @@ def preserved_global_state() -> Iterator[None]:
             torch.set_num_threads(threads)
         if torch.are_deterministic_algorithms_enabled() != deterministic:
             torch.use_deterministic_algorithms(deterministic)  # costly import: only when changed
+
+
+def untouched_stubs(module: types.ModuleType, names: tuple[str, ...]) -> str | None:
+    """The message the first of ``names`` raises, if every one is an untouched stub; else None.
+
+    A stub is a function whose body (after its docstring) is only ``raise NotImplementedError("...")``,
+    or a class whose ``__init__`` is such a function (``super().__init__()`` may come first).
+    """
+    messages = [_stub_message(getattr(module, name, None)) for name in names]
+    if not messages or any(m is None for m in messages):
+        return None
+    return messages[0]
+
+
+def _stub_message(value: Any) -> str | None:
+    allowed_first: tuple[str, ...] = ()
+    if isinstance(value, type):
+        value, allowed_first = value.__dict__.get("__init__"), ("super().__init__()",)
+    if not isinstance(value, types.FunctionType):
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(value)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    function = tree.body[0] if tree.body else None
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    body = function.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    if len(body) == 2 and ast.unparse(body[0]) in allowed_first:
+        body = body[1:]
+    if len(body) != 1 or not isinstance(body[0], ast.Raise):
+        return None
+    raised = body[0].exc
+    if not (isinstance(raised, ast.Call) and isinstance(raised.func, ast.Name) and raised.func.id == "NotImplementedError"
+            and len(raised.args) == 1 and not raised.keywords and isinstance(raised.args[0], ast.Constant)
+            and isinstance(raised.args[0].value, str)):
+        return None
+    if "NotImplementedError" in value.__globals__ or raised.args[0].value not in value.__code__.co_consts:
+        return None  # the name means something else here, or the source is not what runs
+    return raised.args[0].value
 
 
 def _missing_message(exercise: str, missing: list[str]) -> str:
