@@ -29,6 +29,8 @@ from typing import Any, Callable, Mapping
 
 import torch
 
+from grader.engine.i18n import _
+
 Observations = Mapping[str, Any]
 ProbeFn = Callable[[ModuleType, "Case"], Observations]
 JudgeFn = Callable[[Observations, "Case"], None]
@@ -48,9 +50,13 @@ class Message:
     hint: str = ""
 
     def render(self) -> str:
-        lines = [f"Checked:  {self.checked}", f"Expected: {self.expected}", f"Got:      {self.got}"]
+        lines = [
+            _("Checked:  {checked}").format(checked=self.checked),
+            _("Expected: {expected}").format(expected=self.expected),
+            _("Got:      {got}").format(got=self.got),
+        ]
         if self.hint:
-            lines.append(f"Hint:     {self.hint}")
+            lines.append(_("Hint:     {hint}").format(hint=self.hint))
         return "\n".join(lines)
 
 
@@ -103,8 +109,9 @@ class Check:
 
     @property
     def doc(self) -> str:
+        """The first line of the probe's docstring, translated (``python -m grader catalogs`` extracts it)."""
         text = (self.probe.__doc__ or self.name).strip()
-        return text.splitlines()[0]
+        return _(text.splitlines()[0])
 
     def judge(self, fn: JudgeFn) -> JudgeFn:
         """Decorator: attach the judge to this check."""

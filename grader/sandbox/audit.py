@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.engine.i18n import _
+
 _EXERCISE_FILE = re.compile(r"ex\d\d_\w+\.py[c]?$")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _MUTATING_EVENTS = {
@@ -60,12 +62,12 @@ def _hook(policy: Policy):
         elif event in ("os.listdir", "os.scandir"):
             path = _path(args[0] if args else ".")
             if path is not None and any(path.is_relative_to(f) for f in policy.forbidden):
-                raise PermissionError(f"grading does not allow listing {path}")
+                raise PermissionError(_("grading does not allow listing {path}").format(path=path))
         elif event in _MUTATING_EVENTS:
             for i in _MUTATING_EVENTS[event]:
                 _check_write(policy, args[i] if i < len(args) else None)
         elif event.startswith(_PROGRAM_EVENTS):
-            raise PermissionError(f"grading does not allow starting other programs ({event})")
+            raise PermissionError(_("grading does not allow starting other programs ({event})").format(event=event))
 
     return hook
 
@@ -81,13 +83,15 @@ def _check_open(policy: Policy, args: tuple[Any, ...]) -> None:
     if writing:
         _check_write(policy, target)
     elif not policy.may_read(path):
-        raise PermissionError(f"grading does not allow reading {path}")
+        raise PermissionError(_("grading does not allow reading {path}").format(path=path))
 
 
 def _check_write(policy: Policy, target: Any) -> None:
     path = _path(target)
     if path is not None and not policy.may_write(path):
-        raise PermissionError(f"grading does not allow changing {path} (write only under your work folder)")
+        raise PermissionError(
+            _("grading does not allow changing {path} (write only under your work folder)").format(path=path)
+        )
 
 
 def _path(target: Any) -> Path | None:
