@@ -238,10 +238,26 @@ def _unmarked(node: ast.expr, names: dict[str, list[ast.expr]], depth: int = 0) 
     return []
 
 
+TEXT_NAMES = {"checked", "expected", "got", "hint"}
+
+
+def _local_text_parameters(tree: ast.AST) -> dict[str, list[tuple[int, str]]]:
+    """The module's own helpers that take a ``checked``/``expected``/``got``/``hint`` argument."""
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            wanted = [(i, a.arg) for i, a in enumerate(node.args.args) if a.arg in TEXT_NAMES]
+            if wanted:
+                found[node.name] = wanted
+    return found
+
+
 def unmarked_texts(source: str) -> list[tuple[int, str]]:
-    """(line, text) of every literal learner text given to fail/expect_*/Message without ``_()``."""
+    """(line, text) of every literal learner text given to fail/expect_*/Message (or a helper's
+    ``checked``/``expected``/``got``/``hint`` parameter) without ``_()``."""
     tree = ast.parse(source)
     names = _assignments(tree)
+    parameters = {**_local_text_parameters(tree), **TEXT_PARAMETERS}
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -253,9 +269,9 @@ def unmarked_texts(source: str) -> list[tuple[int, str]]:
             ):
                 found.append((node.lineno, f"{ast.unparse(node)}: build the text outside _(), never inside"))
             continue
-        if func not in TEXT_PARAMETERS:
+        if func not in parameters:
             continue
-        wanted = TEXT_PARAMETERS[func]
+        wanted = parameters[func]
         arguments = [node.args[i] for i, _ in wanted if i < len(node.args)]
         arguments += [k.value for k in node.keywords if k.arg in {name for _, name in wanted}]
         found.extend((node.lineno, text) for argument in arguments for text in _unmarked(argument, names))
@@ -285,12 +301,16 @@ def test_the_scanner_finds_an_unmarked_message() -> None:
         "def judge(obs, case):\n"
         "    expect_true(obs['ok'], 'net(x)', _('the same output'), f'{obs} came back', hint=HINT)\n"
         "    fail(_('net(x)').format(), 'a tensor', _('{n} rows').format(n=3), _(f'{case}'))\n"
+        "def _layer(facts, checked, hint):\n"
+        "    return facts\n"
+        "_layer({}, 'fc1', 'Create self.fc1 first.')\n"
     )
     assert unmarked_texts(source) == [
         (4, "Call model.eval() first."),
         (4, "f'{obs} came back'"),
         (5, "_(f'{case}'): build the text outside _(), never inside"),
         (5, "a tensor"),
+        (8, "Create self.fc1 first."),
     ]
 
 
