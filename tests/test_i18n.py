@@ -294,6 +294,35 @@ def test_learner_facing_texts_are_marked_for_translation(module: str, request: p
     )
 
 
+def bindings_of_underscore(source: str) -> list[int]:
+    """Lines where ``_`` is bound (def _, _ = ..., for _ in, as _, a parameter _): each hides gettext's ``_``."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == "_":
+            lines.append(node.lineno)
+        elif isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.arg) and node.arg == "_":
+            lines.append(node.lineno)
+        elif isinstance(node, ast.ExceptHandler) and node.name == "_":
+            lines.append(node.lineno)
+        elif isinstance(node, ast.alias) and (node.asname or node.name) == "_" and node.name != "_":
+            lines.append(getattr(node, "lineno", 0))
+    return sorted(set(lines))
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_nothing_hides_the_gettext_function(module: str) -> None:
+    source = (KIT / module).read_text()
+    if not re.search(r"^from grader\.(engine\.i18n|api) import .*\b_\b", source, re.MULTILINE):
+        return
+    lines = bindings_of_underscore(source)
+    assert not lines, (
+        f"{module} imports gettext's _ but also binds the name _ at line(s) {lines}, so _(\"...\") would call "
+        "something else. Rename it: judges `def _judge(obs, case):`, loops `for _i in ...`, unpacking `_pid, status = ...`."
+    )
+
+
 def test_the_scanner_finds_an_unmarked_message() -> None:
     source = (
         "from grader.api import expect_true, fail\n"

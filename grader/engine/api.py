@@ -17,8 +17,8 @@ student's code can therefore never change how it is judged.
         return {"same": out is t, "values": t}
 
     @scale_in_place.judge
-    def _(obs, case):
-        expect_true(obs["same"], ...)
+    def _judge(obs, case):
+        expect_true(obs["same"], "scale_(t, 2.5)", _("the same tensor object back"), ...)
 """
 
 from __future__ import annotations

@@ -149,7 +149,7 @@ def _read_exactly(child: _Child, size: int, deadline: float, limits: Limits) -> 
             if _group_rss(child.pid) > limits.memory_bytes:
                 return "memory"
             next_memory_check = now + 0.2
-        ready, _, _ = select.select([child.read_fd, child.output_fd], [], [], min(0.2, deadline - now))
+        ready = select.select([child.read_fd, child.output_fd], [], [], min(0.2, deadline - now))[0]
         if child.output_fd in ready:
             child.drain(limits.output_chars * 4)
         if child.read_fd not in ready:
@@ -164,7 +164,7 @@ def _read_exactly(child: _Child, size: int, deadline: float, limits: Limits) -> 
 
 def _how_it_ended(child: _Child) -> str:
     try:
-        _, status = os.waitpid(child.pid, 0)
+        status = os.waitpid(child.pid, 0)[1]
     except ChildProcessError:
         return _("ended")
     child.pid = -1
@@ -192,7 +192,7 @@ def _processes() -> Iterator[tuple[int, list[bytes]]]:
 def _group_rss(pgid: int) -> int:
     """Resident memory of every process in the child's process group, in bytes."""
     page = os.sysconf("SC_PAGE_SIZE")
-    return sum(int(fields[21]) * page for _, fields in _processes() if int(fields[2]) == pgid)
+    return sum(int(fields[21]) * page for _pid, fields in _processes() if int(fields[2]) == pgid)
 
 
 def _lost_case(check: Check, case: Case, why: str, limits: Limits, cuda: bool, output: str) -> CheckResult:
@@ -277,7 +277,7 @@ def _end(child: _Child) -> None:
 def end_strays() -> None:
     """Kill and reap any process left behind (orphans re-parented to us as subreaper)."""
     me = str(os.getpid())
-    for _ in range(20):
+    for _attempt in range(20):
         strays = [pid for pid in _children(me)]
         for pid in strays:
             try:
@@ -286,7 +286,7 @@ def end_strays() -> None:
                 pass
         while True:
             try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
+                pid = os.waitpid(-1, os.WNOHANG)[0]
             except ChildProcessError:
                 break
             if pid == 0:
