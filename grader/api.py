@@ -23,11 +23,12 @@ from grader.engine.expect import (
     same_device,
 )
 from grader.engine.i18n import N_, _, ngettext
+from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
 __all__ = [
     "Calibration", "Case", "Check", "CheckFailed", "Exercise", "Message", "StandIn",
     "expect_at_least", "expect_at_most", "expect_close", "expect_equal", "expect_number",
-    "expect_tensor", "expect_true", "expect_type", "fail", "same_device", "TensorObs", "describe",
+    "expect_tensor", "expect_true", "expect_type", "fail", "same_device", "Tag", "TensorObs", "describe",
     "_", "N_", "ngettext",
 ]

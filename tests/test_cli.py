@@ -38,13 +38,14 @@ GRADESCOPE_SCHEMA = {  # https://gradescope-autograders.readthedocs.io/en/latest
                     "number": {"type": "string"}, "output": {"type": "string"},
                     "status": {"enum": ["passed", "failed"]},
                     "visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
+                    "tags": {"type": "array", "items": {"type": "string"}},
                 },
             },
         },
     },
 }
 RESULTS_V3_KEYS = {"version", "status", "score", "max_score", "exercises", "tests"}
-TEST_KEYS = {"name", "task_id", "status", "outcome", "score", "max_score", "message", "output"}
+TEST_KEYS = {"name", "task_id", "status", "outcome", "score", "max_score", "message", "output", "tag", "hidden"}
 
 
 def grader(*args: str) -> subprocess.CompletedProcess:
@@ -71,10 +72,15 @@ def test_reports_are_valid_for_their_consumers(tmp_path: Path) -> None:
     assert ex02["score"] == ex02["max_score"] > 0
     assert {t["outcome"] for t in results["tests"] if t["task_id"] == 1} <= {"not_started", "skipped"}
     assert {t["outcome"] for t in results["tests"] if t["task_id"] > 2} == {"error", "skipped"}  # not submitted
+    for t in results["tests"]:
+        assert (t["tag"] is None) == (t["outcome"] in ("passed", "skipped")), t
+    assert {t["tag"] for t in results["tests"] if t["task_id"] == 1} <= {"not_started", None}
+    assert {t["tag"] for t in results["tests"] if t["task_id"] > 2} == {"missing_file", None}
 
     gradescope = json.loads((tmp_path / "g.json").read_text())
     jsonschema.validate(gradescope, GRADESCOPE_SCHEMA)
     assert gradescope["score"] == results["score"]
+    assert [t["tags"] for t in gradescope["tests"]] == [[t["tag"]] if t["tag"] else [] for t in results["tests"]]
 
     xml = junitparser.JUnitXml.fromfile(str(tmp_path / "j.xml"))
     suite = next(iter(xml))
@@ -82,6 +88,8 @@ def test_reports_are_valid_for_their_consumers(tmp_path: Path) -> None:
     assert len(cases) == len(results["tests"])
     kinds = {type(r).__name__ for case in cases for r in case.result}
     assert kinds == {"Failure", "Error", "Skipped"}
+    tags = [{p.get("name"): p.get("value") for p in case._elem.iter("property")}.get("tag") for case in cases]
+    assert tags == [t["tag"] for t in results["tests"]]
 
 
 def test_full_marks_for_the_solutions_and_fail_under(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from grader.checks import registry
 from grader.engine.api import Exercise
 from grader.sandbox.grading import KIT, grade_submission
 from grader.sandbox.isolation import GiB, Limits
-from grader.engine.model import GradeResult, Outcome
+from grader.engine.model import GradeResult, Outcome, Tag
 
 from conftest import EXERCISES, SOLUTIONS
 
@@ -54,6 +54,10 @@ def _outcomes(result: GradeResult, exercise: str = "ex01_tensors") -> set[Outcom
     return {r.outcome for r in result.results if r.exercise == exercise and r.outcome is not Outcome.SKIPPED}
 
 
+def _tags(result: GradeResult, exercise: str = "ex01_tensors") -> set[Tag | None]:
+    return {r.tag for r in result.results if r.exercise == exercise and r.outcome is not Outcome.SKIPPED}
+
+
 def _ex02_untouched(result: GradeResult) -> None:
     lost = [(r.name, r.outcome.value, r.message) for r in result.results
             if r.exercise == "ex02_autograd" and r.outcome not in (Outcome.PASSED, Outcome.SKIPPED)]
@@ -63,6 +67,7 @@ def _ex02_untouched(result: GradeResult) -> None:
 def test_infinite_loop_at_import_times_out(tmp_path: Path) -> None:
     result = _grade(tmp_path, "while True:\n    pass\n")
     assert _outcomes(result) == {Outcome.TIMEOUT}
+    assert _tags(result) == {Tag.TIMEOUT}
     assert _score(result, "ex01_tensors") == 0
     _ex02_untouched(result)
 
@@ -70,6 +75,7 @@ def test_infinite_loop_at_import_times_out(tmp_path: Path) -> None:
 def test_sys_exit_at_import_is_a_crash(tmp_path: Path) -> None:
     result = _grade(tmp_path, "import sys\nsys.exit(0)\n")
     assert _outcomes(result) == {Outcome.CRASHED}
+    assert _tags(result) == {Tag.CRASHED}
     assert "sys.exit" in result.results[0].message
     _ex02_untouched(result)
 
@@ -86,7 +92,7 @@ def test_segfault_is_a_crash(tmp_path: Path) -> None:
     result = _grade(tmp_path, "def scale_(tensor, factor):\n    import ctypes\n    ctypes.string_at(0)\n")
     crashed = [r for r in result.results if r.outcome is Outcome.CRASHED]
     assert [r.check for r in crashed] == ["scale_in_place"]
-    assert "SIGSEGV" in crashed[0].message
+    assert "SIGSEGV" in crashed[0].message and crashed[0].tag is Tag.CRASHED
     _ex02_untouched(result)
 
 
@@ -100,6 +106,7 @@ def test_endless_allocation_is_out_of_memory(tmp_path: Path) -> None:
     verdict = next(r for r in result.results if r.check == "scale_in_place")
     assert verdict.outcome in (Outcome.CRASHED, Outcome.ERROR)
     assert "out of memory" in verdict.message.lower()
+    assert verdict.tag is Tag.OUT_OF_MEMORY
     assert _score(result, "ex01_tensors") == EX01_POINTS - 2
     _ex02_untouched(result)
 
@@ -136,7 +143,7 @@ def test_patching_comparisons_is_caught(tmp_path: Path) -> None:
             return torch.tensor(array)
     """)
     assert Outcome.PASSED not in _outcomes(result)
-    assert any("replaced" in r.message for r in result.results)
+    assert any("replaced" in r.message and r.tag is Tag.TAMPERING for r in result.results)
     _ex02_untouched(result)
 
 
@@ -168,7 +175,7 @@ def test_reading_the_reference_solutions_is_refused(tmp_path: Path) -> None:
                 break
     """, base=EXERCISES)
     assert _score(result, "ex01_tensors") == 0
-    assert any("PermissionError" in r.message for r in result.results)
+    assert any("PermissionError" in r.message and r.tag is Tag.REFUSED for r in result.results)
     _ex02_untouched(result)
 
 
@@ -221,14 +228,14 @@ def test_global_torch_state_at_import_stays_in_its_exercise(tmp_path: Path) -> N
 def test_sleeping_forever_times_out(tmp_path: Path) -> None:
     result = _grade(tmp_path, "def scale_(tensor, factor):\n    import time\n    time.sleep(10**6)\n")
     verdict = next(r for r in result.results if r.check == "scale_in_place")
-    assert verdict.outcome is Outcome.TIMEOUT
+    assert verdict.outcome is Outcome.TIMEOUT and verdict.tag is Tag.TIMEOUT
     assert _score(result, "ex01_tensors") == EX01_POINTS - 2
     _ex02_untouched(result)
 
 
 def test_syntax_error_is_reported_with_its_line(tmp_path: Path) -> None:
     result = _grade(tmp_path, "def broken(:\n    pass\n")
-    assert _outcomes(result) == {Outcome.ERROR}
+    assert _outcomes(result) == {Outcome.ERROR} and _tags(result) == {Tag.SYNTAX_ERROR}
     assert "SyntaxError at ex01_tensors.py, line" in result.results[0].message
     _ex02_untouched(result)
 
@@ -238,7 +245,7 @@ def test_missing_module_costs_only_its_checks(tmp_path: Path) -> None:
     folder.mkdir()
     shutil.copy(SOLUTIONS / "ex02_autograd.py", folder)
     result = grade_submission(folder, limits=FAST, exercises=_exercises())
-    assert _outcomes(result) == {Outcome.ERROR}
+    assert _outcomes(result) == {Outcome.ERROR} and _tags(result) == {Tag.MISSING_FILE}
     assert "No file ex01_tensors.py" in result.results[0].message
     _ex02_untouched(result)
 
@@ -287,4 +294,5 @@ def test_the_solutions_folder_cannot_be_listed(tmp_path: Path) -> None:
     """)
     verdict = next(r for r in result.results if r.check == "scale_in_place")
     assert verdict.outcome is Outcome.ERROR and "PermissionError" in verdict.message
+    assert verdict.tag is Tag.REFUSED
     _ex02_untouched(result)

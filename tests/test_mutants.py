@@ -7,24 +7,56 @@ import pkgutil
 from pathlib import Path
 
 import pytest
+import torch
 
 from grader.checks import registry
 from grader.engine.api import Exercise
 from grader.sandbox.inprocess import grade_in_process
-from grader.engine.model import Outcome
+from grader.engine.model import Outcome, Tag
 
 import mutants
+
+# The failure tag the judge (or the runner) gives representative wrong implementations.
+PINNED_TAGS = {
+    "ex01_tensors:flatten_with_view": Tag.NOT_IN_PLACE,
+    "ex01_tensors:from_numpy_float32": Tag.WRONG_DTYPE,
+    "ex01_tensors:to_numpy_type_error": Tag.WRONG_ERROR,
+    "ex02_autograd:mean_square_grad_mode_left_on": Tag.GRAD_MODE_LEAKED,
+    "ex02_autograd:mean_square_through_non_leaf_x": Tag.STALE_GRAD,
+    "ex02_autograd:chain_backward_on_caller_x": Tag.INPUT_MODIFIED,
+    "ex02_autograd:predict_detach_after": Tag.GRAPH_BUILT,
+    "ex02_autograd:predict_switches_to_eval": Tag.MODE_NOT_RESTORED,
+    "ex03_sgd:sgd_replaces_data": Tag.NOT_IN_PLACE,
+    "ex03_sgd:linear_uses_item": Tag.GRAPH_BROKEN,
+    "ex03_sgd:linear_flattens_output": Tag.WRONG_SHAPE,
+    "ex03_sgd:fit_learning_rate_too_small": Tag.THRESHOLD_NOT_REACHED,
+    "ex03_sgd:fit_switches_default_dtype": Tag.GLOBAL_STATE_LEAKED,
+    "ex04_network:seq_names_from_zero": Tag.WRONG_ARCHITECTURE,
+    "ex04_network:init_grad_mode_left_off": Tag.GRAD_MODE_LEAKED,
+    "ex07_checkpoint:load_weights_only_false": Tag.UNSAFE_LOAD,
+    "ex07_checkpoint:load_uses_get": Tag.WRONG_ERROR,
+    "ex08_data:no_to_tensor": Tag.WRONG_TYPE,
+    "ex11_transfer:freeze_weights_only": Tag.WRONG_TRAINABLE,
+    "ex11_transfer:train_step_no_zero_grad": Tag.STALE_GRAD,
+    "ex12_losses:ce_naive_log_softmax": Tag.NOT_FINITE,
+    "ex12_losses:ce_calls_F_cross_entropy": Tag.FORBIDDEN_API,
+    "ex12_losses:ce_shifts_logits_in_place": Tag.INPUT_MODIFIED,
+}
+# Only without CUDA does code that hard-codes "cuda" (or loads a CUDA checkpoint without map_location) raise.
+if not torch.cuda.is_available():
+    PINNED_TAGS["ex05_dropout:hard_coded_cuda"] = Tag.HARD_CODED_DEVICE
+    PINNED_TAGS["ex07_checkpoint:load_without_map_location"] = Tag.HARD_CODED_DEVICE
 
 
 def _all_mutants():
     for info in pkgutil.iter_modules(mutants.__path__):
         module = importlib.import_module(f"mutants.{info.name}")
         for name, (check, source) in module.MUTANTS.items():
-            yield pytest.param(info.name, check, source, id=f"{info.name}:{name}")
+            yield pytest.param(info.name, check, source, PINNED_TAGS.get(f"{info.name}:{name}"), id=f"{info.name}:{name}")
 
 
-@pytest.mark.parametrize(("exercise", "check", "source"), list(_all_mutants()))
-def test_mutant_fails_its_check(solutions_copy: Path, exercise: str, check: str, source: str) -> None:
+@pytest.mark.parametrize(("exercise", "check", "source", "tag"), list(_all_mutants()))
+def test_mutant_fails_its_check(solutions_copy: Path, exercise: str, check: str, source: str, tag: Tag | None) -> None:
     path = solutions_copy / f"{exercise}.py"
     path.write_text(path.read_text() + "\n\n" + source)
     base = registry.public_exercises()[exercise]
@@ -37,3 +69,13 @@ def test_mutant_fails_its_check(solutions_copy: Path, exercise: str, check: str,
     for r in verdicts.values():
         if r.outcome is not Outcome.PASSED:
             assert r.message.strip(), "a failing check must explain itself"
+            assert isinstance(r.tag, Tag), "a failing check must carry a tag"
+        else:
+            assert r.tag is None
+    if tag is not None:
+        assert {r.tag for r in verdicts.values() if r.tag} == {tag}, [r.message for r in verdicts.values()]
+
+
+def test_every_pinned_mutant_exists() -> None:
+    ids = {param.id for param in _all_mutants()}
+    assert set(PINNED_TAGS) <= ids

@@ -7,6 +7,7 @@ import torch
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.model import Tag
 
 EXERCISE = Exercise("ex01_tensors")
 
@@ -38,10 +39,11 @@ def _(obs, case):
     expect_true(
         obs["same_object"], checked, "the very tensor object that was passed in", "a different object",
         "In-place means: call images.resize_(...) and return images itself, not a copy or a view.",
+        tag=Tag.NOT_IN_PLACE,
     )
     expect_true(
         obs["same_storage"], checked, "the same storage (data_ptr unchanged)", "new memory",
-        "resize_ to the same number of elements keeps the storage; do not clone or copy.",
+        "resize_ to the same number of elements keeps the storage; do not clone or copy.", tag=Tag.NOT_IN_PLACE,
     )
     expect_tensor(
         obs["out"], images.reshape(images.shape[0], -1), checked,
@@ -64,9 +66,9 @@ def _(obs, case):
     factor = float(case.rand(1, offset=1)) * 4 - 2
     checked = f"scale_(tensor, {factor:.3f})"
     expect_true(obs["same_object"], checked, "the same tensor object back", "a different object",
-                "Use tensor.mul_(factor) and return tensor.")
+                "Use tensor.mul_(factor) and return tensor.", tag=Tag.NOT_IN_PLACE)
     expect_true(obs["same_storage"], checked, "the tensor's own memory changed", "its storage was replaced",
-                "An in-place op writes into the existing storage.")
+                "An in-place op writes into the existing storage.", tag=Tag.NOT_IN_PLACE)
     expect_tensor(obs["tensor"], case.randn(3, 5) * factor, checked + " — the values of the tensor passed in",
                   "The caller's tensor itself must hold the scaled values (in place).", device=case.device)
 
@@ -94,7 +96,8 @@ def from_numpy_shares_memory(ex, case):
 
 @from_numpy_shares_memory.judge
 def _(obs, case):
-    expect_equal(obs["type"], "Tensor", "from_numpy_shared returns a torch.Tensor", "Use torch.from_numpy(array).")
+    expect_equal(obs["type"], "Tensor", "from_numpy_shared returns a torch.Tensor", "Use torch.from_numpy(array).",
+                 tag=Tag.WRONG_TYPE)
     for dtype, got in obs["results"].items():
         checked = f"from_numpy_shared on a {dtype} array"
         expected = torch.from_numpy(_array(case, np.dtype(dtype)))
@@ -131,7 +134,7 @@ def to_numpy_shares_memory(ex, case):
 @to_numpy_shares_memory.judge
 def _(obs, case):
     expect_equal(obs["type"], "ndarray", "to_numpy_shared returns a numpy.ndarray",
-                 "Use tensor.detach().numpy().")
+                 "Use tensor.detach().numpy().", tag=Tag.WRONG_TYPE)
     for requires_grad, got in obs["results"].items():
         checked = f"to_numpy_shared on a CPU tensor with requires_grad={requires_grad}"
         expected = case.randn(3, 4)
@@ -142,7 +145,8 @@ def _(obs, case):
         expect_true(got["array_sees_tensor"], checked, "writing to the tensor changes the array",
                     "the array did not change", hint)
         expect_equal(got["requires_grad_after"], requires_grad == "True", checked + ": requires_grad of the caller's tensor",
-                     "Detach a copy of the reference (tensor.detach()), do not call requires_grad_(False) on it.")
+                     "Detach a copy of the reference (tensor.detach()), do not call requires_grad_(False) on it.",
+                     tag=Tag.INPUT_MODIFIED)
 
 
 @EXERCISE.check(points=1, needs=("to_numpy_shared",), per_device=True)
@@ -166,7 +170,7 @@ def _(obs, case):
     checked = f"to_numpy_shared on a tensor on the '{obs['device']}' device"
     hint = "Check tensor.device.type (or tensor.is_cpu) first and raise ValueError('... must be on the CPU ...')."
     if obs["raised"] is None:
-        fail(checked, "ValueError", f"no exception (it returned a {obs['text']})", hint)
-    expect_equal(obs["raised"], "ValueError", checked + ": the exception type", hint)
+        fail(checked, "ValueError", f"no exception (it returned a {obs['text']})", hint, tag=Tag.WRONG_ERROR)
+    expect_equal(obs["raised"], "ValueError", checked + ": the exception type", hint, tag=Tag.WRONG_ERROR)
     expect_true("cpu" in obs["text"].lower(), checked + ": the error message", "a message saying the tensor must be on the CPU",
                 repr(obs["text"]), hint)

@@ -15,6 +15,7 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex02_autograd")
@@ -150,26 +151,28 @@ def _untouched_judge(name: str):
             checked = f"{name}(x) for {label}: the caller's x afterwards"
             expect_tensor(got["x"], data["x"], checked + " (its values)", hint)
             expect_equal(got["requires_grad"], variant != "no_grad_needed", checked + " (x.requires_grad)",
-                         "Do not call requires_grad_ on the caller's x; set it on your own copy.")
-            expect_equal(got["is_leaf"], True, checked + " (x.is_leaf)", hint)
+                         "Do not call requires_grad_ on the caller's x; set it on your own copy.",
+                         tag=Tag.INPUT_MODIFIED)
+            expect_equal(got["is_leaf"], True, checked + " (x.is_leaf)", hint, tag=Tag.INPUT_MODIFIED)
             if variant == "has_grad":
                 expect_tensor(got["grad"], data["grad"], checked + " (x.grad must keep the values it had)", hint)
             elif got["grad"] is not None:
-                fail(checked + " (x.grad)", "None (no .grad attached)", describe(got["grad"]), hint)
+                fail(checked + " (x.grad)", "None (no .grad attached)", describe(got["grad"]), hint, tag=Tag.STALE_GRAD)
             expect_equal(got["grad_enabled"], True, f"{name}(x) for {label}: grad mode after the call",
-                         "Use `with torch.enable_grad():` rather than torch.set_grad_enabled(...) without restoring.")
+                         "Use `with torch.enable_grad():` rather than torch.set_grad_enabled(...) without restoring.",
+                         tag=Tag.GRAD_MODE_LEAKED)
         got = obs["non_leaf"]
         checked = f"{name}(x) for a non-leaf x = w * 1.0 (w a leaf with requires_grad=True)"
-        expect_tensor(got["x"], data["x"], checked + ": the values of x afterwards", hint)
+        expect_tensor(got["x"], data["x"], checked + ": the values of x afterwards", hint, tag=Tag.INPUT_MODIFIED)
         if got["leaf_grad"] is not None:
             fail(checked + ": w.grad afterwards", "None (the caller's graph is left alone)",
-                 describe(got["leaf_grad"]), hint)
+                 describe(got["leaf_grad"]), hint, tag=Tag.STALE_GRAD)
         expect_equal(got["grad_enabled"], True, checked + ": grad mode after the call",
-                     "Use `with torch.enable_grad():` so the caller's grad mode comes back.")
+                     "Use `with torch.enable_grad():` so the caller's grad mode comes back.", tag=Tag.GRAD_MODE_LEAKED)
         expect_equal(obs["inside_no_grad"]["grad_enabled"], False,
                      f"{name}(x) called inside `with torch.no_grad():`: grad mode after the call",
                      "torch.set_grad_enabled(True) changes the caller's setting; `with torch.enable_grad():` "
-                     "switches it back on exit.")
+                     "switches it back on exit.", tag=Tag.GRAD_MODE_LEAKED)
 
     return judge
 
@@ -303,21 +306,26 @@ def _(obs, case):
     for variant, label in labels.items():
         got = obs[variant]
         checked = f"vector_jacobian_product(fn, x, v) for {label}"
-        expect_tensor(got["x"], data["x"], checked + ": the values of x afterwards", hint)
+        expect_tensor(got["x"], data["x"], checked + ": the values of x afterwards", hint, tag=Tag.INPUT_MODIFIED)
         expect_tensor(got["v"], data["v"], checked + ": the values of v afterwards", hint)
-        expect_equal(got["x_requires_grad"], variant != "plain", checked + ": x.requires_grad afterwards", hint)
-        expect_equal(got["v_requires_grad"], False, checked + ": v.requires_grad afterwards", hint)
+        expect_equal(got["x_requires_grad"], variant != "plain", checked + ": x.requires_grad afterwards", hint,
+                     tag=Tag.INPUT_MODIFIED)
+        expect_equal(got["v_requires_grad"], False, checked + ": v.requires_grad afterwards", hint,
+                     tag=Tag.INPUT_MODIFIED)
         if got["v_grad"] is not None:
-            fail(checked + ": v.grad afterwards", "None", describe(got["v_grad"]), hint)
+            fail(checked + ": v.grad afterwards", "None", describe(got["v_grad"]), hint, tag=Tag.STALE_GRAD)
         if variant == "has_grad":
             expect_tensor(got["x_grad"], data["grad"], checked + ": x.grad must keep the values it had", hint)
         elif got["x_grad"] is not None:
-            fail(checked + ": x.grad afterwards", "None (no .grad attached)", describe(got["x_grad"]), hint)
+            fail(checked + ": x.grad afterwards", "None (no .grad attached)", describe(got["x_grad"]), hint,
+                 tag=Tag.STALE_GRAD)
         expect_equal(got["grad_enabled"], True, checked + ": grad mode after the call",
-                     "Use `with torch.enable_grad():` rather than torch.set_grad_enabled(...) without restoring.")
+                     "Use `with torch.enable_grad():` rather than torch.set_grad_enabled(...) without restoring.",
+                     tag=Tag.GRAD_MODE_LEAKED)
     expect_equal(obs["inside_no_grad"], False,
                  "vector_jacobian_product called inside `with torch.no_grad():`: grad mode after the call",
-                 "`with torch.enable_grad():` switches grad mode back to what the caller had on exit.")
+                 "`with torch.enable_grad():` switches grad mode back to what the caller had on exit.",
+                 tag=Tag.GRAD_MODE_LEAKED)
 
 
 # ---- predict_no_grad -------------------------------------------------------------
@@ -380,15 +388,15 @@ def _(obs, case):
             all(grad_enabled is False for grad_enabled, _ in seen), checked + ": grad mode while forward ran",
             "grad mode disabled during forward", "grad mode was enabled inside forward (a graph was built)",
             "Run the model inside `with torch.no_grad():` (or torch.inference_mode()); "
-            ".detach() afterwards is too late: the graph was already built.",
+            ".detach() afterwards is too late: the graph was already built.", tag=Tag.GRAPH_BUILT,
         )
         out = run["out"]
         expect_tensor(out, expected, checked + ": the output", "Return model(x) itself.",
                       rtol=1e-4, atol=1e-5, device=case.device)  # loose enough for a GPU's matmul
         expect_true(out.requires_grad is False, checked + ": out.requires_grad", "False", "True",
-                    "Compute the output inside the no_grad block.")
+                    "Compute the output inside the no_grad block.", tag=Tag.GRAPH_BUILT)
         expect_true(out.has_grad_fn is False, checked + ": out.grad_fn", "None", "a grad_fn",
-                    "Compute the output inside the no_grad block.")
+                    "Compute the output inside the no_grad block.", tag=Tag.GRAPH_BUILT)
 
 
 @EXERCISE.check(points=2, needs=("predict_no_grad",))
@@ -414,14 +422,16 @@ def _(obs, case):
         expect_true(len(got["seen"]) >= 1, checked, "the model's forward to run", "forward was never called",
                     "Call the model: model(x).")
         expect_true(all(t is training for t in got["seen"]), checked + ": model.training while forward ran",
-                    f"{training} (the mode the model was given in)", f"{got['seen']}", hint)
-        expect_equal(got["after"], training, checked + ": model.training after the call", hint)
-        expect_equal(got["dropout_after"], training, checked + ": the dropout layer's .training after the call", hint)
+                    f"{training} (the mode the model was given in)", f"{got['seen']}", hint, tag=Tag.MODE_NOT_RESTORED)
+        expect_equal(got["after"], training, checked + ": model.training after the call", hint,
+                     tag=Tag.MODE_NOT_RESTORED)
+        expect_equal(got["dropout_after"], training, checked + ": the dropout layer's .training after the call", hint,
+                     tag=Tag.MODE_NOT_RESTORED)
         if not training:
             expect_tensor(got["out"], expected, checked + ": the output", "Return model(x) itself.")
         elif isinstance(got["out"], TensorObs):
             expect_equal(got["out"].shape, tuple(expected.shape), checked + ": the output's shape",
-                         "Return model(x) itself.")
+                         "Return model(x) itself.", tag=Tag.WRONG_SHAPE)
 
 
 @EXERCISE.check(points=2, needs=("predict_no_grad",))
@@ -461,15 +471,20 @@ def _(obs, case):
         checked = f"predict_no_grad {situation}"
         expect_tensor(got["out"], expected, checked + ": the output", "Return model(x) itself.")
         expect_equal(got["grad_enabled"], where == "grad_enabled", checked + ": grad mode after the call",
-                     "Use `with torch.no_grad():` (it restores the mode on exit), not torch.set_grad_enabled(False).")
-        expect_equal(got["same_parameters"], [True, True], checked + ": the model's parameter objects", hint)
+                     "Use `with torch.no_grad():` (it restores the mode on exit), not torch.set_grad_enabled(False).",
+                     tag=Tag.GRAD_MODE_LEAKED)
+        expect_equal(got["same_parameters"], [True, True], checked + ": the model's parameter objects", hint,
+                     tag=Tag.NOT_IN_PLACE)
         expect_tensor(got["weight"], model.fc.weight.detach(), checked + ": the weight's values", hint)
         expect_tensor(got["bias"], model.fc.bias.detach(), checked + ": the bias's values", hint)
-        expect_equal(got["requires_grad"], [True, True], checked + ": requires_grad of the parameters", hint)
-        expect_tensor(got["weight_grad"], weight_grad, checked + ": the weight's .grad (it had one before)", hint)
+        expect_equal(got["requires_grad"], [True, True], checked + ": requires_grad of the parameters", hint,
+                     tag=Tag.INPUT_MODIFIED)
+        expect_tensor(got["weight_grad"], weight_grad, checked + ": the weight's .grad (it had one before)", hint,
+                      tag=Tag.STALE_GRAD)
         if got["bias_grad"] is not None:
-            fail(checked + ": the bias's .grad", "None (as before the call)", describe(got["bias_grad"]), hint)
-        expect_tensor(got["x"], x, checked + ": the values of x", hint)
-        expect_equal(got["x_requires_grad"], True, checked + ": x.requires_grad", hint)
+            fail(checked + ": the bias's .grad", "None (as before the call)", describe(got["bias_grad"]), hint,
+                 tag=Tag.STALE_GRAD)
+        expect_tensor(got["x"], x, checked + ": the values of x", hint, tag=Tag.INPUT_MODIFIED)
+        expect_equal(got["x_requires_grad"], True, checked + ": x.requires_grad", hint, tag=Tag.INPUT_MODIFIED)
         if got["x_grad"] is not None:
-            fail(checked + ": x.grad", "None (as before the call)", describe(got["x_grad"]), hint)
+            fail(checked + ": x.grad", "None (as before the call)", describe(got["x_grad"]), hint, tag=Tag.STALE_GRAD)

@@ -11,6 +11,7 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_close, expect_equal, expect_tensor, expect_true, fail
+from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex03_sgd")
@@ -119,7 +120,7 @@ def _(obs, case):
         checked = f"sgd_step_ on {where}, for a parameter whose .grad is None"
         expect_tensor(obs[key], expected.detach(), checked + ": its values after the step", hint)
         if obs[key + "_grad"] is not None:
-            fail(checked + ": its .grad after the step", "None", describe(obs[key + "_grad"]), hint)
+            fail(checked + ": its .grad after the step", "None", describe(obs[key + "_grad"]), hint, tag=Tag.STALE_GRAD)
 
 
 @EXERCISE.check(points=2, needs=("sgd_step_",), per_device=True)
@@ -163,21 +164,23 @@ def _(obs, case):
         checked = f"sgd_step_ {situation}, on {case.device}"
         expect_true(got["same_objects"], checked + ": the parameter objects after the step",
                     "the same parameter objects as before", "new objects",
-                    "Update each parameter in place (p.sub_(...) or p -= ...), do not assign new tensors.")
+                    "Update each parameter in place (p.sub_(...) or p -= ...), do not assign new tensors.",
+                    tag=Tag.NOT_IN_PLACE)
         for i, same in enumerate(got["same_storage"]):
             expect_true(same, checked + f": the storage of parameter {i}", "the same memory (data_ptr unchanged)",
                         "new memory", "p.data = p.data - lr * p.grad allocates a new tensor; "
-                        "use an in-place op under torch.no_grad().")
+                        "use an in-place op under torch.no_grad().", tag=Tag.NOT_IN_PLACE)
         for i, flags in enumerate(got["flags"]):
             expect_equal(flags, {"is_leaf": True, "requires_grad": True, "has_grad_fn": False},
                          checked + f": is_leaf / requires_grad / grad_fn of parameter {i} after the step",
                          "Do the update inside `with torch.no_grad():` so autograd does not record it, "
-                         "and never call requires_grad_(False).")
+                         "and never call requires_grad_(False).", tag=Tag.GRAPH_BUILT)
         for i, (value, exp) in enumerate(zip(got["updated"], expected)):
             expect_tensor(value, exp, checked + f": the values of parameter {i} after the step",
                           "p <- p - lr * p.grad for every parameter that has a grad.", device=case.device)
         expect_equal(got["grad_enabled"], where == "grad_enabled", checked + ": grad mode after the call",
-                     "Use `with torch.no_grad():` (it restores the mode on exit), not torch.set_grad_enabled(False).")
+                     "Use `with torch.no_grad():` (it restores the mode on exit), not torch.set_grad_enabled(False).",
+                     tag=Tag.GRAD_MODE_LEAKED)
 
 
 @EXERCISE.check(points=1, needs=("sgd_step_",))
@@ -229,17 +232,19 @@ def linear_model_has_two_scalar_parameters(ex, case):
 @linear_model_has_two_scalar_parameters.judge
 def _(obs, case):
     expect_true(obs["is_module"], "LinearModel() is an nn.Module", "an nn.Module instance", "something else",
-                "Write `class LinearModel(nn.Module):` and call super().__init__() first in __init__.")
+                "Write `class LinearModel(nn.Module):` and call super().__init__() first in __init__.",
+                tag=Tag.WRONG_TYPE)
     for name in ("weight", "bias"):
         got = obs[name]
         checked = f"LinearModel().{name}"
         hint = f"self.{name} = nn.Parameter(torch.randn(1))  (shape (1,), registered by assigning it in __init__)"
         expect_true(got["is_parameter"], checked, "an nn.Parameter", f"a {got['type']}", hint)
-        expect_equal(got["shape"], [1], checked + ": shape", hint)
+        expect_equal(got["shape"], [1], checked + ": shape", hint, tag=Tag.WRONG_SHAPE)
         expect_equal(got["floating"], True, checked + ": a floating-point dtype", hint)
-        expect_equal(got["requires_grad"], True, checked + ": requires_grad", hint)
+        expect_equal(got["requires_grad"], True, checked + ": requires_grad", hint, tag=Tag.WRONG_TRAINABLE)
     expect_equal(obs["names"], ["bias", "weight"], "the names in LinearModel().named_parameters()",
-                 "Exactly two parameters, self.weight and self.bias, and no other (no nn.Linear inside).")
+                 "Exactly two parameters, self.weight and self.bias, and no other (no nn.Linear inside).",
+                 tag=Tag.WRONG_ARCHITECTURE)
 
 
 def _forward_inputs(case: Case):
@@ -282,7 +287,7 @@ def _(obs, case):
         got = obs[f"{name}_grad"]
         checked = f"model(x).sum().backward() for x of shape {tuple(x.shape)}: model.{name}.grad"
         if got is None:
-            fail(checked, f"a gradient ({expected.item():.4g})", "None", hint)
+            fail(checked, f"a gradient ({expected.item():.4g})", "None", hint, tag=Tag.GRAPH_BROKEN)
         expect_tensor(got, expected, checked, hint, rtol=1e-4, atol=1e-3, dtype=False)
 
 
@@ -333,8 +338,10 @@ def _(obs, case):
                 "still far off, raise it or rescale x. Zero the gradients every epoch.")
         for name, target in (("weight", a), ("bias", b)):
             if not isinstance(got[name], float):
-                fail(checked + f": model.{name}", "a one-element tensor parameter", describe(got[name]), hint)
-            expect_close(got[name], target, checked + f": model.{name}", hint, rtol=0.0, atol=TOLERANCE)
+                fail(checked + f": model.{name}", "a one-element tensor parameter", describe(got[name]), hint,
+                     tag=Tag.WRONG_TYPE)
+            expect_close(got[name], target, checked + f": model.{name}", hint, rtol=0.0, atol=TOLERANCE,
+                         tag=Tag.THRESHOLD_NOT_REACHED)
 
 
 @EXERCISE.check(points=1, needs=("fit_linear",), timeout=30)
@@ -355,20 +362,25 @@ def _(obs, case):
     _, _, x, y = _datasets(case)[0]
     checked = "fit_linear(x, y)"
     expect_true(obs["is_module"], checked + ": what it returns", "the trained LinearModel (an nn.Module)",
-                f"a {obs['type']}", "Return the model you trained.")
+                f"a {obs['type']}", "Return the model you trained.", tag=Tag.WRONG_TYPE)
     for name in ("weight", "bias"):
         expect_true(isinstance(obs[name], float), checked + f": the returned model's .{name}",
-                    "a one-element tensor parameter", describe(obs[name]), "Return the LinearModel you trained.")
+                    "a one-element tensor parameter", describe(obs[name]), "Return the LinearModel you trained.",
+                    tag=Tag.WRONG_TYPE)
     expect_equal(obs["training"], True, checked + ": the returned model's mode (model.training)",
-                 "A training function leaves the model in train mode: do not call model.eval() at the end.")
+                 "A training function leaves the model in train mode: do not call model.eval() at the end.",
+                 tag=Tag.MODE_NOT_RESTORED)
     hint = "Do not change the caller's data: x = x * scale makes a new tensor, x *= scale overwrites the caller's."
     for key, expected in (("x", x), ("y", y)):
         got = obs[key]
-        expect_tensor(got, expected, checked + f": the caller's {key} afterwards", hint)
+        expect_tensor(got, expected, checked + f": the caller's {key} afterwards", hint, tag=Tag.INPUT_MODIFIED)
         expect_true(isinstance(got, TensorObs) and got.requires_grad is False,
                     checked + f": {key}.requires_grad afterwards", "False", "True",
-                    "Do not call requires_grad_ on the data; only the model's parameters need gradients.")
+                    "Do not call requires_grad_ on the data; only the model's parameters need gradients.",
+                    tag=Tag.INPUT_MODIFIED)
     expect_equal(obs["grad_enabled"], True, checked + ": grad mode after the call",
-                 "Use `with torch.no_grad():` blocks rather than torch.set_grad_enabled(False) without restoring.")
+                 "Use `with torch.no_grad():` blocks rather than torch.set_grad_enabled(False) without restoring.",
+                 tag=Tag.GRAD_MODE_LEAKED)
     expect_equal(obs["default_dtype"], "torch.float32", checked + ": torch.get_default_dtype() after the call",
-                 "Do not call torch.set_default_dtype; convert your own tensors with .double() if you need to.")
+                 "Do not call torch.set_default_dtype; convert your own tensors with .double() if you need to.",
+                 tag=Tag.GLOBAL_STATE_LEAKED)

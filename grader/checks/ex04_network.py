@@ -16,6 +16,7 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex04_network")
@@ -57,27 +58,29 @@ def _param(state: dict, key: str, checked: str, hint: str) -> torch.Tensor:
     got = state.get(key)
     if not isinstance(got, TensorObs) or got.values is None:
         fail(checked, f"a parameter named '{key}' in the model's state_dict",
-             f"no such parameter (names found: {', '.join(sorted(state)) or 'none'})", hint)
+             f"no such parameter (names found: {', '.join(sorted(state)) or 'none'})", hint, tag=Tag.WRONG_ARCHITECTURE)
     return got.values.double()
 
 
 def _expect_layer(facts: dict, kind: str, checked: str, hint: str, **wanted) -> None:
     """The layer is an nn.<kind> with the wanted attributes (in_features=…, …)."""
     flag = {"Linear": "linear", "ReLU": "relu", "Softmax": "softmax", "Conv2d": "conv2d"}[kind]
-    expect_true(facts.get(flag) is True, checked, f"an nn.{kind}", facts.get("type", "?"), hint)
+    expect_true(facts.get(flag) is True, checked, f"an nn.{kind}", facts.get("type", "?"), hint,
+                tag=Tag.WRONG_ARCHITECTURE)
     for name, value in wanted.items():
         got = facts.get(name)
         if got != value:
-            fail(checked, f"{name}={value!r}", f"{name}={got!r}", hint)
+            fail(checked, f"{name}={value!r}", f"{name}={got!r}", hint, tag=Tag.WRONG_ARCHITECTURE)
 
 
 def _expect_probabilities(got, rows: int, cols: int, checked: str) -> None:
     """Softmax over dim 1: non-negative rows that each sum to 1."""
     if not isinstance(got, TensorObs) or got.values is None:
-        fail(checked, f"a tensor of shape ({rows}, {cols})", describe(got), "forward must return a tensor.")
+        fail(checked, f"a tensor of shape ({rows}, {cols})", describe(got), "forward must return a tensor.",
+             tag=Tag.WRONG_TYPE)
     if tuple(got.shape) != (rows, cols):
         fail(checked, f"shape ({rows}, {cols})", f"shape {tuple(got.shape)}",
-             "One row per sample, one column per class.")
+             "One row per sample, one column per class.", tag=Tag.WRONG_SHAPE)
     values = got.values.double()
     sums = values.sum(dim=1)
     ok = bool(torch.isfinite(values).all()) and bool((values >= 0).all()) and bool(((sums - 1).abs() <= 1e-5).all())
@@ -85,7 +88,8 @@ def _expect_probabilities(got, rows: int, cols: int, checked: str) -> None:
                 "non-negative values, each row summing to 1",
                 f"row sums {[round(float(s), 5) for s in sums[:4]]}{' …' if rows > 4 else ''}, "
                 f"smallest value {float(values.min()):.4g}",
-                "Apply softmax over dim=1 (the class dimension), e.g. F.softmax(logits, dim=1), as the last step.")
+                "Apply softmax over dim=1 (the class dimension), e.g. F.softmax(logits, dim=1), as the last step.",
+                tag=Tag.WRONG_VALUE if bool(torch.isfinite(values).all()) else Tag.NOT_FINITE)
 
 
 # ---- Network -------------------------------------------------------------------
@@ -104,7 +108,7 @@ def network_layers(ex, case):
 @network_layers.judge
 def _(obs, case):
     expect_true(obs["is_module"], "Network() builds an nn.Module", "an nn.Module", "something else",
-                "class Network(nn.Module) and call super().__init__() first in __init__.")
+                "class Network(nn.Module) and call super().__init__() first in __init__.", tag=Tag.WRONG_TYPE)
     for name, n_in, n_out in _NETWORK_SIZES:
         _expect_layer(obs["layers"][name], "Linear", f"Network().{name}",
                       f"Create self.{name} = nn.Linear({n_in}, {n_out}) in __init__.",
@@ -156,15 +160,17 @@ def _(obs, case):
         _expect_probabilities(obs[key], n, 10, checked)
         expect_tensor(obs[key], expected, checked, hint, rtol=RTOL, atol=ATOL)
     expect_tensor(obs["x_after"], x, "the input batch after Network forward",
-                  "Do not change the caller's x in place (no x.relu_() or in-place ops on the input).")
+                  "Do not change the caller's x in place (no x.relu_() or in-place ops on the input).",
+                  tag=Tag.INPUT_MODIFIED)
     expect_equal(obs["grad_after_call"], True, "grad mode after model(x) with gradients enabled",
-                 "forward must not switch gradient recording off (no torch.set_grad_enabled(False)).")
+                 "forward must not switch gradient recording off (no torch.set_grad_enabled(False)).",
+                 tag=Tag.GRAD_MODE_LEAKED)
     expect_equal(obs["grad_after_forward"], False, "grad mode after model.forward(x) inside torch.no_grad()",
-                 "forward must not switch gradient recording on.")
+                 "forward must not switch gradient recording on.", tag=Tag.GRAD_MODE_LEAKED)
     expect_equal(obs["training_after_call"], True, "model.training after model(x) in train mode",
-                 "forward must not call self.eval() or self.train().")
+                 "forward must not call self.eval() or self.train().", tag=Tag.MODE_NOT_RESTORED)
     expect_equal(obs["training_after_forward"], False, "model.training after model.forward(x) in eval mode",
-                 "forward must not call self.train() or self.eval().")
+                 "forward must not call self.train() or self.eval().", tag=Tag.MODE_NOT_RESTORED)
 
 
 # ---- init_weights_ -------------------------------------------------------------
@@ -318,11 +324,11 @@ def _(obs, case):
         run = obs[label]
         call = f"init_weights_(model, std={std:g})" if label == "custom" else "init_weights_(model) inside torch.no_grad()"
         expect_true(run["returned_model"], call + ": the return value", "the model object that was passed in",
-                    run["returned"] or "?", "End with `return model`.")
+                    run["returned"] or "?", "End with `return model`.", tag=Tag.NOT_IN_PLACE)
         for name, same in run["same_objects"].items():
             expect_true(same, f"{call}: parameter '{name}'", "the same nn.Parameter object as before the call",
                         "a new object", "Write into the existing tensors (weight.normal_(...), bias.fill_(0)) "
-                        "instead of assigning new nn.Parameter objects.")
+                        "instead of assigning new nn.Parameter objects.", tag=Tag.NOT_IN_PLACE)
         for name, flags in run["flags"].items():
             checked = f"{call}: parameter '{name}' afterwards"
             hint = ("Do the writes inside `with torch.no_grad():` so autograd does not record them; "
@@ -330,14 +336,16 @@ def _(obs, case):
             ok = flags["requires_grad"] is True and flags["is_leaf"] is True and flags["grad_fn"] is False
             expect_true(ok, checked, "a leaf tensor with requires_grad=True and no grad_fn",
                         f"requires_grad={flags['requires_grad']}, is_leaf={flags['is_leaf']}, "
-                        f"grad_fn {'set' if flags['grad_fn'] else 'None'}", hint)
+                        f"grad_fn {'set' if flags['grad_fn'] else 'None'}", hint, tag=Tag.GRAPH_BUILT)
         wanted_grad = label == "custom"
         expect_equal(run["grad_after"], wanted_grad, f"{call}: grad mode after the call",
-                     "Use `with torch.no_grad():` (it restores grad mode) rather than torch.set_grad_enabled(False).")
+                     "Use `with torch.no_grad():` (it restores grad mode) rather than torch.set_grad_enabled(False).",
+                     tag=Tag.GRAD_MODE_LEAKED)
         wanted_mode = label != "custom"
         expect_true(all(flag is wanted_mode for flag in run["training"]), f"{call}: train/eval mode of the model",
                     f"every module still in {'train' if wanted_mode else 'eval'} mode",
-                    f"training flags {run['training']}", "init_weights_ must not call model.train() or model.eval().")
+                    f"training flags {run['training']}", "init_weights_ must not call model.train() or model.eval().",
+                    tag=Tag.MODE_NOT_RESTORED)
 
 
 # ---- build_sequential -----------------------------------------------------------
@@ -390,11 +398,11 @@ def _(obs, case):
         default = (n_in, hidden, n_out) == (784, [128, 64], 10) and got["hidden_after"] is None
         call = "build_sequential()" if default else f"build_sequential({n_in}, {hidden}, {n_out})"
         expect_true(got["sequential"], call, "an nn.Sequential", got["type"],
-                    "Return nn.Sequential(OrderedDict([...])).")
+                    "Return nn.Sequential(OrderedDict([...])).", tag=Tag.WRONG_ARCHITECTURE)
         names = _expected_names(len(hidden))
         expect_equal(got["names"], names, call + ": the names of the layers, in order",
                      "Build an OrderedDict: fc1, relu1, fc2, relu2, … (K counts from 1, one pair per hidden size), "
-                     "then 'output' and 'softmax'; pass it to nn.Sequential.")
+                     "then 'output' and 'softmax'; pass it to nn.Sequential.", tag=Tag.WRONG_ARCHITECTURE)
         sizes = [n_in, *hidden]
         for k in range(len(hidden)):
             _expect_layer(got["layers"][2 * k], "Linear", f"{call}: layer 'fc{k + 1}'",
@@ -408,7 +416,8 @@ def _(obs, case):
                       "The last layer is nn.Softmax(dim=1): probabilities over the classes of each sample.", dim=1)
         if not default:
             expect_equal(got["hidden_after"], list(hidden), f"{call}: the hidden_sizes argument after the call",
-                         "Do not change the caller's list (no append/insert/pop on hidden_sizes); build a new one.")
+                         "Do not change the caller's list (no append/insert/pop on hidden_sizes); build a new one.",
+                         tag=Tag.INPUT_MODIFIED)
 
 
 def _seq_forward_configs(case: Case) -> list[tuple[int, list[int], int]]:
@@ -525,7 +534,8 @@ def _(obs, case):
         if isinstance(out, TensorObs) and tuple(out.shape[-2:]) != (h, w):
             fail(checked, f"spatial size ({h}, {w}) kept: output shape {tuple(expected.shape)}",
                  f"shape {tuple(out.shape)}",
-                 "Use padding='same' in both convolutions (padding=1 is not the same for kernel_size=2).")
+                 "Use padding='same' in both convolutions (padding=1 is not the same for kernel_size=2).",
+                 tag=Tag.WRONG_SHAPE)
         expect_tensor(out, expected, checked, "forward returns self.conv2(self.conv1(x)).", rtol=RTOL, atol=1e-5)
 
 
@@ -563,17 +573,22 @@ def _(obs, case):
     for index, ((num_layers, channels), got) in enumerate(zip(configs, obs["configs"])):
         call = "CustomModel()" if index == len(configs) - 1 else f"CustomModel({num_layers}, {channels})"
         expect_true(got["modulelist"], call + ".layers", "an nn.ModuleList", got["layers_type"],
-                    "self.layers = nn.ModuleList(...): a plain list hides the blocks from model.parameters().")
+                    "self.layers = nn.ModuleList(...): a plain list hides the blocks from model.parameters().",
+                    tag=Tag.WRONG_ARCHITECTURE)
         expect_equal(got["length"], num_layers, call + ": len(model.layers)",
-                     "Create one CustomLayer per layer: num_layers of them (the default is 3).")
+                     "Create one CustomLayer per layer: num_layers of them (the default is 3).",
+                     tag=Tag.WRONG_ARCHITECTURE)
         expect_true(all(got["custom"]), call + ": the entries of model.layers", "CustomLayer objects",
-                    f"{got['custom']} (True where a CustomLayer)", "Fill the ModuleList with CustomLayer(channels, channels).")
+                    f"{got['custom']} (True where a CustomLayer)", "Fill the ModuleList with CustomLayer(channels, channels).",
+                    tag=Tag.WRONG_ARCHITECTURE)
         tensors, scalars = _params_per_layer(channels)
         expect_equal(got["n_params"], tensors * num_layers, call + ": len(list(model.parameters()))",
                      "Each block needs its own CustomLayer(channels, channels) object (not one object repeated), "
-                     "kept in an nn.ModuleList so its 4 parameters (two convs, weight and bias) are registered.")
+                     "kept in an nn.ModuleList so its 4 parameters (two convs, weight and bias) are registered.",
+                     tag=Tag.WRONG_ARCHITECTURE)
         expect_equal(got["numel"], scalars * num_layers, call + ": total number of parameter values",
-                     "Use CustomLayer(channels, channels) for every block (the default channels is 1).")
+                     "Use CustomLayer(channels, channels) for every block (the default channels is 1).",
+                     tag=Tag.WRONG_ARCHITECTURE)
 
 
 def _model_configs(case: Case) -> list[tuple[int | None, int | None, int, int]]:

@@ -15,6 +15,7 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex05_dropout")
@@ -63,7 +64,8 @@ def _param(state: dict, key: str, checked: str) -> torch.Tensor:
     if not isinstance(got, TensorObs) or got.values is None:
         fail(checked, f"a parameter named '{key}' in the model's state_dict",
              f"no such parameter (names found: {', '.join(sorted(state)) or 'none'})",
-             "Keep the layers in self.hidden_layers (an nn.ModuleList of nn.Linear) and self.output (nn.Linear).")
+             "Keep the layers in self.hidden_layers (an nn.ModuleList of nn.Linear) and self.output (nn.Linear).",
+             tag=Tag.WRONG_ARCHITECTURE)
     return got.values
 
 
@@ -88,14 +90,17 @@ def _reference(state: dict, cfg: dict, x: torch.Tensor, checked: str, dropout_p:
 
 def _expect_log_probabilities(got, rows: int, cols: int, checked: str) -> None:
     if not isinstance(got, TensorObs) or got.values is None:
-        fail(checked, f"a tensor of shape ({rows}, {cols})", describe(got), "forward must return a tensor.")
+        fail(checked, f"a tensor of shape ({rows}, {cols})", describe(got), "forward must return a tensor.",
+             tag=Tag.WRONG_TYPE)
     if tuple(got.shape) != (rows, cols):
-        fail(checked, f"shape ({rows}, {cols})", f"shape {tuple(got.shape)}", "One row per sample, one column per class.")
+        fail(checked, f"shape ({rows}, {cols})", f"shape {tuple(got.shape)}", "One row per sample, one column per class.",
+             tag=Tag.WRONG_SHAPE)
     sums = got.values.double().exp().sum(dim=1)
     ok = bool(torch.isfinite(sums).all()) and bool(((sums - 1).abs() <= 1e-4).all())
     expect_true(ok, checked + ": every row holds log-probabilities", "exp(output) summing to 1 in each row",
                 f"row sums of exp(output): {[round(float(s), 4) for s in sums[:4]]}{' …' if rows > 4 else ''}",
-                "Return F.log_softmax(self.output(x), dim=1) (log_softmax over the classes, not softmax).")
+                "Return F.log_softmax(self.output(x), dim=1) (log_softmax over the classes, not softmax).",
+                tag=Tag.WRONG_VALUE if bool(torch.isfinite(sums).all()) else Tag.NOT_FINITE)
 
 
 def _facts(module) -> dict:
@@ -144,33 +149,38 @@ def _(obs, case):
         call = (f"Network({cfg['n_in']}, {cfg['n_out']}, {cfg['hidden']}) (default drop_p)" if index == 3
                 else _call(cfg))
         expect_true(got["modulelist"], call + ".hidden_layers", "an nn.ModuleList", got["layers_type"],
-                    "self.hidden_layers = nn.ModuleList([...]): a plain list does not register the layers.")
+                    "self.hidden_layers = nn.ModuleList([...]): a plain list does not register the layers.",
+                    tag=Tag.WRONG_ARCHITECTURE)
         sizes = [cfg["n_in"], *cfg["hidden"]]
         expect_equal(len(got["layers"]), len(cfg["hidden"]), call + ": len(model.hidden_layers)",
-                     "One nn.Linear per entry of the hidden_layers argument.")
+                     "One nn.Linear per entry of the hidden_layers argument.", tag=Tag.WRONG_ARCHITECTURE)
         for i, facts in enumerate(got["layers"]):
             checked = f"{call}.hidden_layers[{i}]"
             expect_true(facts.get("linear") is True, checked, "an nn.Linear", facts["type"],
-                        "Fill hidden_layers with nn.Linear layers only (ReLU and dropout are applied in forward).")
+                        "Fill hidden_layers with nn.Linear layers only (ReLU and dropout are applied in forward).",
+                        tag=Tag.WRONG_ARCHITECTURE)
             expect_equal((facts["in_features"], facts["out_features"]), (sizes[i], sizes[i + 1]),
                          checked + ": (in_features, out_features)",
-                         "Layer i maps sizes[i] to sizes[i+1] where sizes = [input_size, *hidden_layers].")
+                         "Layer i maps sizes[i] to sizes[i+1] where sizes = [input_size, *hidden_layers].",
+                         tag=Tag.WRONG_ARCHITECTURE)
         out = got["output"]
         expect_true(out.get("linear") is True, call + ".output", "an nn.Linear", out["type"],
-                    "self.output = nn.Linear(hidden_layers[-1], output_size).")
+                    "self.output = nn.Linear(hidden_layers[-1], output_size).", tag=Tag.WRONG_ARCHITECTURE)
         expect_equal((out["in_features"], out["out_features"]), (sizes[-1], cfg["n_out"]),
                      call + ".output: (in_features, out_features)",
-                     "The output layer reads the last hidden size and has output_size outputs.")
+                     "The output layer reads the last hidden size and has output_size outputs.",
+                     tag=Tag.WRONG_ARCHITECTURE)
         drop = got["dropout"]
         expect_true(drop.get("dropout") is True, call + ".dropout", "an nn.Dropout", drop["type"],
-                    "self.dropout = nn.Dropout(p=drop_p).")
+                    "self.dropout = nn.Dropout(p=drop_p).", tag=Tag.WRONG_ARCHITECTURE)
         expect_equal(drop["p"], float(cfg["p"]), call + ".dropout.p",
-                     "Pass the constructor's drop_p to nn.Dropout (the default is 0.5).")
+                     "Pass the constructor's drop_p to nn.Dropout (the default is 0.5).", tag=Tag.WRONG_ARCHITECTURE)
         for name, value in (("input_size", cfg["n_in"]), ("output_size", cfg["n_out"]), ("drop_p", cfg["p"])):
             expect_equal(got["stored"][name], value, f"{call}.{name}",
                          f"Store the constructor argument: self.{name} = {name}.")
         expect_equal(got["hidden_after"], cfg["hidden"], call + ": the caller's hidden_layers list after the call",
-                     "Do not change the caller's list (no append/insert/pop); build a new list of sizes.")
+                     "Do not change the caller's list (no append/insert/pop); build a new list of sizes.",
+                     tag=Tag.INPUT_MODIFIED)
 
 
 # ---- eval-mode forward -----------------------------------------------------------
@@ -212,13 +222,13 @@ def _(obs, case):
                           FORWARD_HINT + " In eval mode dropout must do nothing: use self.dropout (nn.Dropout), "
                           "or F.dropout(x, p, training=self.training).", rtol=RTOL, atol=ATOL)
         expect_tensor(got["x_after"], x, head + ": the input batch after the call",
-                      "Do not modify the caller's x in place.")
+                      "Do not modify the caller's x in place.", tag=Tag.INPUT_MODIFIED)
         expect_equal(got["grad_after_call"], True, head + ": grad mode after model(x)",
-                     "forward must not switch gradient recording off.")
+                     "forward must not switch gradient recording off.", tag=Tag.GRAD_MODE_LEAKED)
         expect_equal(got["grad_after_forward"], False, head + ": grad mode after model.forward(x) inside no_grad",
-                     "forward must not switch gradient recording on.")
+                     "forward must not switch gradient recording on.", tag=Tag.GRAD_MODE_LEAKED)
         expect_equal(got["training_after"], False, head + ": model.training after the call",
-                     "forward must not call self.train() or self.eval().")
+                     "forward must not call self.train() or self.eval().", tag=Tag.MODE_NOT_RESTORED)
 
 
 # ---- drop_p = 0 and drop_p = 1 ----------------------------------------------------
@@ -267,7 +277,7 @@ def _(obs, case):
                       "In eval mode dropout does nothing whatever drop_p is: use self.dropout (nn.Dropout).",
                       rtol=RTOL, atol=ATOL)
         expect_equal(got["training_after"], True, head + ": model.training after the calls",
-                     "forward must not call self.eval() or self.train().")
+                     "forward must not call self.eval() or self.train().", tag=Tag.MODE_NOT_RESTORED)
 
 
 # ---- randomness in train mode, determinism in eval mode ---------------------------
@@ -307,9 +317,9 @@ def _(obs, case):
                   "In eval mode dropout must do nothing: use self.dropout (nn.Dropout) or "
                   "F.dropout(x, p, training=self.training), never F.dropout(x, p) alone.", rtol=0, atol=0)
     expect_equal(obs["training_after_train"], True, f"{call}: model.training after forward in train mode",
-                 "forward must not call self.eval() or self.train().")
+                 "forward must not call self.eval() or self.train().", tag=Tag.MODE_NOT_RESTORED)
     expect_equal(obs["training_after_eval"], False, f"{call}: model.training after forward in eval mode",
-                 "forward must not call self.train() or self.eval().")
+                 "forward must not call self.train() or self.eval().", tag=Tag.MODE_NOT_RESTORED)
 
 
 # ---- where dropout sits ------------------------------------------------------------

@@ -23,6 +23,7 @@ from grader.engine.api import Calibration, Case, Exercise
 from grader.checks.history import expect_history, history_facts
 from grader.checks.collaborators import Network, RecordingClassifier, batches, fill_parameters_
 from grader.engine.expect import expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex06_validation")
@@ -112,7 +113,7 @@ def _pair(result, checked: str) -> tuple:
     """The (mean_loss, accuracy) pair, or a learner-facing failure."""
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         fail(checked, "a tuple (mean_loss, accuracy)", describe(result),
-             "End with `return total_loss / count, correct / count`.")
+             "End with `return total_loss / count, correct / count`.", tag=Tag.WRONG_TYPE)
     return tuple(result)
 
 
@@ -168,12 +169,12 @@ def _(obs, case):
         expect_equal(call["input_shapes"], [[n, FEATURES] for n in sizes],
                      checked + ": the shapes the model was called with, batch by batch",
                      "Flatten each batch before calling the model: images.reshape(images.shape[0], -1) "
-                     "(keep the batch dimension).")
+                     "(keep the batch dimension).", tag=Tag.WRONG_SHAPE)
         wrong = [d for d in call["input_devices"] if not same_device(d, want_device)]
         expect_true(not wrong, checked + ": the device of the images given to the model",
                     f"every batch on {want_device}", f"batches on {sorted(set(wrong))}",
                     "Move images and labels with .to(device); when device is None use the device of the model's "
-                    "first parameter: next(model.parameters()).device.")
+                    "first parameter: next(model.parameters()).device.", tag=Tag.WRONG_DEVICE)
         got_loss, got_accuracy = _pair(call["result"], checked)
         tol = dict(rtol=1e-4, atol=1e-5)
         expect_close(got_loss, loss, checked + " — the mean loss", **tol)
@@ -205,12 +206,12 @@ def _(obs, case):
                     "the model was never called", "Call model(images) for each batch of the loader.")
         expect_true(not any(call["grad_enabled"]), checked + ": torch.is_grad_enabled() inside the model's forward",
                     "False for every batch (no autograd graph)", f"{call['grad_enabled']}",
-                    "Wrap the loop in `with torch.no_grad():` — evaluation needs no graph.")
+                    "Wrap the loop in `with torch.no_grad():` — evaluation needs no graph.", tag=Tag.GRAPH_BUILT)
         expect_equal(call["grad_after"], call["grad_before"], checked + ": torch.is_grad_enabled() after it returned",
                      "Use the context manager `with torch.no_grad():` instead of torch.set_grad_enabled(False), "
-                     "so the caller's grad mode comes back by itself.")
+                     "so the caller's grad mode comes back by itself.", tag=Tag.GRAD_MODE_LEAKED)
         expect_true(not any(call["grads"]), checked + ": the parameters' .grad", "None (nothing back-propagated)",
-                    "some parameters got a .grad", "Do not call loss.backward() in validation.")
+                    "some parameters got a .grad", "Do not call loss.backward() in validation.", tag=Tag.STALE_GRAD)
 
 
 @EXERCISE.check(points=2, needs=("validation",))
@@ -234,10 +235,11 @@ def _judge_mode(obs, function: str, model_word: str) -> None:
                     f"the {model_word} was never called")
         expect_true(not any(call["training"]), checked + f": {model_word}.training inside forward",
                     "False for every batch (eval mode: dropout off)", f"{call['training']}",
-                    f"Call {model_word}.eval() before the loop.")
+                    f"Call {model_word}.eval() before the loop.", tag=Tag.MODE_NOT_RESTORED)
         expect_equal(call["train_after"], call["train_before"], checked + f": {model_word}.training after the call",
                      f"Remember was_training = {model_word}.training before, and call "
-                     f"{model_word}.train(was_training) at the end (not always {model_word}.train()).")
+                     f"{model_word}.train(was_training) at the end (not always {model_word}.train()).",
+                     tag=Tag.MODE_NOT_RESTORED)
 
 
 @validation_eval_mode_restored.judge
@@ -264,9 +266,11 @@ def _(obs, case):
     hint = "Turn tensors into numbers with .item() (e.g. loss.item(), (pred == labels).sum().item())."
     expect_true(obs["pair_type"] == "tuple" and obs["pair_len"] == 2, "validation(...) return value",
                 "a tuple of two floats", f"a {obs['pair_type']} of length {obs['pair_len']}",
-                "Return `mean_loss, accuracy` (a tuple).")
-    expect_equal(obs["types"], ["float", "float"], "validation(...): the types of mean_loss and accuracy", hint)
-    expect_equal(obs["accuracy_type"], "float", "evaluate_accuracy(...): the type of the result", hint)
+                "Return `mean_loss, accuracy` (a tuple).", tag=Tag.WRONG_TYPE)
+    expect_equal(obs["types"], ["float", "float"], "validation(...): the types of mean_loss and accuracy", hint,
+                 tag=Tag.WRONG_TYPE)
+    expect_equal(obs["accuracy_type"], "float", "evaluate_accuracy(...): the type of the result", hint,
+                 tag=Tag.WRONG_TYPE)
 
 
 # ---- evaluate_accuracy --------------------------------------------------------------------------
@@ -315,12 +319,13 @@ def _(obs, case):
         want_device = call["model_device"] if call["label"].startswith("device=None") else case.device
         expect_equal(call["input_shapes"], [[n, *IMAGE_SHAPE] for n in sizes],
                      checked + ": the shapes net was called with, batch by batch",
-                     "Pass the inputs to net as they come (no reshape): net decides what shape it needs.")
+                     "Pass the inputs to net as they come (no reshape): net decides what shape it needs.",
+                     tag=Tag.WRONG_SHAPE)
         wrong = [d for d in call["input_devices"] if not same_device(d, want_device)]
         expect_true(not wrong, checked + ": the device of the inputs given to net",
                     f"every batch on {want_device}", f"batches on {sorted(set(wrong))}",
                     "Move inputs and labels with .to(device); when device is None use the device of the net's "
-                    "first parameter: next(net.parameters()).device.")
+                    "first parameter: next(net.parameters()).device.", tag=Tag.WRONG_DEVICE)
         expect_close(call["result"], accuracy, checked + " — the accuracy", rtol=1e-6, atol=1e-9)
 
 
@@ -347,9 +352,10 @@ def _(obs, case):
         expect_true(len(call["grad_enabled"]) > 0, checked, "net called on every batch", "net was never called")
         expect_true(not any(call["grad_enabled"]), checked + ": torch.is_grad_enabled() inside net's forward",
                     "False for every batch (no autograd graph)", f"{call['grad_enabled']}",
-                    "Wrap the loop in `with torch.no_grad():`.")
+                    "Wrap the loop in `with torch.no_grad():`.", tag=Tag.GRAPH_BUILT)
         expect_equal(call["grad_after"], call["grad_before"], checked + ": torch.is_grad_enabled() after it returned",
-                     "Use `with torch.no_grad():` so the caller's grad mode comes back by itself.")
+                     "Use `with torch.no_grad():` so the caller's grad mode comes back by itself.",
+                     tag=Tag.GRAD_MODE_LEAKED)
     _judge_mode(obs, "evaluate_accuracy(data_iter, net, ...)", "net")
 
 
@@ -408,7 +414,8 @@ def _(obs, case):
     checked = (f"train(...) with SGD(lr=0) (the weights never change), {epochs} epochs, training batches of "
                f"{train_setup.batch_sizes()}")
     if not isinstance(history, list) or len(history) != epochs or not all(isinstance(r, dict) for r in history):
-        fail(checked, f"a list of {epochs} dicts", describe(history), "Append one dict per epoch and return the list.")
+        fail(checked, f"a list of {epochs} dicts", describe(history), "Append one dict per epoch and return the list.",
+             tag=Tag.WRONG_TYPE)
     for k, row in enumerate(history, start=1):
         where = f"{checked}: epoch {k}"
         for key in ("train_loss", "test_loss", "test_accuracy"):
@@ -454,7 +461,7 @@ def _(obs, case):
                f"{train_setup.batch_sizes()}")
     weights = obs["weights"]
     if not isinstance(weights, dict):
-        fail(checked, "the model's parameters", describe(weights))
+        fail(checked, "the model's parameters", describe(weights), tag=Tag.WRONG_TYPE)
     for name, parameter in model.named_parameters():
         expect_tensor(weights.get(name), parameter.detach(), f"{checked}: {name}",
                       "Per batch: optimizer.zero_grad(), loss = criterion(model(images), labels), loss.backward(), "
@@ -490,7 +497,8 @@ def _(obs, case):
         wrong = [d for d in call["parameter_devices"] if not same_device(d, case.device)]
         expect_true(not wrong, checked + ": the device of the model's parameters afterwards",
                     f"all on {case.device}", f"parameters on {call['parameter_devices']}",
-                    "Call model.to(device) at the start (device None: next(model.parameters()).device).")
+                    "Call model.to(device) at the start (device None: next(model.parameters()).device).",
+                    tag=Tag.WRONG_DEVICE)
         training_calls = [i for i, g in enumerate(call["grad_enabled"]) if g]
         expect_true(len(training_calls) > 0, checked, "the model called with autograd on for training",
                     "no forward pass with grad mode on",
@@ -500,23 +508,26 @@ def _(obs, case):
                     "True (train mode) for every training batch",
                     f"eval mode in {len(in_eval)} of {len(training_calls)} passes with autograd on",
                     "Call model.train() at the start of every epoch (the model may come in eval mode), and run "
-                    "the test pass through validation, which works under torch.no_grad().")
+                    "the test pass through validation, which works under torch.no_grad().", tag=Tag.MODE_NOT_RESTORED)
         eval_passes = [i for i, g in enumerate(call["grad_enabled"]) if not g]
         in_train = [i for i in eval_passes if call["training"][i]]
         expect_true(not in_train, checked + ": the test pass",
                     "eval mode under torch.no_grad() (as in validation)",
                     f"{len(in_train)} passes without autograd ran in train mode",
-                    "Use validation(model, testloader, criterion, device) for the test pass.")
+                    "Use validation(model, testloader, criterion, device) for the test pass.",
+                    tag=Tag.MODE_NOT_RESTORED)
         shapes = [call["input_shapes"][i] for i in training_calls]
         flat = all(len(s) == 2 and s[1] == FEATURES for s in shapes)
         expect_true(flat, checked + ": the shapes the model was trained on", f"(N, {FEATURES}) for every batch",
                     f"{sorted({tuple(s) for s in shapes})}",
-                    "Flatten each training batch: images.reshape(images.shape[0], -1).")
+                    "Flatten each training batch: images.reshape(images.shape[0], -1).", tag=Tag.WRONG_SHAPE)
         wrong = sorted({d for d in call["input_devices"] if not same_device(d, case.device)})
         expect_true(not wrong, checked + ": the device of the batches given to the model",
-                    f"every batch on {case.device}", f"batches on {wrong}", "Move images and labels with .to(device).")
+                    f"every batch on {case.device}", f"batches on {wrong}", "Move images and labels with .to(device).",
+                    tag=Tag.WRONG_DEVICE)
         expect_equal(call["training_after"], True, checked + ": model.training after train returned",
-                     "Finish with model.train(): a training function leaves the model in train mode.")
+                     "Finish with model.train(): a training function leaves the model in train mode.",
+                     tag=Tag.MODE_NOT_RESTORED)
 
 
 # ---- the accuracy threshold on MNIST ------------------------------------------------------------
@@ -579,7 +590,7 @@ def mnist_metric(obs, case) -> float:
         model = Network(784, 10, MNIST_HIDDEN)
     expected = model.state_dict()
     if not isinstance(got, dict) or sorted(got) != sorted(expected):
-        fail(MNIST_CHECKED, "the model's weights", describe(got))
+        fail(MNIST_CHECKED, "the model's weights", describe(got), tag=Tag.WRONG_TYPE)
     model.load_state_dict({name: _weights(got[name], tensor) for name, tensor in expected.items()})
     model.eval()
     images, labels = _mnist_test_tensors()
@@ -590,11 +601,11 @@ def mnist_metric(obs, case) -> float:
 def _weights(got, template: torch.Tensor) -> torch.Tensor:
     """The values of an observed tensor of the template's shape, finite."""
     if not isinstance(got, TensorObs) or got.values is None or tuple(got.shape) != tuple(template.shape):
-        fail(MNIST_CHECKED, f"a weight tensor of shape {tuple(template.shape)}", describe(got))
+        fail(MNIST_CHECKED, f"a weight tensor of shape {tuple(template.shape)}", describe(got), tag=Tag.WRONG_TYPE)
     values = got.values.to(template.dtype)
     if not torch.isfinite(values).all():
         fail(MNIST_CHECKED, "finite weights", "NaN or infinite weights",
-             "A learning rate too large or a wrong loss can diverge.")
+             "A learning rate too large or a wrong loss can diverge.", tag=Tag.NOT_FINITE)
     return values
 
 
@@ -611,7 +622,8 @@ def _(obs, case):
     if not accuracy >= MNIST_ACCURACY_THRESHOLD:
         fail(MNIST_CHECKED, f"at least {MNIST_ACCURACY_THRESHOLD:.2f}", f"{accuracy:.3f}",
              "Check the training loop: model.train(), then per batch flatten the images, optimizer.zero_grad(), "
-             "loss = criterion(model(images), labels), loss.backward(), optimizer.step().")
+             "loss = criterion(model(images), labels), loss.backward(), optimizer.step().",
+             tag=Tag.THRESHOLD_NOT_REACHED)
 
 
 def _undertrained(reference):

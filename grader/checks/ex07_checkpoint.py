@@ -24,6 +24,7 @@ from torch import nn
 from grader.engine.api import Case, Exercise
 from grader.checks.collaborators import Network, dropout_network_module, fill_parameters_
 from grader.engine.expect import expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.model import Tag
 from grader.engine.observe import describe
 
 EXERCISE = Exercise("ex07_checkpoint", stand_ins={"ex05_dropout": dropout_network_module})
@@ -115,8 +116,9 @@ def _expect_model(got: Any, checked: str) -> None:
 def _expect_weights(got: Any, net: Network, checked: str, hint: str) -> None:
     expected = net.state_dict()
     if not isinstance(got, dict):
-        fail(checked, "a state_dict (a dict of tensors)", describe(got), hint)
-    expect_equal(sorted(got), sorted(expected), checked + ": the names in the state_dict", hint)
+        fail(checked, "a state_dict (a dict of tensors)", describe(got), hint, tag=Tag.WRONG_ARCHITECTURE)
+    expect_equal(sorted(got), sorted(expected), checked + ": the names in the state_dict", hint,
+                 tag=Tag.WRONG_ARCHITECTURE)
     for name, tensor in expected.items():
         expect_tensor(got[name], tensor, f"{checked}: {name}", hint, rtol=0, atol=0)
 
@@ -125,14 +127,15 @@ def _expect_drop_p(model: dict, drop_p: float, checked: str, hint: str) -> None:
     for attribute, key in (("drop_p", "drop_p"), ("dropout.p", "dropout_p")):
         got = model[key]
         if isinstance(got, bool) or not isinstance(got, (int, float)):
-            fail(checked + f": model.{attribute}", f"{drop_p}", describe(got), hint)
+            fail(checked + f": model.{attribute}", f"{drop_p}", describe(got), hint, tag=Tag.WRONG_TYPE)
         expect_close(got, drop_p, checked + f": model.{attribute}", hint, rtol=0, atol=1e-9)
 
 
 def _expect_eval(model: dict, checked: str) -> None:
     expect_true(not model["training"] and not model["submodules_training"], checked + ": model.training",
                 "False (eval mode)", f"train mode in {model['submodules_training']}",
-                "Call model.eval() before returning it: a loaded model is used for predictions (dropout off).")
+                "Call model.eval() before returning it: a loaded model is used for predictions (dropout off).",
+                tag=Tag.MODE_NOT_RESTORED)
 
 
 NONE_HINT = "if device is None: device = torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\")."
@@ -142,7 +145,7 @@ DEVICE_HINT = "Load with torch.load(path, weights_only=True, map_location=device
 def _expect_device(model: dict, device: str, checked: str, hint: str = DEVICE_HINT) -> None:
     wrong = [d for d in model["devices"] if not same_device(d, device)]
     expect_true(not wrong, checked + ": the device of the parameters", f"all on {device}",
-                f"parameters on {model['devices']}", hint)
+                f"parameters on {model['devices']}", hint, tag=Tag.WRONG_DEVICE)
 
 
 def _none_device() -> str:
@@ -207,19 +210,22 @@ def _(obs, case):
     if obs["load_error"] is not None:
         fail(checked, "a file that loads with weights_only=True", obs["load_error"],
              "Save only plain data: ints, a list of ints, a float and model.state_dict() — not the model or "
-             "its layers.")
+             "its layers.", tag=Tag.UNSAFE_LOAD)
     expect_equal(obs["type"], "dict", checked + ": the type of the saved object",
-                 "Save one dict: torch.save({\"input_size\": ..., ...}, path).")
+                 "Save one dict: torch.save({\"input_size\": ..., ...}, path).", tag=Tag.WRONG_TYPE)
     missing = [k for k in ALL_KEYS if k not in obs["keys"]]
     expect_true(not missing, checked + ": the keys of the saved dict", f"{list(ALL_KEYS)}",
                 f"{obs['keys']} (missing {missing})", "Use exactly these key names.")
     hint_sizes = "Store the constructor's numbers: model.input_size, model.output_size."
-    expect_equal(obs["types"]["input_size"], "int", checked + ": the type of \"input_size\"", hint_sizes)
+    expect_equal(obs["types"]["input_size"], "int", checked + ": the type of \"input_size\"", hint_sizes,
+                 tag=Tag.WRONG_TYPE)
     expect_equal(obs["input_size"], input_size, checked + ": \"input_size\"", hint_sizes)
-    expect_equal(obs["types"]["output_size"], "int", checked + ": the type of \"output_size\"", hint_sizes)
+    expect_equal(obs["types"]["output_size"], "int", checked + ": the type of \"output_size\"", hint_sizes,
+                 tag=Tag.WRONG_TYPE)
     expect_equal(obs["output_size"], output_size, checked + ": \"output_size\"", hint_sizes)
     hint_hidden = "Read the sizes from the layers: [layer.out_features for layer in model.hidden_layers]."
-    expect_equal(obs["types"]["hidden_layers"], "list", checked + ": the type of \"hidden_layers\"", hint_hidden)
+    expect_equal(obs["types"]["hidden_layers"], "list", checked + ": the type of \"hidden_layers\"", hint_hidden,
+                 tag=Tag.WRONG_TYPE)
     expect_equal(obs["hidden_item_types"], ["int"] * len(hidden),
                  checked + ": the types of the items of \"hidden_layers\"", hint_hidden)
     expect_equal(obs["hidden_layers"], hidden, checked + ": \"hidden_layers\"", hint_hidden)
@@ -251,9 +257,11 @@ def _(obs, case):
         before = "train" if call["train_before"] else "eval"
         checked = f"save_checkpoint(model, path) with the model in {before} mode"
         expect_equal(call["train_after"], call["train_before"], checked + ": model.training afterwards",
-                     "Saving only reads the model: do not call model.eval() or model.train() in save_checkpoint.")
+                     "Saving only reads the model: do not call model.eval() or model.train() in save_checkpoint.",
+                     tag=Tag.MODE_NOT_RESTORED)
         expect_equal(call["devices"], ["cpu"], checked + ": the device of the model afterwards",
-                     "Do not move the caller's model; model.state_dict() can be saved from any device.")
+                     "Do not move the caller's model; model.state_dict() can be saved from any device.",
+                     tag=Tag.INPUT_MODIFIED)
         _expect_weights(call["weights"], _network(case), checked + ": the model's weights afterwards",
                         "Saving must not change the weights.")
 
@@ -389,15 +397,16 @@ def _(obs, case):
     control = obs["(none)"]
     expect_true(control["raised"] is None, "load_checkpoint(path, \"cpu\") of a complete checkpoint",
                 "a Network", f"{control['raised']}: {control['text']}",
-                "Only a missing key is an error; a complete checkpoint must load.")
+                "Only a missing key is an error; a complete checkpoint must load.", tag=Tag.WRONG_ERROR)
     for key in REQUIRED_KEYS:
         got = obs[key]
         checked = f"load_checkpoint(path, \"cpu\") of a checkpoint without \"{key}\""
         hint = (f"Read it as checkpoint[\"{key}\"] (a missing key raises KeyError('{key}') by itself) — "
                 "not with .get(), which hides the problem.")
         if got["raised"] is None:
-            fail(checked, f"KeyError naming '{key}'", f"no exception (it returned a {got['text']})", hint)
-        expect_equal(got["raised"], "KeyError", checked + ": the exception type", hint)
+            fail(checked, f"KeyError naming '{key}'", f"no exception (it returned a {got['text']})", hint,
+                 tag=Tag.WRONG_ERROR)
+        expect_equal(got["raised"], "KeyError", checked + ": the exception type", hint, tag=Tag.WRONG_ERROR)
         expect_true(key in got["text"], checked + ": the error message", f"a message naming '{key}'",
                     repr(got["text"]), hint)
 
@@ -434,13 +443,13 @@ def _(obs, case):
     hint = ("Load with torch.load(path, weights_only=True, map_location=device): it only unpickles tensors and "
             "plain containers, and refuses anything else before it runs.")
     expect_true(not obs["payload_ran"], checked, "the code in the file never runs (no marker file)",
-                "the marker file was created: the pickle ran code on your machine", hint)
+                "the marker file was created: the pickle ran code on your machine", hint, tag=Tag.UNSAFE_LOAD)
     expect_true(obs["attempt"]["raised"] is not None, checked, "an exception (the file is refused)",
-                f"no exception (it returned a {obs['attempt']['text']})", hint)
+                f"no exception (it returned a {obs['attempt']['text']})", hint, tag=Tag.WRONG_ERROR)
     control = obs["control"]
     expect_true(control["raised"] is None, "load_checkpoint(path, \"cpu\") of the same checkpoint without the payload",
                 "a Network", f"{control['raised']}: {control['text']}",
-                "Refuse only files that smuggle code; a normal checkpoint must load.")
+                "Refuse only files that smuggle code; a normal checkpoint must load.", tag=Tag.WRONG_ERROR)
 
 
 # ---- the checkpoint saved on a GPU --------------------------------------------------------------
@@ -500,7 +509,8 @@ def _(obs, case):
         got = call["state_dict"]
         hint = "Load with map_location=device, then model.load_state_dict(checkpoint[\"state_dict\"])."
         if not isinstance(got, dict) or sorted(got) != sorted(saved["state_dict"]):
-            fail(checked + ": the names in the state_dict", f"{sorted(saved['state_dict'])}", describe(got), hint)
+            fail(checked + ": the names in the state_dict", f"{sorted(saved['state_dict'])}", describe(got), hint,
+                 tag=Tag.WRONG_ARCHITECTURE)
         for name, tensor in saved["state_dict"].items():
             expect_tensor(got[name], tensor, f"{checked}: {name}", hint, rtol=0, atol=0)
         drop_p = GPU_FILES[call["file"]]

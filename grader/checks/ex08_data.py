@@ -31,6 +31,7 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex08_data")
@@ -369,14 +370,15 @@ def _expect_image_tensor(got: Any, size: int, checked: str) -> torch.Tensor:
     """A float32 tensor (3, size, size); returns its values."""
     if not isinstance(got, TensorObs):
         fail(checked, f"a float tensor of shape (3, {size}, {size})", describe(got),
-             "End the pipeline with ToTensor() and Normalize(...): the output must be a tensor, not a PIL image.")
+             "End the pipeline with ToTensor() and Normalize(...): the output must be a tensor, not a PIL image.",
+             tag=Tag.WRONG_TYPE)
     expect_equal(tuple(got.shape), (3, size, size), checked + ": the shape of the output",
                  "RandomResizedCrop(image_size) / CenterCrop(image_size) make the image image_size x image_size; "
-                 "ToTensor puts the channels first.")
+                 "ToTensor puts the channels first.", tag=Tag.WRONG_SHAPE)
     expect_equal(got.dtype, "torch.float32", checked + ": the dtype of the output",
                  "ToTensor() (v2: ToDtype(torch.float32, scale=True)) gives float32.")
     if got.values is None:
-        fail(checked, "a tensor with values", describe(got))
+        fail(checked, "a tensor with values", describe(got), tag=Tag.WRONG_TYPE)
     return got.values
 
 
@@ -422,9 +424,9 @@ def _(obs, case):
         checked = f"{_call_text(call['train'], call['size'])} applied to the photo {_photo_name(case, i % 4)}"
         _expect_image_tensor(call["out"], size, checked)
     expect_equal(obs["grad"], True, "torch.is_grad_enabled() after build_transforms and its pipelines ran",
-                 "Do not switch grad mode off globally (torch.set_grad_enabled(False)).")
+                 "Do not switch grad mode off globally (torch.set_grad_enabled(False)).", tag=Tag.GRAD_MODE_LEAKED)
     expect_equal(obs["dtype"], "torch.float32", "torch.get_default_dtype() after build_transforms ran",
-                 "Do not change the default dtype.")
+                 "Do not change the default dtype.", tag=Tag.GLOBAL_STATE_LEAKED)
 
 
 def _test_references(image, size: int) -> list[torch.Tensor]:
@@ -579,24 +581,25 @@ def _epoch(loader, limit: int = 40) -> list:
 def _split_batch(batch: Any, checked: str) -> tuple[TensorObs, TensorObs]:
     if not isinstance(batch, (list, tuple)) or len(batch) != 2:
         fail(checked, "batches (images, labels): two tensors", describe(batch),
-             "Wrap the dataset in torch.utils.data.DataLoader; it gives [images, labels] batches.")
+             "Wrap the dataset in torch.utils.data.DataLoader; it gives [images, labels] batches.", tag=Tag.WRONG_TYPE)
     images, labels = batch
     for name, value in (("images", images), ("labels", labels)):
         if not isinstance(value, TensorObs) or value.values is None:
             fail(checked, f"the {name} of each batch as a tensor", describe(value),
-                 "Let DataLoader's default collate stack the samples (no collate_fn).")
+                 "Let DataLoader's default collate stack the samples (no collate_fn).", tag=Tag.WRONG_TYPE)
     return images, labels
 
 
 def _sizes_of(batches: list, checked: str) -> tuple[list[int], torch.Tensor, torch.Tensor]:
     """Batch sizes and the concatenated samples and labels of one epoch."""
     if not isinstance(batches, list) or not batches:
-        fail(checked, "at least one batch", describe(batches), "Return a DataLoader over the dataset.")
+        fail(checked, "at least one batch", describe(batches), "Return a DataLoader over the dataset.",
+             tag=Tag.WRONG_TYPE)
     pairs = [_split_batch(b, checked) for b in batches]
     sizes = [int(images.shape[0]) if images.shape else 0 for images, _ in pairs]
     shapes = {tuple(images.shape[1:]) for images, _ in pairs}
     if len(shapes) != 1:
-        fail(checked, "batches of samples with one shape", f"sample shapes {sorted(shapes)}")
+        fail(checked, "batches of samples with one shape", f"sample shapes {sorted(shapes)}", tag=Tag.WRONG_SHAPE)
     return sizes, torch.cat([i.values for i, _ in pairs]), torch.cat([l.values.reshape(-1) for _, l in pairs])
 
 
@@ -778,7 +781,8 @@ def _tensor_epoch(batches: Any, x: torch.Tensor, y: torch.Tensor, batch_size: in
     """Judge one epoch: batch sizes, dtypes, each sample once with its own label; returns the order."""
     n = x.shape[0]
     if not isinstance(batches, list) or not batches:
-        fail(checked, "at least one batch", describe(batches), "Return a DataLoader over TensorDataset(x, y).")
+        fail(checked, "at least one batch", describe(batches), "Return a DataLoader over TensorDataset(x, y).",
+             tag=Tag.WRONG_TYPE)
     for batch in batches:
         xb, yb = _split_batch(batch, checked)
         expect_equal((xb.dtype, yb.dtype), (str(x.dtype), str(y.dtype)), checked + ": the dtypes of (xb, yb)",
@@ -788,7 +792,7 @@ def _tensor_epoch(batches: Any, x: torch.Tensor, y: torch.Tensor, batch_size: in
                  f"DataLoader(dataset, batch_size=batch_size) without drop_last: {n} samples in batches of "
                  f"{batch_size}, the last one smaller.")
     expect_equal(tuple(rows.shape[1:]), tuple(x.shape[1:]), checked + ": the shape of one sample of x",
-                 "Do not reshape x: TensorDataset(x, y)[i] is (x[i], y[i]).")
+                 "Do not reshape x: TensorDataset(x, y)[i] is (x[i], y[i]).", tag=Tag.WRONG_SHAPE)
     order = _match_rows(rows, x)
     expect_true(None not in order and sorted(order) == list(range(n)), checked + ": which samples came out",
                 f"each of the {n} samples exactly once", f"sample indices {order}",
@@ -847,9 +851,9 @@ def tensor_loader_in_order(ex, case):
 def _(obs, case):
     x, y, batch_size = _tensor_data(case, 1)
     expect_tensor(obs["x_after"], x, "tensor_loader(x, ...): the caller's x after two epochs",
-                  "Do not change x: wrap it as it is in TensorDataset(x, y).")
+                  "Do not change x: wrap it as it is in TensorDataset(x, y).", tag=Tag.INPUT_MODIFIED)
     expect_tensor(obs["y_after"], y, "tensor_loader(..., y, ...): the caller's y after two epochs",
-                  "Do not change y: wrap it as it is in TensorDataset(x, y).")
+                  "Do not change y: wrap it as it is in TensorDataset(x, y).", tag=Tag.INPUT_MODIFIED)
     for k, batches in enumerate(obs["epochs"], start=1):
         checked = f"tensor_loader(x, y, batch_size={batch_size}, shuffle=False) with {x.shape[0]} samples, epoch {k}"
         order = _tensor_epoch(batches, x, y, batch_size, checked)

@@ -31,6 +31,7 @@ from torch.utils.data import DataLoader, Subset, TensorDataset
 from grader.engine.api import Calibration, Case, Exercise
 from grader.checks.history import expect_history, history_facts
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex09_lenet")
@@ -229,28 +230,29 @@ def _weights_from(obs_state, checked: str) -> dict:
     if not isinstance(obs_state, dict) or sorted(obs_state) != sorted(LENET_SHAPES):
         names = sorted(obs_state) if isinstance(obs_state, dict) else describe(obs_state)
         fail(checked, f"a state_dict with the keys {sorted(LENET_SHAPES)}", f"keys {names}",
-             "Build the layers inside self.conv and self.fc (nn.Sequential), in the contract's order.")
+             "Build the layers inside self.conv and self.fc (nn.Sequential), in the contract's order.",
+             tag=Tag.WRONG_ARCHITECTURE)
     weights = {}
     for name, shape in LENET_SHAPES.items():
         got = obs_state[name]
         if not isinstance(got, TensorObs) or got.values is None or tuple(got.shape) != shape:
-            fail(checked + f": {name}", f"a tensor of shape {shape}", describe(got))
+            fail(checked + f": {name}", f"a tensor of shape {shape}", describe(got), tag=Tag.WRONG_TYPE)
         values = got.values.float()
         if not torch.isfinite(values).all():
             fail(checked + f": {name}", "finite weights", "NaN or infinite weights",
-                 "A learning rate too large or a wrong loss can make training diverge.")
+                 "A learning rate too large or a wrong loss can make training diverge.", tag=Tag.NOT_FINITE)
         weights[name] = values
     return weights
 
 
 def _expect_activations(specs, checked: str) -> list:
     if not isinstance(specs, list) or len(specs) != 4:
-        fail(checked, "four activation layers", describe(specs))
+        fail(checked, "four activation layers", describe(specs), tag=Tag.WRONG_TYPE)
     for spec in specs:
         expect_true(spec.get("kind") in ACTIVATIONS, checked + f": the activation at {spec.get('where')}",
                     "one of ReLU, LeakyReLU, Sigmoid", f"{spec.get('type')}",
                     "Put nn.ReLU() (or nn.LeakyReLU() / nn.Sigmoid()) after each convolution and after the first "
-                    "two Linear layers, inside the Sequential blocks.")
+                    "two Linear layers, inside the Sequential blocks.", tag=Tag.WRONG_ARCHITECTURE)
     return specs
 
 
@@ -314,12 +316,13 @@ def lenet_layers(ex, case):
 @lenet_layers.judge
 def _(obs, case):
     expect_true(obs["is_module"], "LeNet()", "an nn.Module", obs["type"],
-                "class LeNet(nn.Module): call super().__init__() first in __init__.")
+                "class LeNet(nn.Module): call super().__init__() first in __init__.", tag=Tag.WRONG_TYPE)
     for block, expected in EXPECTED_LAYERS.items():
         facts = obs[block]
         checked = f"LeNet().{block}"
         expect_true(facts["present"], checked, f"an attribute self.{block}", "no such attribute", LAYERS_HINT)
-        expect_true(facts["sequential"], checked, "an nn.Sequential", f"a {facts['type']}", LAYERS_HINT)
+        expect_true(facts["sequential"], checked, "an nn.Sequential", f"a {facts['type']}", LAYERS_HINT,
+                    tag=Tag.WRONG_ARCHITECTURE)
         layers = facts["layers"]
         wanted = ", ".join(_describe_expected(s) for s in expected)
         found = ", ".join(_describe_found(f) for f in layers)
@@ -356,14 +359,15 @@ def lenet_parameter_count(ex, case):
 
 @lenet_parameter_count.judge
 def _(obs, case):
-    expect_equal(obs["type"], "module", "LeNet() is an nn.Module", "class LeNet(nn.Module): ...")
+    expect_equal(obs["type"], "module", "LeNet() is an nn.Module", "class LeNet(nn.Module): ...", tag=Tag.WRONG_TYPE)
     hint = ("Count by layer: Conv2d(1, 6, 5) has 6*1*5*5 + 6 = 156, Conv2d(6, 16, 5) 2,416, Linear(256, 120) "
             "30,840, Linear(120, 84) 10,164, Linear(84, 10) 850. Keep the biases and add no other layers.")
-    expect_equal(obs["total"], TOTAL_PARAMETERS, "sum(p.numel() for p in LeNet().parameters())", hint)
+    expect_equal(obs["total"], TOTAL_PARAMETERS, "sum(p.numel() for p in LeNet().parameters())", hint,
+                 tag=Tag.WRONG_ARCHITECTURE)
     expect_equal(obs["conv"], CONV_PARAMETERS, "the number of parameters in LeNet().conv", hint)
     expect_equal(obs["fc"], FC_PARAMETERS, "the number of parameters in LeNet().fc", hint)
     expect_equal(obs["frozen"], [], "parameters of LeNet() with requires_grad=False",
-                 "Every parameter must be trainable: do not set requires_grad=False.")
+                 "Every parameter must be trainable: do not set requires_grad=False.", tag=Tag.WRONG_TRAINABLE)
 
 
 # ---- LeNet: forward -----------------------------------------------------------------------------
@@ -399,7 +403,7 @@ def lenet_forward_logits(ex, case):
 def _(obs, case):
     expect_equal(obs["names"], sorted(LENET_SHAPES), "the names in LeNet().state_dict()",
                  "Keep exactly the layers of the contract inside self.conv and self.fc (names like conv.0.weight "
-                 "come from their positions in the Sequential blocks).")
+                 "come from their positions in the Sequential blocks).", tag=Tag.WRONG_ARCHITECTURE)
     specs = _expect_activations(obs["activations"], "LeNet")
     weights = _initial_weights(case)
     tol = dict(rtol=RTOL, atol=ATOL) if case.device == "cpu" else dict(rtol=CUDA_RTOL, atol=CUDA_ATOL)
@@ -412,7 +416,8 @@ def _(obs, case):
                           "— raw logits, no softmax; keep the batch dimension also for N = 1.",
                           device=case.device, **tol)
         expect_true(out["input_unchanged"], f"LeNet forward on x of shape {tuple(x.shape)}",
-                    "the input x left unchanged", "x was modified", "Do not change the input in place.")
+                    "the input x left unchanged", "x was modified", "Do not change the input in place.",
+                    tag=Tag.INPUT_MODIFIED)
 
 
 # ---- fit_lenet: tiny data, replayed by the judge ------------------------------------------------
@@ -505,7 +510,8 @@ def _(obs, case):
     _expect_pair(obs, checked)
     expect_history(obs, checked, FORMAT_EPOCHS)
     expect_equal(obs["training_after"], True, checked + ": model.training of the model returned",
-                 "End with model.train() before returning: a training function hands the model back in train mode.")
+                 "End with model.train() before returning: a training function hands the model back in train mode.",
+                 tag=Tag.MODE_NOT_RESTORED)
 
 
 def replay(case: Case, epochs: int) -> tuple[dict, list[float]]:
@@ -562,7 +568,7 @@ def _(obs, case):
 
 def expect_close_float(got, expected: float, checked: str, hint: str, rtol: float = 1e-4, atol: float = 1e-5) -> None:
     if type(got) not in (int, float) or not abs(got - expected) <= atol + rtol * abs(expected):
-        fail(checked, f"{expected:.6g}", describe(got), hint)
+        fail(checked, f"{expected:.6g}", describe(got), hint, tag=Tag.WRONG_TYPE)
 
 
 def test_metrics(weights: dict, activations: list, case: Case) -> tuple[float, float]:
@@ -594,7 +600,8 @@ def _(obs, case):
     in_train = [c for c in test_calls if c["training"]]
     expect_true(not in_train, checked + ": model.training during the test pass",
                 "False (eval mode) for every test batch", f"train mode for {len(in_train)} of {len(test_calls)} batches",
-                "Call model.eval() before the test loop (and model.train() again before training).")
+                "Call model.eval() before the test loop (and model.train() again before training).",
+                tag=Tag.MODE_NOT_RESTORED)
     weights = _weights_from(obs["state_dict"], checked + ": the trained weights")
     loss, accuracy = test_metrics(weights, RELU4, case)
     last = rows[-1]
@@ -636,32 +643,35 @@ def _(obs, case):
         expect_true(not wrong, checked + ": the device of the returned model's parameters",
                     f"all on {case.device}", f"parameters on {run['parameter_devices']}",
                     "model = LeNet().to(device); when device is None use "
-                    "torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\").")
+                    "torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\").", tag=Tag.WRONG_DEVICE)
         train_calls = [c for c in run["calls"] if c["phase"] == "train"]
         expect_true(len(train_calls) > 0, checked, "the model trained on the training batches",
                     "the model never saw a training batch", "Loop over trainloader and call model(images).")
         wrong = sorted({c["device"] for c in run["calls"] if not same_device(c["device"], case.device)})
         expect_true(not wrong, checked + ": the device of the batches given to the model",
                     f"every batch on {case.device}", f"batches on {wrong}",
-                    "Move images and labels with images.to(device), labels.to(device).")
+                    "Move images and labels with images.to(device), labels.to(device).", tag=Tag.WRONG_DEVICE)
         in_eval = [c for c in train_calls if not c["training"]]
         expect_true(not in_eval, checked + ": model.training during the training batches",
                     "True (train mode) for every training batch",
                     f"eval mode for {len(in_eval)} of {len(train_calls)} batches",
-                    "Call model.train() at the start of every epoch (the test pass switches to eval mode).")
+                    "Call model.train() at the start of every epoch (the test pass switches to eval mode).",
+                    tag=Tag.MODE_NOT_RESTORED)
         no_grad = [c for c in train_calls if not c["grad"]]
         expect_true(not no_grad, checked + ": grad mode during the training batches",
                     "autograd on for every training batch", f"off for {len(no_grad)} of {len(train_calls)} batches",
-                    "Do not wrap the training loop in torch.no_grad().")
+                    "Do not wrap the training loop in torch.no_grad().", tag=Tag.GRAD_MODE_LEAKED)
         expect_equal(run["training_after"], True, checked + ": model.training of the model returned",
-                     "End with model.train(): a training function leaves the model in train mode.")
+                     "End with model.train(): a training function leaves the model in train mode.",
+                     tag=Tag.MODE_NOT_RESTORED)
         expect_equal(run["global_state"], {"grad_enabled": True, "default_dtype": "torch.float32"},
                      checked + ": torch.is_grad_enabled() and torch.get_default_dtype() after it returned",
                      "Use `with torch.no_grad():` for the test pass (not torch.set_grad_enabled(False)) and do "
-                     "not change the default dtype.")
+                     "not change the default dtype.", tag=Tag.GLOBAL_STATE_LEAKED)
         expect_true(run["data_unchanged"], checked + ": the images and labels of the loaders",
                     "unchanged after training", "they were modified",
-                    "Do not change the batches in place (no images.sub_(...) or similar): make new tensors.")
+                    "Do not change the batches in place (no images.sub_(...) or similar): make new tensors.",
+                    tag=Tag.INPUT_MODIFIED)
 
 
 # ---- the accuracy threshold on Fashion-MNIST ----------------------------------------------------
@@ -744,7 +754,8 @@ def _(obs, case):
              "fit_lenet(trainloader, testloader, epochs=2, device=\"cpu\") on the Fashion-MNIST fixture",
              f"at least {FASHION_ACCURACY_THRESHOLD:.2f}", f"{accuracy:.3f}",
              "Check the loop: model.train(); per batch move images and labels to the device, optimizer.zero_grad(), "
-             "loss = criterion(model(images), labels), loss.backward(), optimizer.step(); Adam with lr=1e-3.")
+             "loss = criterion(model(images), labels), loss.backward(), optimizer.step(); Adam with lr=1e-3.",
+             tag=Tag.THRESHOLD_NOT_REACHED)
 
 
 def _undertrained(reference):

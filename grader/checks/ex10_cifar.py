@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from grader.engine.api import Calibration, Case, Exercise
 from grader.engine.expect import expect_equal, expect_number, expect_tensor, expect_true, fail, same_device
+from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex10_cifar")
@@ -184,7 +185,8 @@ def mycnn_forward_logits(ex, case):
 def _(obs, case):
     if obs["names"] is not None:
         fail(f"the names in MyCNN({obs['size']}).state_dict()", "conv1.bias, conv1.weight, fc.bias, fc.weight",
-             describe(obs["names"]), "MyCNN has exactly two layers: self.conv1 and self.fc.")
+             describe(obs["names"]), "MyCNN has exactly two layers: self.conv1 and self.fc.",
+             tag=Tag.WRONG_ARCHITECTURE)
     tol = dict(rtol=RTOL, atol=ATOL) if case.device == "cpu" else dict(rtol=CUDA_RTOL, atol=CUDA_ATOL)
     for (size, x), out in zip(_forward_cases(case), obs["outputs"]):
         expected = cnn_logits(_cnn_weights(case, size), x)
@@ -299,7 +301,7 @@ def _(obs, case):
         s = 224 if size is None else size
         checked = "cifar10_transform()" if size is None else f"cifar10_transform({size})"
         expect_true(got["type"] == "Compose" and got["steps"] is not None, checked, "a transforms.Compose",
-                    f"a {got['type']}", hint)
+                    f"a {got['type']}", hint, tag=Tag.WRONG_TYPE)
         steps = got["steps"]
         names = [st["type"] for st in steps]
         expected = f"Resize({s}), ToTensor(), Normalize(IMAGENET_MEAN, IMAGENET_STD)"
@@ -444,7 +446,8 @@ def _(obs, case):
              "criterion(...) gives a batch mean: add loss.item() * batch_size for every batch and divide by the "
              "number of samples (not by the number of batches), so the smaller last batch gets its true weight.")
     expect_equal(obs["type"], "float", checked + ": the type of the value returned",
-                 "Use loss.item() so you add Python floats (a tensor would also keep the autograd graph alive).")
+                 "Use loss.item() so you add Python floats (a tensor would also keep the autograd graph alive).",
+                 tag=Tag.WRONG_TYPE)
 
 
 @EXERCISE.check(points=2, needs=("train_epoch",))
@@ -470,7 +473,7 @@ def _(obs, case):
                f"torch.device(\"cpu\")) over batches of {_sizes(x, batch)}")
     weights = obs["weights"]
     if not isinstance(weights, dict):
-        fail(checked, "the model's parameters", describe(weights))
+        fail(checked, "the model's parameters", describe(weights), tag=Tag.WRONG_TYPE)
     for name, parameter in model.state_dict().items():
         expect_tensor(weights.get(name), parameter, f"{checked}: {name}",
                       "Per batch: optimizer.zero_grad(), loss = criterion(model(images), labels), loss.backward(), "
@@ -511,25 +514,29 @@ def _(obs, case):
         calls = run["calls"]
         expect_equal([c["shape"][0] for c in calls], _sizes(x, batch),
                      checked + ": the batch sizes the model was called with, in order",
-                     "One forward pass per batch of the loader, one pass over the loader.")
+                     "One forward pass per batch of the loader, one pass over the loader.", tag=Tag.WRONG_SHAPE)
         wrong = sorted({c["device"] for c in calls if not same_device(c["device"], want)})
         expect_true(not wrong, checked + ": the device of the batches given to the model", f"every batch on {want}",
                     f"batches on {wrong}", "Move images and labels with .to(device); when device is None use "
-                    "next(model.parameters()).device.")
+                    "next(model.parameters()).device.", tag=Tag.WRONG_DEVICE)
         in_eval = [c for c in calls if not c["training"]]
         expect_true(not in_eval, checked + ": model.training during the epoch", "True (train mode) for every batch",
-                    f"eval mode for {len(in_eval)} of {len(calls)} batches", "Call model.train() before the loop.")
+                    f"eval mode for {len(in_eval)} of {len(calls)} batches", "Call model.train() before the loop.",
+                    tag=Tag.MODE_NOT_RESTORED)
         no_grad = [c for c in calls if not c["grad"]]
         expect_true(not no_grad, checked + ": grad mode during the epoch", "autograd on for every batch",
-                    f"off for {len(no_grad)} of {len(calls)} batches", "Do not wrap training in torch.no_grad().")
+                    f"off for {len(no_grad)} of {len(calls)} batches", "Do not wrap training in torch.no_grad().",
+                    tag=Tag.GRAD_MODE_LEAKED)
         expect_equal(run["training_after"], True, checked + ": model.training after train_epoch returned",
-                     "Leave the model in train mode (a training function does not switch it to eval).")
+                     "Leave the model in train mode (a training function does not switch it to eval).",
+                     tag=Tag.MODE_NOT_RESTORED)
         expect_equal(run["global_state"], {"grad_enabled": True, "default_dtype": "torch.float32"},
                      checked + ": torch.is_grad_enabled() and torch.get_default_dtype() after it returned",
-                     "Leave torch's global settings as you found them.")
+                     "Leave torch's global settings as you found them.", tag=Tag.GLOBAL_STATE_LEAKED)
         expect_true(run["data_unchanged"], checked + ": the images and labels of the loader",
                     "unchanged after the epoch", "they were modified",
-                    "Do not change the batches in place (no images.sub_(...) or similar): make new tensors.")
+                    "Do not change the batches in place (no images.sub_(...) or similar): make new tensors.",
+                    tag=Tag.INPUT_MODIFIED)
 
 
 # ---- the accuracy threshold on CIFAR-10 ---------------------------------------------------------
@@ -579,10 +586,11 @@ def metric(obs, case: Case) -> float:
     for name, shape in names.items():
         value = got.get(name) if isinstance(got, dict) else None
         if not isinstance(value, TensorObs) or value.values is None or tuple(value.shape) != shape:
-            fail(checked + f": {name}", f"a tensor of shape {shape}", describe(value))
+            fail(checked + f": {name}", f"a tensor of shape {shape}", describe(value), tag=Tag.WRONG_TYPE)
         if not torch.isfinite(value.values).all():
             fail(checked, "finite weights", f"NaN or infinite values in {name}",
-                 "Training diverged: a smaller learning rate in make_optimizer (e.g. lr=1e-3 with momentum 0.9).")
+                 "Training diverged: a smaller learning rate in make_optimizer (e.g. lr=1e-3 with momentum 0.9).",
+                 tag=Tag.NOT_FINITE)
         weights[name] = value.values.float()
     return cifar_accuracy(weights)
 
@@ -609,7 +617,8 @@ def _(obs, case):
              f"on the CIFAR-10 fixture (batches of {CIFAR_BATCH})",
              f"at least {CIFAR_ACCURACY_THRESHOLD:.2f} (chance is 0.10)", f"{accuracy:.3f}",
              "Check make_optimizer (SGD with lr=1e-3 and momentum=0.9 works; lr=1e-2 diverges for this model), "
-             "make_loss (nn.CrossEntropyLoss()) and the loop in train_epoch (zero_grad, backward, step per batch).")
+             "make_loss (nn.CrossEntropyLoss()) and the loop in train_epoch (zero_grad, backward, step per batch).",
+             tag=Tag.THRESHOLD_NOT_REACHED)
 
 
 def _undertrained(reference):

@@ -27,6 +27,7 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex11_transfer")
@@ -171,19 +172,20 @@ def _kind(facts: dict) -> str:
 
 
 def _expect_linear(facts: dict, n_in: int, n_out: int, checked: str, hint: str) -> None:
-    expect_true(facts.get("linear") is True, checked, "an nn.Linear", _kind(facts), hint)
+    expect_true(facts.get("linear") is True, checked, "an nn.Linear", _kind(facts), hint, tag=Tag.WRONG_ARCHITECTURE)
     got = (facts.get("in_features"), facts.get("out_features"))
     expect_true(got == (n_in, n_out) and facts.get("weight_shape") == str((n_out, n_in)), checked,
                 f"Linear(in_features={n_in}, out_features={n_out})",
                 f"Linear(in_features={got[0]}, out_features={got[1]}), weight of shape {facts.get('weight_shape')}",
-                hint)
+                hint, tag=Tag.WRONG_ARCHITECTURE)
     expect_true(facts.get("has_bias") is True, checked, "a Linear with a bias", "bias=None",
                 "Keep the default bias=True.")
 
 
 def _expect_same_model(obs: dict, function: str) -> None:
     expect_true(obs["same_model"] is True, f"what {function} returns", "the very model object that was passed in",
-                obs["returned"], f"Change the model in place and end {function} with `return model`.")
+                obs["returned"], f"Change the model in place and end {function} with `return model`.",
+                tag=Tag.NOT_IN_PLACE)
 
 
 def _expect_identical(got: dict, expected: dict, checked: str, what: str, hint: str) -> None:
@@ -269,14 +271,17 @@ def _(obs, case):
                     f"all {got['count']} parameters with requires_grad=False",
                     f"{len(trainable)} still trainable, e.g. {', '.join(trainable[:4])}",
                     "Loop over model.parameters() (every parameter, biases included) and call "
-                    "param.requires_grad_(False) — requires_grad_() with no argument switches it ON.")
+                    "param.requires_grad_(False) — requires_grad_() with no argument switches it ON.",
+                    tag=Tag.WRONG_TRAINABLE)
         expect_true(got["same_parameters"], checked, "the model's own parameter objects, frozen in place",
                     "the parameters were replaced by other objects",
-                    "Change requires_grad on each existing parameter; do not replace parameters.")
+                    "Change requires_grad on each existing parameter; do not replace parameters.", tag=Tag.NOT_IN_PLACE)
         expect_equal(got["training"], training, checked + f": model.training (the model was in "
-                     f"{'train' if training else 'eval'} mode)", "freeze_ must not call model.train() or model.eval().")
+                     f"{'train' if training else 'eval'} mode)", "freeze_ must not call model.train() or model.eval().",
+                     tag=Tag.MODE_NOT_RESTORED)
         expect_equal(got["grad_mode"], True, checked + ": grad mode afterwards",
-                     "Freezing is requires_grad on the parameters, not torch.set_grad_enabled(False).")
+                     "Freezing is requires_grad on the parameters, not torch.set_grad_enabled(False).",
+                     tag=Tag.GRAD_MODE_LEAKED)
     _expect_identical(obs["small DenseNet"]["state"], dict(_small_densenet(case, 1).state_dict()),
                       "freeze_ on a small DenseNet", "its state_dict",
                       "Freezing changes requires_grad only, never the values.")
@@ -291,23 +296,25 @@ def _expect_head(head: dict, n_in: int, hidden: int, classes: int, checked: str)
     recipe = (f"model.classifier = nn.Sequential(OrderedDict(fc1=nn.Linear({n_in}, {hidden}), relu=nn.ReLU(), "
               f"fc2=nn.Linear({hidden}, {classes}), output=nn.LogSoftmax(dim=1)))")
     expect_true(head.get("sequential") is True, checked + ": the type of model.classifier", "an nn.Sequential",
-                _kind(head), recipe)
+                _kind(head), recipe, tag=Tag.WRONG_ARCHITECTURE)
     names = head["names"]
     expect_equal(names, ["fc1", "relu", "fc2", "output"], checked + ": the names of model.classifier's layers, in order",
-                 "Pass an OrderedDict of (name, layer) pairs to nn.Sequential: " + recipe)
+                 "Pass an OrderedDict of (name, layer) pairs to nn.Sequential: " + recipe, tag=Tag.WRONG_ARCHITECTURE)
     layers = head["children"]
     _expect_linear(layers["fc1"], n_in, hidden, checked + ": model.classifier.fc1",
                    "fc1 maps the old classifier's in_features to `hidden`: read model.classifier.in_features "
                    "before replacing it, do not hard-code 1024.")
     expect_true(layers["relu"].get("relu") is True, checked + ": model.classifier.relu", "an nn.ReLU",
-                _kind(layers["relu"]), recipe)
+                _kind(layers["relu"]), recipe, tag=Tag.WRONG_ARCHITECTURE)
     _expect_linear(layers["fc2"], hidden, classes, checked + ": model.classifier.fc2",
                    "fc2 maps `hidden` to `num_classes`; use the arguments, not the defaults.")
     out = layers["output"]
     expect_true(out.get("log_softmax") is True, checked + ": model.classifier.output", "an nn.LogSoftmax",
-                _kind(out), "The last layer is nn.LogSoftmax(dim=1) (log-probabilities, for nn.NLLLoss).")
+                _kind(out), "The last layer is nn.LogSoftmax(dim=1) (log-probabilities, for nn.NLLLoss).",
+                tag=Tag.WRONG_ARCHITECTURE)
     expect_true(out.get("dim") in (1, -1), checked + ": the dim of model.classifier.output", "dim=1 (the classes)",
-                f"dim={out.get('dim')!r}", "nn.LogSoftmax(dim=1): normalise each row, over the classes.")
+                f"dim={out.get('dim')!r}", "nn.LogSoftmax(dim=1): normalise each row, over the classes.",
+                tag=Tag.WRONG_ARCHITECTURE)
 
 
 @EXERCISE.check(points=3, needs=("replace_densenet_classifier",))
@@ -391,19 +398,22 @@ def _(obs, case):
         body = got["body_trainable"]
         expect_true(not body, checked + ": the parameters outside model.classifier",
                     "all frozen (requires_grad=False)", f"{len(body)} trainable, e.g. {', '.join(body[:4])}",
-                    "Freeze the whole model (every parameter: requires_grad_(False)) before building the new head.")
+                    "Freeze the whole model (every parameter: requires_grad_(False)) before building the new head.",
+                    tag=Tag.WRONG_TRAINABLE)
         expect_true(got["head_count"] == 4, checked + ": the parameters of the new model.classifier",
                     "4 (fc1 and fc2, weight and bias)", str(got["head_count"]),
                     "The new head holds exactly two Linear layers.")
         frozen = got["head_frozen"]
         expect_true(not frozen, checked + ": the new head is trainable", "requires_grad=True on every head parameter",
                     f"frozen: {', '.join(frozen)}",
-                    "Freeze first, then create the new layers: a fresh nn.Linear is trainable; do not freeze afterwards.")
+                    "Freeze first, then create the new layers: a fresh nn.Linear is trainable; do not freeze afterwards.",
+                    tag=Tag.WRONG_TRAINABLE)
         expect_equal(got["training"], training, checked + f": model.training (the model was in "
                      f"{'train' if training else 'eval'} mode)",
-                     "Do not call model.train() or model.eval() here: leave the mode as it was.")
+                     "Do not call model.train() or model.eval() here: leave the mode as it was.",
+                     tag=Tag.MODE_NOT_RESTORED)
         expect_equal(got["grad_mode"], True, checked + ": grad mode afterwards",
-                     "Freeze with requires_grad_(False), not torch.set_grad_enabled(False).")
+                     "Freeze with requires_grad_(False), not torch.set_grad_enabled(False).", tag=Tag.GRAD_MODE_LEAKED)
     _expect_identical(obs["small DenseNet"]["body"], _params(_small_densenet(case, 21), skip="classifier."),
                       "replace_densenet_classifier on a small DenseNet", "the parameters outside model.classifier",
                       "Freezing and replacing the classifier never change the body's weights.")
@@ -424,7 +434,8 @@ def densenet_classifier_log_probs(ex, case):
     classifier = getattr(model, "classifier", None)
     if not isinstance(classifier, nn.Module):
         fail("replace_densenet_classifier(densenet121, ...)", "a model with a classifier module",
-             describe(classifier), "Set model.classifier to the new nn.Sequential and return model.")
+             describe(classifier), "Set model.classifier to the new nn.Sequential and return model.",
+             tag=Tag.WRONG_ARCHITECTURE)
     model.eval()
     with torch.no_grad():
         out = model(_images(case, 2, 32))
@@ -439,7 +450,7 @@ def _(obs, case):
     out = obs["out"]
     if not isinstance(out, TensorObs) or out.values is None or tuple(out.shape) != (2, classes):
         fail(checked, f"a tensor of shape (2, {classes}): one row of class scores per image", describe(out),
-             "The classifier's last Linear must have num_classes outputs.")
+             "The classifier's last Linear must have num_classes outputs.", tag=Tag.WRONG_TYPE)
     sums = out.values.double().exp().sum(dim=1)
     expect_true(bool(((sums - 1).abs() <= 1e-4).all()), checked + ": exp() of each row sums to 1",
                 "log-probabilities (each row's exp sums to 1)", f"row sums of exp(): {[round(float(s), 5) for s in sums]}",
@@ -448,7 +459,7 @@ def _(obs, case):
     for name in ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"):
         if not isinstance(head.get(name), TensorObs) or head[name].values is None:
             fail(checked, f"a parameter {name} in model.classifier", f"names found: {', '.join(sorted(head))}",
-                 "Name the layers fc1, relu, fc2, output.")
+                 "Name the layers fc1, relu, fc2, output.", tag=Tag.WRONG_ARCHITECTURE)
     body = _densenet121(case).eval()
     with torch.no_grad():
         h = _densenet_features(body, _images(case, 2, 32))
@@ -501,7 +512,8 @@ def _(obs, case):
                        "in_features from the old layer, do not hard-code 4096.")
     expect_equal(obs[1].get("out_shape"), [2, classes],
                  f"the shape of model(x) for 2 images after replace_alexnet_head(model, {classes})",
-                 "Only the last layer changes: the model must still run and give num_classes scores per image.")
+                 "Only the last layer changes: the model must still run and give num_classes scores per image.",
+                 tag=Tag.WRONG_SHAPE)
 
 
 @EXERCISE.check(points=2, needs=("replace_alexnet_head",))
@@ -532,7 +544,7 @@ def _(obs, case):
     hint = "Only assign model.classifier[6] = nn.Linear(...); leave every other layer, flag and weight alone."
     types = [type(m).__name__ for m in reference.classifier]
     types[6] = "Linear"
-    expect_equal(obs["types"], types, checked + ": the types of model.classifier's layers", hint)
+    expect_equal(obs["types"], types, checked + ": the types of model.classifier's layers", hint, tag=Tag.WRONG_TYPE)
     expected = _params(reference, skip="classifier.6.")
     _expect_identical(obs["params"], expected, checked, "the parameters outside classifier[6]", hint)
     wanted = {n for n in expected if not n.startswith("features.")}
@@ -541,12 +553,14 @@ def _(obs, case):
     expect_true(not changed, checked + ": requires_grad of the parameters outside classifier[6]",
                 "as before the call (features frozen, classifier trainable)",
                 f"{len(changed)} changed: {', '.join(changed[:4])}{', …' if len(changed) > 4 else ''}",
-                "replace_alexnet_head freezes and unfreezes nothing.")
+                "replace_alexnet_head freezes and unfreezes nothing.", tag=Tag.WRONG_TRAINABLE)
     training = [name or "(the model)" for name, flag in obs["modes"].items() if flag]
     expect_true(not training, checked + ": train/eval mode of the model and its layers", "all still in eval mode",
                 f"{len(training)} in train mode: {', '.join(training[:4])}{', …' if len(training) > 4 else ''}",
-                "Do not call model.train() here. (A new nn.Linear has no dropout, its mode does not matter.)")
-    expect_equal(obs["grad_mode"], True, checked + ": grad mode afterwards", "Do not switch gradients off.")
+                "Do not call model.train() here. (A new nn.Linear has no dropout, its mode does not matter.)",
+                tag=Tag.MODE_NOT_RESTORED)
+    expect_equal(obs["grad_mode"], True, checked + ": grad mode afterwards", "Do not switch gradients off.",
+                 tag=Tag.GRAD_MODE_LEAKED)
 
 
 # ---- head_optimizer --------------------------------------------------------------------------------
@@ -607,24 +621,27 @@ def _(obs, case):
         got = obs[key]
         checked = f"head_optimizer(model) {situation}"
         expect_true(got["adam"], checked + ": the optimiser's type", "torch.optim.Adam", got["type"],
-                    "Return torch.optim.Adam(params, lr=lr) (not SGD, not AdamW).")
+                    "Return torch.optim.Adam(params, lr=lr) (not SGD, not AdamW).", tag=Tag.WRONG_TYPE)
         params = got["params"]
         foreign = [p for p in params if p.startswith("(")]
         expect_true(not foreign, checked + ": the tensors the optimiser holds", "the model's own parameter objects",
                     f"{len(foreign)} tensor(s) that are not parameters of the model (copies, p.data or p.detach()?)",
-                    "Hand the parameters themselves to Adam: [p for p in model.classifier.parameters() if p.requires_grad].")
+                    "Hand the parameters themselves to Adam: [p for p in model.classifier.parameters() if p.requires_grad].",
+                    tag=Tag.WRONG_TRAINABLE)
         expect_true(len(params) == len(set(params)), checked, "each parameter once",
                     f"parameters repeated: {', '.join(sorted({p for p in params if params.count(p) > 1}))}",
                     "Pass each parameter once (one parameter group is enough).")
         expect_equal(sorted(params), sorted(expected), checked + ": the parameters the optimiser holds",
                      "Give Adam [p for p in model.classifier.parameters() if p.requires_grad]: the head only, "
-                     "trainable parameters only, the parameter objects themselves (not p.data or copies).")
+                     "trainable parameters only, the parameter objects themselves (not p.data or copies).",
+                     tag=Tag.WRONG_TRAINABLE)
     expect_equal(sorted(obs["trainable_after"]), ["classifier.fc2.bias", "classifier.fc2.weight",
                                                  "features.norm5.bias", "features.norm5.weight"],
                  "requires_grad of the model's parameters after head_optimizer(model)",
-                 "head_optimizer only builds an optimiser; it must not freeze or unfreeze anything.")
+                 "head_optimizer only builds an optimiser; it must not freeze or unfreeze anything.",
+                 tag=Tag.WRONG_TRAINABLE)
     expect_equal(obs["training"], False, "model.training after head_optimizer(model) on a model in eval mode",
-                 "head_optimizer must not call model.train().")
+                 "head_optimizer must not call model.train().", tag=Tag.MODE_NOT_RESTORED)
 
 
 @EXERCISE.check(points=1, needs=("head_optimizer",))
@@ -775,7 +792,8 @@ def _(obs, case):
         checked = _situation(devices[k], k, len(devices))
         loss = got["loss"]
         expect_true(type(loss) is float, checked + ": what train_step returns", "a Python float (the loss)",
-                    describe(loss), "Return loss.item(): a float, not the loss tensor (that keeps the whole graph).")
+                    describe(loss), "Return loss.item(): a float, not the loss tensor (that keeps the whole graph).",
+                    tag=Tag.WRONG_TYPE)
         expect_true(abs(loss - want["loss"]) <= atol + rtol * abs(want["loss"]), checked + ": the returned loss",
                     f"{want['loss']:.6g}: criterion(model(inputs), labels) before the update",
                     f"{loss:.6g}",
@@ -791,7 +809,8 @@ def _(obs, case):
                 continue  # gradients zeroed or set to None after the step: fine
             expect_tensor(grad, want["grads"][name], checked + f": classifier.{name}.grad after the call",
                           "Call optimizer.zero_grad() before loss.backward(): otherwise the gradients of earlier "
-                          "batches are added to this one's.", rtol=max(rtol, 1e-3), atol=max(atol, 1e-6))
+                          "batches are added to this one's.", rtol=max(rtol, 1e-3), atol=max(atol, 1e-6),
+                          tag=Tag.STALE_GRAD)
         for name, value in want["head"].items():
             expect_tensor(head.get(name), value, checked + f": classifier.{name} after the step",
                           "One step: optimizer.zero_grad(); loss = criterion(model(inputs), labels); loss.backward(); "
@@ -813,7 +832,8 @@ def _(obs, case):
     unfrozen = obs["unfrozen"]
     expect_true(not unfrozen, checked + ": requires_grad of the frozen parameters", "all still False",
                 f"{len(unfrozen)} made trainable, e.g. {', '.join(unfrozen[:4])}",
-                "train_step must not change requires_grad: the frozen body has to stay frozen.")
+                "train_step must not change requires_grad: the frozen body has to stay frozen.",
+                tag=Tag.WRONG_TRAINABLE)
     reference = _train_model(case)
     _expect_identical(obs["frozen"], _params(reference, skip="classifier."), checked, "the frozen parameters",
                       "Frozen parameters must not change: update only through optimizer.step() after backward "
@@ -853,22 +873,26 @@ def _(obs, case):
                         checked + ": where the forward pass ran", f"the inputs and the model on {case.device}",
                         f"inputs on {record['input_device']}, model on {record['param_device']}",
                         "Move both: model.to(device) and inputs.to(device), labels.to(device); with device=None use "
-                        "the device of next(model.parameters()).")
+                        "the device of next(model.parameters()).", tag=Tag.WRONG_DEVICE)
             expect_true(record["training"], checked + ": the model's mode during the forward pass (it was in eval mode)",
-                        "train mode", "eval mode", "Call model.train() before the forward pass.")
+                        "train mode", "eval mode", "Call model.train() before the forward pass.",
+                        tag=Tag.MODE_NOT_RESTORED)
         expect_true(same_device(got["param_device"], case.device), checked + ": where the model is afterwards",
-                    f"on {case.device}", got["param_device"], "model.to(device) moves the model in place.")
+                    f"on {case.device}", got["param_device"], "model.to(device) moves the model in place.",
+                    tag=Tag.WRONG_DEVICE)
         expect_equal(got["training"], True, checked + ": model.training after the call",
-                     "Training functions leave the model in train mode; do not call model.eval() at the end.")
+                     "Training functions leave the model in train mode; do not call model.eval() at the end.",
+                     tag=Tag.MODE_NOT_RESTORED)
         expect_equal(got["grad_mode"], True, checked + ": grad mode after the call",
-                     "Leave gradient recording on (do not call torch.set_grad_enabled(False)).")
+                     "Leave gradient recording on (do not call torch.set_grad_enabled(False)).",
+                     tag=Tag.GRAD_MODE_LEAKED)
         loss = got["loss"]
         expect_true(type(loss) is float, checked + ": what train_step returns", "a Python float (the loss)",
-                    describe(loss), "Return loss.item(): a float, not the loss tensor.")
+                    describe(loss), "Return loss.item(): a float, not the loss tensor.", tag=Tag.WRONG_TYPE)
         inputs, labels = batches[k]
         expect_tensor(got["inputs"], inputs, checked + ": the caller's inputs after the call",
                       "Do not change the caller's tensors: inputs = inputs.to(device) makes a new one.",
-                      device="cpu", rtol=0, atol=0)
+                      device="cpu", rtol=0, atol=0, tag=Tag.INPUT_MODIFIED)
         expect_tensor(got["labels"], labels, checked + ": the caller's labels after the call",
                       "Do not change the caller's tensors: labels = labels.to(device) makes a new one.",
-                      device="cpu", rtol=0, atol=0)
+                      device="cpu", rtol=0, atol=0, tag=Tag.INPUT_MODIFIED)

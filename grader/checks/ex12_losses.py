@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex12_losses")
@@ -124,7 +125,8 @@ def _expect_loss(obs: dict, expected: torch.Tensor, checked: str, hint: str, tol
     loss = obs["loss"]
     if not isinstance(loss, TensorObs):
         fail(checked, "a 0-dim tensor (the mean loss)", describe(loss),
-             "Return a tensor (for example `losses.mean()`), not a Python number: it must support backward().")
+             "Return a tensor (for example `losses.mean()`), not a Python number: it must support backward().",
+             tag=Tag.WRONG_TYPE)
     expect_tensor(loss, expected, checked + " — the value", hint, **tol)
 
 
@@ -133,10 +135,10 @@ def _expect_grad(obs: dict, expected: torch.Tensor, checked: str, hint: str, tol
         fail(checked + " — the gradient w.r.t. logits", "a loss connected to logits by autograd",
              "a tensor with requires_grad=False (no graph back to logits)",
              "Compute the loss with torch operations on logits; do not detach, call .item() or build a new "
-             "tensor with torch.tensor(...).")
+             "tensor with torch.tensor(...).", tag=Tag.GRAPH_BROKEN)
     if obs["backward"] != "ok":
         fail(checked + " — the gradient w.r.t. logits", "a 0-dim loss that backward() can run on",
-             obs["backward"], "Reduce with .mean() so the result is a single number.")
+             obs["backward"], "Reduce with .mean() so the result is a single number.", tag=Tag.GRAPH_BROKEN)
     expect_tensor(obs["grad"], expected, checked + " — the gradient w.r.t. logits (logits.grad after backward)",
                   hint, **tol)
 
@@ -283,7 +285,7 @@ def _judge_ban(obs: dict, function: str) -> None:
         "no call to F.cross_entropy, F.nll_loss, nn.CrossEntropyLoss or nn.NLLLoss",
         f"a call to {', '.join(called) or 'a banned loss'}",
         "Build the loss from torch.logsumexp (or F.log_softmax), gather/indexing and mean/sum; the point of the "
-        "exercise is to write what F.cross_entropy does.",
+        "exercise is to write what F.cross_entropy does.", tag=Tag.FORBIDDEN_API,
     )
 
 
@@ -420,9 +422,13 @@ def _(obs, case):
     for key, got in obs.items():
         name, requires_grad = key.split("|")
         checked = f"{name} called on logits with requires_grad={requires_grad}: the caller's"
-        expect_tensor(got["logits"], logits, f"{checked} logits afterwards", hint, rtol=0, atol=0)
-        expect_equal(got["requires_grad"], requires_grad == "True", f"{checked} logits.requires_grad afterwards", hint)
-        expect_equal(got["grad"], None, f"{checked} logits.grad afterwards", hint)
-        expect_tensor(got["target"], target, f"{checked} target afterwards", hint, rtol=0, atol=0)
+        expect_tensor(got["logits"], logits, f"{checked} logits afterwards", hint, rtol=0, atol=0,
+                      tag=Tag.INPUT_MODIFIED)
+        expect_equal(got["requires_grad"], requires_grad == "True", f"{checked} logits.requires_grad afterwards", hint,
+                     tag=Tag.INPUT_MODIFIED)
+        expect_equal(got["grad"], None, f"{checked} logits.grad afterwards", hint, tag=Tag.STALE_GRAD)
+        expect_tensor(got["target"], target, f"{checked} target afterwards", hint, rtol=0, atol=0,
+                      tag=Tag.INPUT_MODIFIED)
         if name == "weighted_cross_entropy":
-            expect_tensor(got["weight"], weight, f"{checked} weight afterwards", hint, rtol=0, atol=0)
+            expect_tensor(got["weight"], weight, f"{checked} weight afterwards", hint, rtol=0, atol=0,
+                          tag=Tag.INPUT_MODIFIED)

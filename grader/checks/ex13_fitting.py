@@ -25,6 +25,7 @@ from torch import nn
 
 from grader.engine.api import Calibration, Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex13_fitting")
@@ -70,12 +71,12 @@ def _weights(obs: dict, checked: str, n_feature: int, n_output: int, is_net: boo
     weights = obs["weights"]
     expect_equal(sorted(weights), list(NET_KEYS), checked + ": the names in the returned net's state_dict()",
                  "Net has exactly two layers, self.hidden = nn.Linear(...) and self.predict = nn.Linear(...) "
-                 "(ReLU has no weights).")
+                 "(ReLU has no weights).", tag=Tag.WRONG_ARCHITECTURE)
     values = {}
     for name in NET_KEYS:
         got = weights[name]
         if not isinstance(got, TensorObs) or got.values is None:
-            fail(checked, f"a tensor for {name}", describe(got))
+            fail(checked, f"a tensor for {name}", describe(got), tag=Tag.WRONG_TYPE)
         values[name] = got.values.to(torch.float32)
     h = values["hidden.weight"].shape[0] if values["hidden.weight"].dim() == 2 else -1
     shapes = {name: tuple(values[name].shape) for name in NET_KEYS}
@@ -86,11 +87,12 @@ def _weights(obs: dict, checked: str, n_feature: int, n_output: int, is_net: boo
              f"Net({n_feature}, n_hidden, {n_output}): hidden.weight {want['hidden.weight']}, predict.weight "
              f"{want['predict.weight']}",
              f"hidden.weight {shapes['hidden.weight']}, predict.weight {shapes['predict.weight']}",
-             f"Build Net({n_feature}, n_hidden, {n_output}): {n_feature} input feature(s), {n_output} output(s).")
+             f"Build Net({n_feature}, n_hidden, {n_output}): {n_feature} input feature(s), {n_output} output(s).",
+             tag=Tag.WRONG_ARCHITECTURE)
     for name, value in values.items():
         if not torch.isfinite(value).all():
             fail(checked, "finite weights", f"NaN or infinite values in {name}",
-                 "The training diverged: lower the learning rate.")
+                 "The training diverged: lower the learning rate.", tag=Tag.NOT_FINITE)
     return values
 
 
@@ -135,9 +137,9 @@ def _(obs, case):
         for name, (i, o) in (("hidden", (n_feature, n_hidden)), ("predict", (n_hidden, n_output))):
             layer = run["layers"][name]
             expect_true(layer["linear"], f"{checked}.{name}", "an nn.Linear", f"{layer.get('type')}",
-                        f"In __init__: self.{name} = nn.Linear({i}, {o}).")
+                        f"In __init__: self.{name} = nn.Linear({i}, {o}).", tag=Tag.WRONG_ARCHITECTURE)
             expect_equal((layer["in"], layer["out"]), (i, o), f"{checked}.{name}: (in_features, out_features)",
-                         f"self.{name} = nn.Linear({i}, {o}).")
+                         f"self.{name} = nn.Linear({i}, {o}).", tag=Tag.WRONG_ARCHITECTURE)
         weights = _weights(run, checked, n_feature, n_output)
         x = _net_input(case, k)
         expect_tensor(run["out"], net_forward(weights, x), f"{checked}(x) for x of shape ({n}, {n_feature})",
@@ -199,7 +201,7 @@ def _(obs, case):
              f"{mse:.4g}",
              "Train for all `epochs` steps: zero_grad, loss = MSELoss()(net(x), y), backward, step. Use enough hidden "
              "units (say 20-50) and a working learning rate (Adam 0.01-0.05, or SGD about 0.2). y and the output "
-             "are both (N, 1).")
+             "are both (N, 1).", tag=Tag.THRESHOLD_NOT_REACHED)
 
 
 def _weak_regression(reference):
@@ -285,7 +287,8 @@ def _(obs, case):
         if not accuracy >= CLASSIFIER_ACCURACY_THRESHOLD:
             fail(checked, f"at least {CLASSIFIER_ACCURACY_THRESHOLD:g}", f"{accuracy:.3f}",
                  "Net(2, n_hidden, 2) trained with nn.CrossEntropyLoss()(net(x), y) (raw logits, int64 labels, no "
-                 "softmax before the loss) for all `epochs` steps: zero_grad, backward, step.")
+                 "softmax before the loss) for all `epochs` steps: zero_grad, backward, step.",
+                 tag=Tag.THRESHOLD_NOT_REACHED)
 
 
 def _weak_classifier(reference):
@@ -339,19 +342,22 @@ def _(obs, case):
     hint = "Do not change the caller's tensors: no in-place operations, requires_grad_ or .grad on x and y."
     for label, got in obs.items():
         x, y = data[label.split("(")[0]](case)
-        expect_tensor(got["x"], x, f"{label}: the caller's x afterwards", hint, rtol=0, atol=0)
-        expect_tensor(got["y"], y, f"{label}: the caller's y afterwards", hint, rtol=0, atol=0)
+        expect_tensor(got["x"], x, f"{label}: the caller's x afterwards", hint, rtol=0, atol=0, tag=Tag.INPUT_MODIFIED)
+        expect_tensor(got["y"], y, f"{label}: the caller's y afterwards", hint, rtol=0, atol=0, tag=Tag.INPUT_MODIFIED)
         for name in ("x", "y"):
-            expect_equal(got[f"{name}_requires_grad"], False, f"{label}: {name}.requires_grad afterwards", hint)
-            expect_equal(got[f"{name}_grad"], None, f"{label}: {name}.grad afterwards", hint)
+            expect_equal(got[f"{name}_requires_grad"], False, f"{label}: {name}.requires_grad afterwards", hint,
+                         tag=Tag.INPUT_MODIFIED)
+            expect_equal(got[f"{name}_grad"], None, f"{label}: {name}.grad afterwards", hint, tag=Tag.STALE_GRAD)
         expect_equal(got["grad_enabled"], True, f"{label}: torch.is_grad_enabled() afterwards (it was True)",
-                     "Do not call torch.set_grad_enabled(False) for good; use `with torch.no_grad():` blocks.")
+                     "Do not call torch.set_grad_enabled(False) for good; use `with torch.no_grad():` blocks.",
+                     tag=Tag.GRAD_MODE_LEAKED)
         expect_equal(got["default_dtype"], "torch.float32", f"{label}: torch.get_default_dtype() afterwards",
-                     "Do not call torch.set_default_dtype; convert tensors with .float() / .double() instead.")
+                     "Do not call torch.set_default_dtype; convert tensors with .float() / .double() instead.",
+                     tag=Tag.GLOBAL_STATE_LEAKED)
         if not label.startswith("compare_optimizers"):
             expect_equal(got["training"], True, f"{label}: the returned net's .training",
                          "A training function leaves the model in train mode: do not call net.eval() before "
-                         "returning it.")
+                         "returning it.", tag=Tag.MODE_NOT_RESTORED)
 
 
 # ---- compare_optimizers -------------------------------------------------------------------------
@@ -409,9 +415,11 @@ def _expect_curves(got: dict, label: str, steps: int) -> dict[str, list[float]]:
     curves = {}
     for name in OPTIMIZERS:
         where = f"{label}[\"{name}\"]"
-        expect_equal(got["containers"][name], "list", where + ": its type", "Each value is a list: losses = [].")
+        expect_equal(got["containers"][name], "list", where + ": its type", "Each value is a list: losses = [].",
+                     tag=Tag.WRONG_TYPE)
         expect_equal(got["kinds"][name], ["float"] if steps else [], where + ": the type of its elements",
-                     "Append Python floats: history.append(loss.item()) (a float, and no graph kept alive).")
+                     "Append Python floats: history.append(loss.item()) (a float, and no graph kept alive).",
+                     tag=Tag.WRONG_TYPE)
         values = got["curves"][name]
         expect_equal(len(values), steps, where + ": the number of losses (one per optimisation step = "
                      "epochs * ceil(N / batch_size))",
@@ -540,7 +548,8 @@ def _batch_indices(inputs: list, x: torch.Tensor, label: str) -> list[torch.Tens
         if not ok or None in rows:
             fail(label + f": the input of training step {k + 1}", "a batch of rows of x, of shape (B, 1)",
                  describe(got) + ("" if not ok else " whose values are not rows of x"),
-                 "Index x and y with the same batch indices: net(x[idx]), target y[idx]; do not change x.")
+                 "Index x and y with the same batch indices: net(x[idx]), target y[idx]; do not change x.",
+                 tag=Tag.WRONG_SHAPE)
         found.append(torch.tensor(rows, dtype=torch.int64))
     return found
 
@@ -612,7 +621,7 @@ def _(obs, case):
         if sorted(weights) != list(NET_KEYS) or tuple(weights["hidden.weight"].shape) != (20, 1):
             fail(label + ": the nets trained", "Net(1, 20, 1)",
                  f"a net with weights {', '.join(f'{k} {tuple(v.shape)}' for k, v in weights.items())}",
-                 "Build Net(1, 20, 1) for every optimiser.")
+                 "Build Net(1, 20, 1) for every optimiser.", tag=Tag.WRONG_ARCHITECTURE)
         x, y = _optimizer_data(n, case)
         batches = _batch_indices(net["inputs"][:steps], x, label)
         expected = replay(weights, batches, x, y, args["lr"])

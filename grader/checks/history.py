@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from grader.engine.expect import expect_equal, fail
+from grader.engine.model import Tag
 
 HISTORY_KEYS = ["epoch", "test_accuracy", "test_loss", "train_loss"]
 
@@ -30,7 +31,8 @@ def history_facts(history: Any) -> dict[str, Any]:
 def expect_history(obs: Any, checked: str, epochs: int) -> list[dict]:
     """Judge side: a list of ``epochs`` dicts with exactly the contract's keys; returns their numbers."""
     expect_equal(obs["history_type"], "list", checked + ": the type of the history returned",
-                 "Start with history = [] and history.append({...}) once per epoch; return history.")
+                 "Start with history = [] and history.append({...}) once per epoch; return history.",
+                 tag=Tag.WRONG_TYPE)
     rows = obs["rows"]
     expect_equal(len(rows), epochs, checked + ": the number of entries in the history",
                  "Append exactly one dict per epoch.")
@@ -40,10 +42,11 @@ def expect_history(obs: Any, checked: str, epochs: int) -> list[dict]:
             fail(where, "a dict", f"a {row['not_a_dict']}", "Append a dict: {\"epoch\": ..., \"train_loss\": ...}.")
         expect_equal(row["keys"], HISTORY_KEYS, where + ": its keys",
                      "Use exactly the keys \"epoch\", \"train_loss\", \"test_loss\", \"test_accuracy\".")
-        expect_equal(row["types"]["epoch"], "int", where + "[\"epoch\"]: its type", "Use the loop's Python int.")
+        expect_equal(row["types"]["epoch"], "int", where + "[\"epoch\"]: its type", "Use the loop's Python int.",
+                     tag=Tag.WRONG_TYPE)
         expect_equal(row["values"]["epoch"], k, where + "[\"epoch\"]",
                      "Count epochs from 1: for epoch in range(1, epochs + 1).")
         for key in ("train_loss", "test_loss", "test_accuracy"):
             expect_equal(row["types"][key], "float", where + f"[\"{key}\"]: its type",
-                         "Store Python floats: use .item() on tensors.")
+                         "Store Python floats: use .item() on tensors.", tag=Tag.WRONG_TYPE)
     return [row["values"] for row in rows]

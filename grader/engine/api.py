@@ -30,6 +30,7 @@ from typing import Any, Callable, Mapping
 import torch
 
 from grader.engine.i18n import _
+from grader.engine.model import Tag
 
 Observations = Mapping[str, Any]
 ProbeFn = Callable[[ModuleType, "Case"], Observations]
@@ -63,9 +64,10 @@ class Message:
 class CheckFailed(Exception):
     """Raised by a judge (or a probe) when the student's code is wrong."""
 
-    def __init__(self, message: Message) -> None:
+    def __init__(self, message: Message, tag: Tag = Tag.WRONG_VALUE) -> None:
         super().__init__(message.render())
         self.message = message
+        self.tag = tag
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,11 @@
 
 Tensors are compared in the order a beginner can act on: shape, then dtype,
 device, finiteness, and only then values, with the largest differences shown.
+
+Every failure carries a :class:`Tag`: the comparison that failed sets it
+(``expect_tensor``: wrong_shape, wrong_dtype, wrong_device, not_finite,
+wrong_value), and a check names it with ``tag=`` where it knows better (a
+grad mode left off is ``Tag.GRAD_MODE_LEAKED``, not a wrong value).
 """
 
 from __future__ import annotations
@@ -12,29 +17,33 @@ import torch
 
 from grader.engine.api import CheckFailed, Message
 from grader.engine.i18n import N_, _
+from grader.engine.model import Tag
 from grader.engine.observe import Opaque, TensorObs, describe
 
 MAX_ROWS = 3
 
 
-def fail(checked: str, expected: str, got: str, hint: str = "") -> None:
-    raise CheckFailed(Message(checked, expected, got, hint))
+def fail(checked: str, expected: str, got: str, hint: str = "", *, tag: Tag = Tag.WRONG_VALUE) -> None:
+    raise CheckFailed(Message(checked, expected, got, hint), tag)
 
 
-def expect_true(ok: bool, checked: str, expected: str, got: str, hint: str = "") -> None:
+def expect_true(ok: bool, checked: str, expected: str, got: str, hint: str = "", *, tag: Tag = Tag.WRONG_VALUE) -> None:
     if ok is not True:
-        fail(checked, expected, got, hint)
+        fail(checked, expected, got, hint, tag=tag)
 
 
-def expect_equal(got: Any, expected: Any, checked: str, hint: str = "") -> None:
-    if isinstance(got, (TensorObs, Opaque)) or type(got) is not type(expected) or got != expected:
-        fail(checked, describe(expected), describe(got), hint)
+def expect_equal(got: Any, expected: Any, checked: str, hint: str = "", *, tag: Tag | None = None) -> None:
+    """Equal values of the same type; without ``tag``, a type mismatch is wrong_type, else wrong_value."""
+    if isinstance(got, (TensorObs, Opaque)) or type(got) is not type(expected):
+        fail(checked, describe(expected), describe(got), hint, tag=tag or Tag.WRONG_TYPE)
+    if got != expected:
+        fail(checked, describe(expected), describe(got), hint, tag=tag or Tag.WRONG_VALUE)
 
 
 def expect_type(got: Any, kinds: type | tuple[type, ...], checked: str, hint: str = "") -> None:
     if not isinstance(got, kinds) or isinstance(got, bool) and bool not in _as_tuple(kinds):
         names = _(" or ").join(_kind_name(k) for k in _as_tuple(kinds))
-        fail(checked, names, describe(got), hint)
+        fail(checked, names, describe(got), hint, tag=Tag.WRONG_TYPE)
 
 
 def expect_number(got: Any, checked: str, hint: str = "") -> float:
@@ -42,32 +51,38 @@ def expect_number(got: Any, checked: str, hint: str = "") -> float:
     if isinstance(got, TensorObs) and got.values is not None and got.values.numel() == 1:
         return float(got.values.reshape(()))
     if isinstance(got, bool) or not isinstance(got, (int, float)):
-        fail(checked, _("a number (a Python float)"), describe(got), hint or _("Return `loss.item()`-style floats."))
+        fail(checked, _("a number (a Python float)"), describe(got), hint or _("Return `loss.item()`-style floats."),
+             tag=Tag.WRONG_TYPE)
     return float(got)
 
 
 def expect_close(
-    got: Any, expected: float, checked: str, hint: str = "", *, rtol: float = 1e-5, atol: float = 1e-6
+    got: Any, expected: float, checked: str, hint: str = "", *, rtol: float = 1e-5, atol: float = 1e-6,
+    tag: Tag = Tag.WRONG_VALUE,
 ) -> None:
     value = expect_number(got, checked, hint)
     if not abs(value - expected) <= atol + rtol * abs(expected):
         expected_text = _("{value} (within {tolerance})").format(
             value=f"{expected:.6g}", tolerance=f"{atol + rtol * abs(expected):.1e}"
         )
-        fail(checked, expected_text, f"{value:.6g}", hint)
+        fail(checked, expected_text, f"{value:.6g}", hint, tag=tag)
 
 
-def expect_at_least(got: Any, threshold: float, checked: str, hint: str = "") -> float:
+def expect_at_least(
+    got: Any, threshold: float, checked: str, hint: str = "", *, tag: Tag = Tag.THRESHOLD_NOT_REACHED
+) -> float:
     value = expect_number(got, checked, hint)
     if not value >= threshold:
-        fail(checked, _("at least {threshold}").format(threshold=f"{threshold:.4g}"), f"{value:.4g}", hint)
+        fail(checked, _("at least {threshold}").format(threshold=f"{threshold:.4g}"), f"{value:.4g}", hint, tag=tag)
     return value
 
 
-def expect_at_most(got: Any, threshold: float, checked: str, hint: str = "") -> float:
+def expect_at_most(
+    got: Any, threshold: float, checked: str, hint: str = "", *, tag: Tag = Tag.THRESHOLD_NOT_REACHED
+) -> float:
     value = expect_number(got, checked, hint)
     if not value <= threshold:
-        fail(checked, _("at most {threshold}").format(threshold=f"{threshold:.4g}"), f"{value:.4g}", hint)
+        fail(checked, _("at most {threshold}").format(threshold=f"{threshold:.4g}"), f"{value:.4g}", hint, tag=tag)
     return value
 
 
@@ -81,25 +96,32 @@ def expect_tensor(
     atol: float = 1e-6,
     dtype: bool = True,
     device: str | None = None,
+    tag: Tag = Tag.WRONG_VALUE,
 ) -> torch.Tensor:
-    """Compare shape → dtype → device → finiteness → values; return the values."""
+    """Compare shape → dtype → device → finiteness → values; return the values.
+
+    Each comparison sets its own tag; ``tag`` is the one for differing values.
+    """
     if not isinstance(got, TensorObs):
-        fail(checked, _("a tensor of shape {shape}").format(shape=tuple(expected.shape)), describe(got), hint)
+        fail(checked, _("a tensor of shape {shape}").format(shape=tuple(expected.shape)), describe(got), hint,
+             tag=Tag.WRONG_TYPE)
     if tuple(got.shape) != tuple(expected.shape):
         shape = _("shape {shape}")
-        fail(checked, shape.format(shape=tuple(expected.shape)), shape.format(shape=tuple(got.shape)), hint)
+        fail(checked, shape.format(shape=tuple(expected.shape)), shape.format(shape=tuple(got.shape)), hint,
+             tag=Tag.WRONG_SHAPE)
     if dtype and got.dtype != str(expected.dtype):
         kind = _("dtype {dtype}")
-        fail(checked, kind.format(dtype=expected.dtype), kind.format(dtype=got.dtype), hint)
+        fail(checked, kind.format(dtype=expected.dtype), kind.format(dtype=got.dtype), hint, tag=Tag.WRONG_DTYPE)
     if device is not None and not same_device(got.device, device):
         on = _("a tensor on {device}")
-        fail(checked, on.format(device=device), on.format(device=got.device), hint)
+        fail(checked, on.format(device=device), on.format(device=got.device), hint, tag=Tag.WRONG_DEVICE)
     values = got.values
     if values is None:
-        fail(checked, _("a tensor with values"), _("a tensor without data on {device}").format(device=got.device), hint)
+        fail(checked, _("a tensor with values"), _("a tensor without data on {device}").format(device=got.device), hint,
+             tag=Tag.WRONG_DEVICE)
     values = values.to(expected.dtype) if values.dtype != expected.dtype else values
     _expect_finite(values, expected, checked, hint)
-    _expect_values(values, expected, checked, hint, rtol, atol)
+    _expect_values(values, expected, checked, hint, rtol, atol, tag)
     return values
 
 
@@ -123,11 +145,12 @@ def _expect_finite(values: torch.Tensor, expected: torch.Tensor, checked: str, h
                 count=count, total=total, index=first, value=values[first].item()
             ),
             hint or _("Look for a division by zero, log of 0 or exp of a large number."),
+            tag=Tag.NOT_FINITE,
         )
 
 
 def _expect_values(
-    values: torch.Tensor, expected: torch.Tensor, checked: str, hint: str, rtol: float, atol: float
+    values: torch.Tensor, expected: torch.Tensor, checked: str, hint: str, rtol: float, atol: float, tag: Tag
 ) -> None:
     if not values.is_floating_point():
         mismatch = values != expected
@@ -142,6 +165,7 @@ def _expect_values(
         + "\n"
         + _difference_table(values, expected, mismatch),
         hint,
+        tag=tag,
     )
 
 

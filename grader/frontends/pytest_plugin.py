@@ -16,7 +16,7 @@ from grader.checks import registry
 from grader.engine.api import Case, Check, Exercise
 from grader.engine.i18n import _, language
 from grader.sandbox.loading import SubmissionLoader
-from grader.engine.model import CheckResult, GradeResult, Outcome
+from grader.engine.model import CheckResult, GradeResult, Outcome, Tag
 from grader.reporters import terminal
 from grader.sandbox.runner import case_points, cuda_available, run_case, timeout_message
 
@@ -147,5 +147,5 @@ def _timeout_result(item: CheckItem) -> CheckResult:
     points = case_points(item.check, state.cuda)
     return CheckResult(
         item.check.exercise, item.check.name, item.case.device if item.check.per_device else None,
-        Outcome.TIMEOUT, 0.0, points, timeout_message(item.check.timeout),
+        Outcome.TIMEOUT, 0.0, points, timeout_message(item.check.timeout), tag=Tag.TIMEOUT,
     )

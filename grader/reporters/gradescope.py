@@ -23,8 +23,14 @@ def _test(result: CheckResult) -> dict[str, Any]:
         "max_score": result.max_score,
         "status": "passed" if result.outcome in (Outcome.PASSED, Outcome.SKIPPED) else "failed",
         "output": text,
-        "visibility": "after_published" if result.hidden else "visible",
+        "visibility": visibility(result),
+        "tags": [result.tag.value] if result.tag else [],
     }
+
+
+def visibility(result: CheckResult) -> str:
+    """Hidden checks are shown once grades are published; every other check at once."""
+    return "after_published" if result.hidden else "visible"
 
 
 def to_dict(result: GradeResult) -> dict[str, Any]:

@@ -1,4 +1,9 @@
-"""Exercism's results format (version 3), with points per check and exercise."""
+"""Exercism's results format (version 3), with points per check and exercise.
+
+Beyond the spec each test has ``tag`` (why it did not pass, from
+:class:`grader.engine.model.Tag`, or null) and ``hidden`` (an instructor-only
+check), so reports can be rebuilt from these files alone.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +33,8 @@ def _test(result: CheckResult) -> dict[str, Any]:
         "max_score": result.max_score,
         "message": result.message,
         "output": result.output[:OUTPUT_LIMIT],
+        "tag": result.tag.value if result.tag else None,
+        "hidden": result.hidden,
     }
 
 

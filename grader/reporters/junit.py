@@ -32,6 +32,7 @@ def to_element(result: GradeResult) -> ET.Element:
             [ET.Element("property", name="score", value=f"{r.score:g}"),
              ET.Element("property", name="max_score", value=f"{r.max_score:g}"),
              ET.Element("property", name="outcome", value=r.outcome.value)]
+            + ([ET.Element("property", name="tag", value=r.tag.value)] if r.tag else [])
         )
         if r.outcome is Outcome.SKIPPED:
             ET.SubElement(case, "skipped", message=_clean(r.message))

@@ -34,6 +34,17 @@ _MUTATING_EVENTS = {
 _PROGRAM_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "pty.spawn")
 
 
+def refusal(text: str) -> PermissionError:
+    """What the hook raises: the usual PermissionError, marked so the grader can tag it ``refused``."""
+    error = PermissionError(text)
+    error.grader_refused = True  # type: ignore[attr-defined]
+    return error
+
+
+def is_refusal(exc: BaseException) -> bool:
+    return isinstance(exc, PermissionError) and getattr(exc, "grader_refused", False) is True
+
+
 @dataclass(frozen=True)
 class Policy:
     work: Path  # the only folder the student's code may change
@@ -62,12 +73,12 @@ def _hook(policy: Policy):
         elif event in ("os.listdir", "os.scandir"):
             path = _path(args[0] if args else ".")
             if path is not None and any(path.is_relative_to(f) for f in policy.forbidden):
-                raise PermissionError(_("grading does not allow listing {path}").format(path=path))
+                raise refusal(_("grading does not allow listing {path}").format(path=path))
         elif event in _MUTATING_EVENTS:
             for i in _MUTATING_EVENTS[event]:
                 _check_write(policy, args[i] if i < len(args) else None)
         elif event.startswith(_PROGRAM_EVENTS):
-            raise PermissionError(_("grading does not allow starting other programs ({event})").format(event=event))
+            raise refusal(_("grading does not allow starting other programs ({event})").format(event=event))
 
     return hook
 
@@ -83,15 +94,13 @@ def _check_open(policy: Policy, args: tuple[Any, ...]) -> None:
     if writing:
         _check_write(policy, target)
     elif not policy.may_read(path):
-        raise PermissionError(_("grading does not allow reading {path}").format(path=path))
+        raise refusal(_("grading does not allow reading {path}").format(path=path))
 
 
 def _check_write(policy: Policy, target: Any) -> None:
     path = _path(target)
     if path is not None and not policy.may_write(path):
-        raise PermissionError(
-            _("grading does not allow changing {path} (write only under your work folder)").format(path=path)
-        )
+        raise refusal(_("grading does not allow changing {path} (write only under your work folder)").format(path=path))
 
 
 def _path(target: Any) -> Path | None:

@@ -24,7 +24,7 @@ from grader.sandbox import audit
 from grader.engine.api import Case, Check
 from grader.engine.i18n import _
 from grader.sandbox.loading import LoadError, SubmissionLoader
-from grader.engine.model import Outcome
+from grader.engine.model import Outcome, Tag
 from grader.sandbox.runner import ProbeReport, cuda_available, probe_case
 
 GiB = 2**30
@@ -165,6 +165,7 @@ def _guarded_probe(check: Check, case: Case, loader: SubmissionLoader) -> ProbeR
     try:
         return probe_case(check, case, loader)
     except KeyboardInterrupt:
-        return ProbeReport(Outcome.CRASHED, _("Your code raised KeyboardInterrupt."))
+        return ProbeReport(Outcome.CRASHED, _("Your code raised KeyboardInterrupt."), tag=Tag.CRASHED)
     except BaseException as exc:  # anything else that escapes (e.g. GeneratorExit) is a crash
-        return ProbeReport(Outcome.CRASHED, _("Your code ended the run with {error}.").format(error=type(exc).__name__))
+        message = _("Your code ended the run with {error}.").format(error=type(exc).__name__)
+        return ProbeReport(Outcome.CRASHED, message, tag=Tag.CRASHED)

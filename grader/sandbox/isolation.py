@@ -17,13 +17,13 @@ import select
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from grader.engine import observe
 from grader.engine.api import Case, Check, Exercise
 from grader.sandbox.child import HEADER, GiB, Limits, Workspace, run_child
-from grader.engine.model import CheckResult, Outcome
+from grader.engine.model import CheckResult, Outcome, Tag
 from grader.engine.i18n import _
 from grader.sandbox.runner import CUDA_SKIP_REASON, ProbeReport, case_points, judge_case, skipped, timeout_message
 
@@ -108,7 +108,7 @@ def _collect(
         if frame.get("kind") == "tampered":
             names = ", ".join(frame.get("names", [])[:8])
             message = _("Your code replaced functions the grader relies on: {names}").format(names=names)
-            _fail_rest(cases, runnable[position:], results, (Outcome.ERROR, message), cuda)
+            _fail_rest(cases, runnable[position:], results, (Outcome.ERROR, message, Tag.TAMPERING), cuda)
             return len(runnable)
         if frame.get("kind") != "case" or frame.get("index") != index or not isinstance(frame.get("report"), dict):
             results[index] = _lost_case(check, case, _("sent a malformed report"), limits, cuda, _take_output(child, limits))
@@ -199,12 +199,13 @@ def _lost_case(check: Check, case: Case, why: str, limits: Limits, cuda: bool, o
     points = case_points(check, cuda)
     device = case.device if check.per_device else None
     if why == "timeout":
-        outcome, message = Outcome.TIMEOUT, timeout_message(check.timeout)
+        outcome, message, tag = Outcome.TIMEOUT, timeout_message(check.timeout), Tag.TIMEOUT
     elif why == "memory":
-        outcome, message = Outcome.CRASHED, _memory_message(limits)
+        outcome, message, tag = Outcome.CRASHED, _memory_message(limits), Tag.OUT_OF_MEMORY
     else:
-        outcome, message = Outcome.CRASHED, _("The process running your code {why} during this check.").format(why=why)
-    return CheckResult(check.exercise, check.name, device, outcome, 0.0, points, message, output, check.hidden)
+        message = _("The process running your code {why} during this check.").format(why=why)
+        outcome, tag = Outcome.CRASHED, Tag.CRASHED
+    return CheckResult(check.exercise, check.name, device, outcome, 0.0, points, message, output, check.hidden, tag=tag)
 
 
 def _memory_message(limits: Limits) -> str:
@@ -214,25 +215,27 @@ def _memory_message(limits: Limits) -> str:
     ).format(gib=f"{limits.memory_bytes / GiB:g}")
 
 
-def _import_failure(why: str, limits: Limits) -> tuple[Outcome, str]:
+def _import_failure(why: str, limits: Limits) -> tuple[Outcome, str, Tag]:
     if why == "timeout":
         message = _("Importing the file took longer than {seconds} s (code at module level that never ends?).")
-        return Outcome.TIMEOUT, message.format(seconds=f"{limits.import_timeout:g}")
+        return Outcome.TIMEOUT, message.format(seconds=f"{limits.import_timeout:g}"), Tag.TIMEOUT
     if why == "memory":
-        return Outcome.CRASHED, _memory_message(limits)
-    return Outcome.CRASHED, _("The process importing your file {why}; no check of this exercise could run.").format(why=why)
+        return Outcome.CRASHED, _memory_message(limits), Tag.OUT_OF_MEMORY
+    message = _("The process importing your file {why}; no check of this exercise could run.")
+    return Outcome.CRASHED, message.format(why=why), Tag.CRASHED
 
 
 def _fail_rest(
     cases: list[tuple[Check, Case]], indices: list[int], results: dict[int, CheckResult],
-    verdict: tuple[Outcome, str], cuda: bool,
+    verdict: tuple[Outcome, str, Tag], cuda: bool,
 ) -> None:
-    outcome, message = verdict
+    outcome, message, tag = verdict
     for index in indices:
         check, case = cases[index]
         device = case.device if check.per_device else None
         results[index] = CheckResult(
-            check.exercise, check.name, device, outcome, 0.0, case_points(check, cuda), message, hidden=check.hidden
+            check.exercise, check.name, device, outcome, 0.0, case_points(check, cuda), message, hidden=check.hidden,
+            tag=tag,
         )
 
 
@@ -252,12 +255,7 @@ def _take_output(child: _Child, limits: Limits) -> str:
 
 
 def _with_output(result: CheckResult, output: str) -> CheckResult:
-    if not output:
-        return result
-    return CheckResult(
-        result.exercise, result.check, result.device, result.outcome, result.score, result.max_score,
-        result.message, output, result.hidden, result.duration,
-    )
+    return replace(result, output=output) if output else result
 
 
 def _end(child: _Child) -> None:

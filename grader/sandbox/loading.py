@@ -12,16 +12,18 @@ from typing import Iterator, Mapping
 
 from grader.engine.api import StandIn
 from grader.engine.i18n import _
-from grader.engine.model import Outcome
+from grader.engine.model import Outcome, Tag
+from grader.sandbox.audit import is_refusal
 
 
 class LoadError(Exception):
     """The exercise file could not be imported; carries the outcome to report."""
 
-    def __init__(self, outcome: Outcome, message: str) -> None:
+    def __init__(self, outcome: Outcome, message: str, tag: Tag) -> None:
         super().__init__(message)
         self.outcome = outcome
         self.message = message
+        self.tag = tag
 
 
 class SubmissionLoader:
@@ -49,7 +51,7 @@ class SubmissionLoader:
                 raise
             except BaseException:  # a time limit stopped the import: do not run it again for every check
                 message = _("Importing {file} did not finish in time (code at module level that never ends?).")
-                self._errors[name] = LoadError(Outcome.TIMEOUT, message.format(file=f"{name}.py"))
+                self._errors[name] = LoadError(Outcome.TIMEOUT, message.format(file=f"{name}.py"), Tag.TIMEOUT)
                 raise
         return self._modules[name]
 
@@ -57,7 +59,7 @@ class SubmissionLoader:
         path = self.directory / f"{name}.py"
         if not path.is_file():
             message = _("No file {file} in the submission: create it (copy the stub from exercises/).")
-            raise LoadError(Outcome.ERROR, message.format(file=f"{name}.py"))
+            raise LoadError(Outcome.ERROR, message.format(file=f"{name}.py"), Tag.MISSING_FILE)
         if str(self.directory) not in sys.path:
             sys.path.insert(0, str(self.directory))
         spec = importlib.util.spec_from_file_location(name, path)
@@ -69,19 +71,19 @@ class SubmissionLoader:
                 spec.loader.exec_module(module)
         except SyntaxError as exc:
             sys.modules.pop(name, None)
-            raise LoadError(Outcome.ERROR, syntax_error_message(exc)) from None
+            raise LoadError(Outcome.ERROR, syntax_error_message(exc), Tag.SYNTAX_ERROR) from None
         except NotImplementedError as exc:
             sys.modules.pop(name, None)
             message = _("{file} raises NotImplementedError when imported: {error}").format(file=f"{name}.py", error=exc)
-            raise LoadError(Outcome.NOT_STARTED, message) from None
+            raise LoadError(Outcome.NOT_STARTED, message, Tag.NOT_STARTED) from None
         except Exception as exc:
             sys.modules.pop(name, None)
             message = _("Importing {file} failed.").format(file=f"{name}.py") + "\n" + student_error(exc, self.directory)
-            raise LoadError(Outcome.ERROR, message) from None
+            raise LoadError(Outcome.ERROR, message, exception_tag(exc)) from None
         except SystemExit as exc:
             sys.modules.pop(name, None)
             message = _("{file} calls sys.exit({code}) when imported; remove it.").format(file=f"{name}.py", code=repr(exc.code))
-            raise LoadError(Outcome.CRASHED, message) from None
+            raise LoadError(Outcome.CRASHED, message, Tag.CRASHED) from None
         return module
 
 
@@ -98,6 +100,44 @@ def _stand_ins(replacements: Mapping[str, StandIn]) -> Iterator[None]:
                 sys.modules.pop(name, None)
             else:
                 sys.modules[name] = module
+
+
+# Where torch fails when code reaches for CUDA on a machine without it: starting CUDA, or restoring a
+# CUDA tensor from a checkpoint loaded without map_location.
+_CUDA_FRAMES = {(("torch", "cuda", "__init__.py"), "_lazy_init"), (("torch", "serialization.py"), "_validate_device"),
+                (("torch", "serialization.py"), "validate_cuda_device")}
+
+
+def exception_tag(exc: BaseException) -> Tag:
+    """The tag of an exception that escaped the student's code, from its type and where it was raised.
+
+    ``refused``: the sandbox's audit hook refused an action; ``hard_coded_device``: torch was asked for
+    CUDA on a machine without it (a fixed ``"cuda"``, or a CUDA checkpoint without ``map_location``);
+    otherwise ``exception``.
+    """
+    chain = _chain(exc)
+    if any(is_refusal(e) for e in chain):
+        return Tag.REFUSED
+    if any(_reached_for_cuda(e) for e in chain):
+        return Tag.HARD_CODED_DEVICE
+    return Tag.EXCEPTION
+
+
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    """The exception and the ones it was raised from or while handling."""
+    chain: list[BaseException] = []
+    while exc is not None and all(exc is not e for e in chain):
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
+
+
+def _reached_for_cuda(exc: BaseException) -> bool:
+    for frame in traceback.extract_tb(exc.__traceback__):
+        parts = Path(frame.filename).parts
+        if any(parts[-len(tail):] == tail and frame.name == name for tail, name in _CUDA_FRAMES):
+            return True
+    return False
 
 
 def syntax_error_message(exc: SyntaxError) -> str:

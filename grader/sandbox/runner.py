@@ -12,8 +12,8 @@ import torch
 
 from grader.engine.api import Case, Check, CheckFailed
 from grader.engine.i18n import N_, _
-from grader.sandbox.loading import LoadError, SubmissionLoader, student_error
-from grader.engine.model import CheckResult, Outcome
+from grader.sandbox.loading import LoadError, SubmissionLoader, exception_tag, student_error
+from grader.engine.model import CheckResult, Outcome, Tag
 from grader.engine.observe import snapshot
 
 TIMEOUT_MESSAGE = N_("Took longer than {seconds} s: look for an endless loop, a sleep, or far too much work per call.")
@@ -33,6 +33,7 @@ class ProbeReport:
     message: str = ""
     observations: Any = None
     duration: float = 0.0
+    tag: Tag | None = None  # why, when ``outcome`` is set
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,16 +41,18 @@ class ProbeReport:
             "message": self.message,
             "observations": self.observations,
             "duration": self.duration,
+            "tag": self.tag.value if self.tag else None,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ProbeReport":
-        outcome = data.get("outcome")
+        outcome, tag = data.get("outcome"), data.get("tag")
         return cls(
             outcome=Outcome(outcome) if outcome else None,
             message=str(data.get("message", "")),
             observations=data.get("observations"),
             duration=float(data.get("duration", 0.0)),
+            tag=Tag(tag) if tag else None,
         )
 
 
@@ -70,32 +73,34 @@ def probe_case(check: Check, case: Case, loader: SubmissionLoader) -> ProbeRepor
         try:
             module = loader.load(check.exercise)
         except LoadError as error:
-            return ProbeReport(error.outcome, error.message)
+            return ProbeReport(error.outcome, error.message, tag=error.tag)
         missing = [name for name in check.needs if not hasattr(module, name)]
         if missing:
-            return ProbeReport(Outcome.ERROR, _missing_message(check.exercise, missing))
+            return ProbeReport(Outcome.ERROR, _missing_message(check.exercise, missing), tag=Tag.MISSING_NAME)
         try:
             observations = snapshot(check.probe(module, case))
         except NotImplementedError as exc:
-            return ProbeReport(Outcome.NOT_STARTED, _not_started_message(check.exercise, exc))
+            return ProbeReport(Outcome.NOT_STARTED, _not_started_message(check.exercise, exc), tag=Tag.NOT_STARTED)
         except CheckFailed as failure:
-            return ProbeReport(Outcome.FAILED, failure.message.render())
+            return ProbeReport(Outcome.FAILED, failure.message.render(), tag=failure.tag)
         except MemoryError:
-            return ProbeReport(Outcome.ERROR, _(OUT_OF_MEMORY))
+            return ProbeReport(Outcome.ERROR, _(OUT_OF_MEMORY), tag=Tag.OUT_OF_MEMORY)
         except SystemExit as exc:
             message = _("Your code called sys.exit({code}); return a value instead.").format(code=repr(exc.code))
-            return ProbeReport(Outcome.CRASHED, message)
+            return ProbeReport(Outcome.CRASHED, message, tag=Tag.CRASHED)
         except Exception as exc:
             message = _("Your code raised an exception.") + "\n" + student_error(exc, loader.directory)
-            return ProbeReport(Outcome.ERROR, message)
+            return ProbeReport(Outcome.ERROR, message, tag=exception_tag(exc))
     return ProbeReport(None, observations=observations, duration=time.perf_counter() - start)
 
 
 def judge_case(check: Check, case: Case, report: ProbeReport, points: float) -> CheckResult:
     """Reach the verdict in the grader's own process."""
-    outcome, message = report.outcome, report.message
+    outcome, message, tag = report.outcome, report.message, report.tag
     if outcome is None:
-        outcome, message = _judge(check, case, report.observations)
+        outcome, message, tag = _judge(check, case, report.observations)
+    elif tag is None:
+        tag = OUTCOME_TAGS[outcome]
     return CheckResult(
         exercise=check.exercise,
         check=check.name,
@@ -106,20 +111,28 @@ def judge_case(check: Check, case: Case, report: ProbeReport, points: float) -> 
         message=message,
         hidden=check.hidden,
         duration=report.duration,
+        tag=None if outcome in (Outcome.PASSED, Outcome.SKIPPED) else tag,
     )
 
 
-def _judge(check: Check, case: Case, observations: Any) -> tuple[Outcome, str]:
+# The tag of a report that arrives without one (a child of an older grader, a hand-made report).
+OUTCOME_TAGS = {
+    Outcome.FAILED: Tag.WRONG_VALUE, Outcome.NOT_STARTED: Tag.NOT_STARTED, Outcome.ERROR: Tag.EXCEPTION,
+    Outcome.TIMEOUT: Tag.TIMEOUT, Outcome.CRASHED: Tag.CRASHED, Outcome.PASSED: None, Outcome.SKIPPED: None,
+}
+
+
+def _judge(check: Check, case: Case, observations: Any) -> tuple[Outcome, str, Tag | None]:
     if check.judge_fn is None:
-        return Outcome.PASSED, ""
+        return Outcome.PASSED, "", None
     try:
         check.judge_fn(observations, case)
     except CheckFailed as failure:
-        return Outcome.FAILED, failure.message.render()
+        return Outcome.FAILED, failure.message.render(), failure.tag
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
         text = _("What your code returned could not be checked ({error}).").format(error=f"{type(exc).__name__}: {exc}")
-        return Outcome.FAILED, text
-    return Outcome.PASSED, ""
+        return Outcome.FAILED, text, Tag.WRONG_TYPE
+    return Outcome.PASSED, "", None
 
 
 def skipped(check: Check, case: Case, reason: str) -> CheckResult:
