@@ -37,7 +37,7 @@ def _ints(g: torch.Generator, low: int, high: int, count: int) -> list[int]:
 def _module_facts(module) -> dict:
     """What a judge needs to know about one layer, without trusting its repr."""
     if not isinstance(module, nn.Module):
-        return {"type": describe(module) if module is not None else "nothing (no such attribute)", "module": False}
+        return {"type": describe(module) if module is not None else _("nothing (no such attribute)"), "module": False}
     facts = {"type": type(module).__name__, "module": True,
              "linear": isinstance(module, nn.Linear), "relu": isinstance(module, nn.ReLU),
              "softmax": isinstance(module, nn.Softmax), "conv2d": isinstance(module, nn.Conv2d)}
@@ -580,7 +580,7 @@ def custom_model_layers(ex, case):
         params = list(model.parameters()) if isinstance(model, nn.Module) else []
         found.append({
             "modulelist": isinstance(layers, nn.ModuleList),
-            "layers_type": "nothing (no attribute 'layers')" if layers is None else f"a {type(layers).__name__}",
+            "layers_type": _("nothing (no attribute 'layers')") if layers is None else _("a {name}").format(name=type(layers).__name__),
             "length": len(layers) if isinstance(layers, (nn.ModuleList, list, tuple)) else None,
             "custom": [isinstance(m, ex.CustomLayer) for m in layers]
             if isinstance(layers, (nn.ModuleList, list, tuple)) else [],

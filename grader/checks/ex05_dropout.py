@@ -15,7 +15,7 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
-from grader.engine.i18n import _
+from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -23,8 +23,9 @@ EXERCISE = Exercise("ex05_dropout")
 
 RTOL, ATOL = 1e-4, 1e-5  # float32 recomputed in another order (and on another device)
 MISSING = "<missing>"
-FORWARD_HINT = ("forward: for each layer in self.hidden_layers: x = self.dropout(F.relu(layer(x))); "
-                "then return F.log_softmax(self.output(x), dim=1).")
+FORWARD_HINT = (N_("forward: for each layer in self.hidden_layers: x = "
+                  "self.dropout(F.relu(layer(x))); then return F.log_softmax(self.output(x), "
+                  "dim=1)."))
 
 
 def _ints(g: torch.Generator, low: int, high: int, count: int) -> list[int]:
@@ -150,7 +151,7 @@ def network_attributes(ex, case):
 @network_attributes.judge
 def _judge(obs, case):
     for index, (cfg, got) in enumerate(zip(_attribute_configs(case), obs["configs"])):
-        call = (f"Network({cfg['n_in']}, {cfg['n_out']}, {cfg['hidden']}) (default drop_p)" if index == 3
+        call = (_("Network({n_in}, {n_out}, {hidden}) (default drop_p)").format(n_in=cfg['n_in'], n_out=cfg['n_out'], hidden=cfg['hidden']) if index == 3
                 else _call(cfg))
         expect_true(got["modulelist"], call + ".hidden_layers", _("an nn.ModuleList"), got["layers_type"],
                     _("self.hidden_layers = nn.ModuleList([...]): a plain list does not register "
@@ -230,7 +231,7 @@ def _judge(obs, case):
             expect_tensor(got[key], expected, checked,
                           _("{FORWARD_HINT} In eval mode dropout must do nothing: use "
                             "self.dropout (nn.Dropout), or F.dropout(x, p, "
-                            "training=self.training).").format(FORWARD_HINT=FORWARD_HINT), rtol=RTOL, atol=ATOL)
+                            "training=self.training).").format(FORWARD_HINT=_(FORWARD_HINT)), rtol=RTOL, atol=ATOL)
         expect_tensor(got["x_after"], x, _("{head}: the input batch after the call").format(head=head),
                       _("Do not modify the caller's x in place."), tag=Tag.INPUT_MODIFIED)
         expect_equal(got["grad_after_call"], True, _("{head}: grad mode after model(x)").format(head=head),
@@ -272,16 +273,17 @@ def _judge(obs, case):
         head = _("{cfg} in train() mode on a batch of shape {shape}").format(cfg=_call(cfg), shape=tuple(x.shape))
         no_dropout = _reference(got["state"], cfg, x, head)
         if cfg["p"] == 0.0:
-            expected, what = no_dropout, "the same output as in eval mode (dropout with p=0 drops nothing)"
+            expected, what = no_dropout, _("the same output as in eval mode (dropout with p=0 "
+                                           "drops nothing)")
             hint = _("Build the dropout layer with the constructor's probability: "
                      "nn.Dropout(p=drop_p).")
         else:
             bias = _param(got["state"], "output.bias", head)
             expected = F.log_softmax(bias.double(), dim=0).float().expand(cfg["n"], -1)
-            what = "log_softmax(output.bias) in every row (p=1 zeroes every hidden activation)"
+            what = _("log_softmax(output.bias) in every row (p=1 zeroes every hidden activation)")
             hint = (_("Apply self.dropout (nn.Dropout(p=drop_p)) after the ReLU of every hidden "
                       "layer, the last one included, and not after the output layer."))
-        for key, how in (("first", "model(x)"), ("second", "model.forward(x), called again")):
+        for key, how in (("first", "model(x)"), ("second", _("model.forward(x), called again"))):
             checked = f"{head}: {how} — expected {what}"
             _expect_log_probabilities(got[key], cfg["n"], cfg["n_out"], checked)
             expect_tensor(got[key], expected, checked, hint, rtol=RTOL, atol=ATOL)
@@ -415,7 +417,7 @@ def _judge(obs, case):
     head = _("{cfg}.to('{device}') in eval() mode").format(cfg=_call(cfg), device=case.device)
     expect_tensor(obs["eval"], _reference(obs["state"], cfg, x, head), head, _("{FORWARD_HINT} Create no tensors on a "
                                                                                "fixed device in forward: everything "
-                                                                               "follows the input and the model.").format(FORWARD_HINT=FORWARD_HINT),
+                                                                               "follows the input and the model.").format(FORWARD_HINT=_(FORWARD_HINT)),
                   rtol=RTOL, atol=ATOL, device=case.device)
     head = _("{cfg}.to('{device}') in train() mode").format(cfg=_call(cfg, 1.0), device=case.device)
     bias = _param(obs["ones_state"], "output.bias", head)
