@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from grader.engine.api import Calibration, Case, Exercise
 from grader.checks.history import expect_history, history_facts
 from grader.checks.collaborators import Network, RecordingClassifier, batches, fill_parameters_
+from grader.checks.devices import expect_model_rule, offer_cuda
 from grader.engine.expect import expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
@@ -109,6 +110,26 @@ def _device_variants(case: Case) -> list[tuple[str, str, object]]:
     return variants
 
 
+OFFERED = "device=None with the model on cpu"
+
+
+def _offered_call(case: Case, offset: int, call) -> dict:
+    """``call(setup)`` (model on the CPU, device=None) with CUDA available: see grader.checks.devices.
+
+    Only in the CPU case (the CUDA case has the real thing); last in its probe, as the call may be stopped.
+    """
+    if case.device != "cpu":
+        return {}
+    setup = _setup(case, offset=offset)
+    offered = offer_cuda(lambda: call(setup))
+    return {"label": OFFERED, "model_device": "cpu", "result": offered.result, **setup.model.records(),
+            **offered.facts()}
+
+
+def _with_offered(obs) -> list:
+    return [*obs["calls"], obs["offered"]] if obs.get("offered") else list(obs["calls"])
+
+
 def _pair(result, checked: str) -> tuple:
     """The (mean_loss, accuracy) pair, or a learner-facing failure."""
     if not isinstance(result, (tuple, list)) or len(result) != 2:
@@ -155,7 +176,8 @@ def validation_flattens_and_moves_inputs(ex, case):
         model = setup.model.to(model_device)
         result = ex.validation(model, setup.loader(), nn.CrossEntropyLoss(), device)
         found.append({"label": label, "model_device": model_device, "result": result, **model.records()})
-    return {"calls": found}
+    offered = _offered_call(case, 0, lambda s: ex.validation(s.model, s.loader(), nn.CrossEntropyLoss(), None))
+    return {"calls": found, "offered": offered}
 
 
 @validation_flattens_and_moves_inputs.judge
@@ -163,8 +185,10 @@ def _(obs, case):
     setup = _setup(case)
     sizes = setup.batch_sizes()
     loss, accuracy = _expected(setup)
-    for call in obs["calls"]:
+    for call in _with_offered(obs):
         checked = f"validation(..., {call['label']}) with images of shape (N, 1, 4, 4)"
+        if "cuda_requests" in call:
+            expect_model_rule(call, call["input_devices"], checked)
         want_device = call["model_device"] if call["label"].startswith("device=None") else case.device
         expect_equal(call["input_shapes"], [[n, FEATURES] for n in sizes],
                      checked + ": the shapes the model was called with, batch by batch",
@@ -306,7 +330,8 @@ def evaluate_accuracy_inputs_as_they_come(ex, case):
         model = setup.model.to(model_device)
         result = ex.evaluate_accuracy(setup.loader(), model, device)
         found.append({"label": label, "model_device": model_device, "result": result, **model.records()})
-    return {"calls": found}
+    offered = _offered_call(case, 1, lambda s: ex.evaluate_accuracy(s.loader(), s.model, None))
+    return {"calls": found, "offered": offered}
 
 
 @evaluate_accuracy_inputs_as_they_come.judge
@@ -314,8 +339,10 @@ def _(obs, case):
     setup = _setup(case, offset=1)
     sizes = setup.batch_sizes()
     _, accuracy = _expected(setup)
-    for call in obs["calls"]:
+    for call in _with_offered(obs):
         checked = f"evaluate_accuracy(data_iter, net, {call['label']}) with inputs of shape (N, 1, 4, 4)"
+        if "cuda_requests" in call:
+            expect_model_rule(call, call["input_devices"], checked, model="net")
         want_device = call["model_device"] if call["label"].startswith("device=None") else case.device
         expect_equal(call["input_shapes"], [[n, *IMAGE_SHAPE] for n in sizes],
                      checked + ": the shapes net was called with, batch by batch",
@@ -487,6 +514,16 @@ def train_device_and_mode(ex, case):
             "parameter_devices": sorted({str(p.device) for p in model.parameters()}),
             **model.records(),
         })
+    if case.device == "cpu":  # last: a call may be stopped where it asks for CUDA (grader.checks.devices)
+        train_setup, test_setup = _train_data(case)
+        model = train_setup.model.eval()
+        offered = offer_cuda(lambda: ex.train(model, train_setup.loader(), test_setup.loader(),
+                                              nn.CrossEntropyLoss(), _sgd_on(model, 0.05), 1, None))
+        found.append({
+            "label": "device=None, model on cpu in eval mode", "training_after": model.training,
+            "parameter_devices": sorted({str(p.device) for p in model.parameters()}),
+            **model.records(), **offered.facts(),
+        })
     return {"calls": found}
 
 
@@ -494,6 +531,8 @@ def train_device_and_mode(ex, case):
 def _(obs, case):
     for call in obs["calls"]:
         checked = f"train(..., epochs=1, {call['label']})"
+        if "cuda_requests" in call:
+            expect_model_rule(call, [*call["parameter_devices"], *call["input_devices"]], checked)
         wrong = [d for d in call["parameter_devices"] if not same_device(d, case.device)]
         expect_true(not wrong, checked + ": the device of the model's parameters afterwards",
                     f"all on {case.device}", f"parameters on {call['parameter_devices']}",

@@ -11,18 +11,22 @@ student's ``save_checkpoint``), in a temporary folder that is removed after.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import pathlib
 import re
 import tempfile
-from typing import Any, Mapping
+import warnings
+from typing import Any, Iterator, Mapping
 
 import torch
 from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.checks.collaborators import Network, dropout_network_module, fill_parameters_
+from grader.checks.devices import asked_for_cuda, expect_cuda_rule, offer_cuda, offered_situation
 from grader.engine.expect import expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
 from grader.engine.model import Tag
 from grader.engine.observe import describe
@@ -323,7 +327,13 @@ def load_checkpoint_device_and_eval_mode(ex, case):
         for label, device, _ in _device_calls(case):
             model = ex.load_checkpoint(str(path)) if device is NO_ARGUMENT else ex.load_checkpoint(str(path), device)
             found.append({"label": label, **_look_at(model, None)})
-    return {"calls": found}
+        offered = {}
+        if case.device == "cpu":  # last: with CUDA offered (grader.checks.devices), a call stops where it asks
+            for label, arguments in ((NO_ARGUMENT, ()), ("device=None", (None,))):
+                run = offer_cuda(lambda: _look_at(ex.load_checkpoint(str(path), *arguments), None))
+                devices = run.result.get("devices", []) if isinstance(run.result, dict) else []
+                offered[label] = {"devices": devices, **run.facts()}
+    return {"calls": found, "offered": offered}
 
 
 @load_checkpoint_device_and_eval_mode.judge
@@ -343,6 +353,22 @@ def _(obs, case):
         else:
             _expect_device(call, want, checked)
         _expect_eval(call, checked)
+    _judge_offered(obs.get("offered"))
+
+
+def _judge_offered(offered: dict | None) -> None:
+    """The default and the None rule, with CUDA available (pretended on a machine without it)."""
+    if not offered:
+        return
+    default = offered[NO_ARGUMENT]
+    went = asked_for_cuda(default, default["devices"])
+    if went is not None:
+        fail(f"load_checkpoint(path) (no device argument), {offered_situation(default)}",
+             "the model on the CPU, because load_checkpoint's default is device=\"cpu\" (not None)", went,
+             "Keep the default of the stub: def load_checkpoint(path, device=\"cpu\"); only an explicit "
+             "device=None means CUDA when available.", tag=Tag.WRONG_DEVICE_RULE)
+    expect_cuda_rule(offered["device=None"], offered["device=None"]["devices"], "load_checkpoint(path, device=None)",
+                     NONE_HINT)
 
 
 @EXERCISE.check(points=1, needs=("load_checkpoint",))
@@ -432,9 +458,48 @@ def load_checkpoint_refuses_pickled_code(ex, case):
         benign = pathlib.Path(folder) / "benign.pth"
         torch.save(_checkpoint(net), benign)
         control = _attempt(ex.load_checkpoint, benign)
-        attempt = _attempt(ex.load_checkpoint, hostile)
+        loads: list[str] = []
+        with _weights_only_as_passed(loads):
+            attempt = _attempt(ex.load_checkpoint, hostile)
         ran = marker.exists()
-    return {"control": control, "attempt": attempt, "payload_ran": ran}
+    return {"control": control, "attempt": attempt, "payload_ran": ran, "loads": loads}
+
+
+_FORCE_NO = "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"
+_FORCE_YES = "TORCH_FORCE_WEIGHTS_ONLY_LOAD"
+
+
+@contextlib.contextmanager
+def _weights_only_as_passed(loads: list[str]) -> Iterator[None]:
+    """torch.load is safe only where the caller passes weights_only=True; ``loads`` records what each call passed.
+
+    torch 2.6 made weights_only=True the default, but torch 2.4 and 2.5 (which the kit supports) load with
+    weights_only=False unless told otherwise, and so does any torch with TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 set.
+    Setting that variable for the call makes every torch behave like the oldest: code that leaves weights_only
+    out runs the payload on every version, while an explicit weights_only=True still wins.
+    """
+    saved = {name: os.environ.get(name) for name in (_FORCE_NO, _FORCE_YES)}
+    real = torch.load
+
+    @functools.wraps(real)
+    def load(*args, **kwargs):
+        loads.append(f"weights_only={kwargs['weights_only']!r}" if "weights_only" in kwargs else "no weights_only")
+        return real(*args, **kwargs)
+
+    os.environ.pop(_FORCE_YES, None)
+    os.environ[_FORCE_NO] = "1"
+    torch.load = torch.serialization.load = load
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=f".*{_FORCE_NO}")
+            yield
+    finally:
+        torch.load = torch.serialization.load = real
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @load_checkpoint_refuses_pickled_code.judge
@@ -442,8 +507,13 @@ def _(obs, case):
     checked = "load_checkpoint(path, \"cpu\") of a checkpoint whose pickle calls open(marker, \"w\") when loaded"
     hint = ("Load with torch.load(path, weights_only=True, map_location=device): it only unpickles tensors and "
             "plain containers, and refuses anything else before it runs.")
-    expect_true(not obs["payload_ran"], checked, "the code in the file never runs (no marker file)",
-                "the marker file was created: the pickle ran code on your machine", hint, tag=Tag.UNSAFE_LOAD)
+    loads = f" (torch.load called with {', '.join(obs['loads'])})" if obs["loads"] else ""
+    expect_true(not obs["payload_ran"], checked,
+                "the code in the file never runs (no marker file), because load_checkpoint loads with "
+                "torch.load(..., weights_only=True)",
+                f"the marker file was created: the pickle ran code on your machine{loads}",
+                "Pass weights_only=True to torch.load yourself: only torch 2.6 and later default to it, and "
+                f"{_FORCE_NO}=1 turns that default off.", tag=Tag.UNSAFE_LOAD)
     expect_true(obs["attempt"]["raised"] is not None, checked, "an exception (the file is refused)",
                 f"no exception (it returned a {obs['attempt']['text']})", hint, tag=Tag.WRONG_ERROR)
     control = obs["control"]

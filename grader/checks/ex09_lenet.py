@@ -30,6 +30,7 @@ from torch.utils.data import DataLoader, Subset, TensorDataset
 
 from grader.engine.api import Calibration, Case, Exercise
 from grader.checks.history import expect_history, history_facts
+from grader.checks.devices import expect_cuda_rule, offer_cuda
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail, same_device
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
@@ -631,11 +632,22 @@ def fit_lenet_device_and_mode(ex, case):
         facts = _run_fit(ex, case, device, 2, weights=False)
         facts.pop("state_dict", None)
         found.append({"label": label, **facts})
-    return {"runs": found}
+    offered = {}
+    if case.device == "cpu":  # last, as it stops where the code asks for CUDA (grader.checks.devices)
+        run = offer_cuda(lambda: _run_fit(ex, case, None, 2, weights=False))
+        facts = run.result if isinstance(run.result, dict) else {}
+        devices = [*facts.get("parameter_devices", []), *(c["device"] for c in facts.get("calls", []))]
+        offered = {"devices": devices, **run.facts()}
+    return {"runs": found, "offered": offered}
 
 
 @fit_lenet_device_and_mode.judge
 def _(obs, case):
+    if obs.get("offered"):
+        expect_cuda_rule(obs["offered"], obs["offered"]["devices"], "fit_lenet(..., epochs=2, device=None)",
+                         "When device is None use torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\"), "
+                         "then model = LeNet().to(device): fit_lenet builds its own model, so there is no model's "
+                         "device to follow.")
     for run in obs["runs"]:
         checked = f"fit_lenet(..., epochs=2, {run['label']})"
         _expect_pair(run, checked)

@@ -21,6 +21,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from grader.engine.api import Calibration, Case, Exercise
+from grader.checks.devices import expect_model_rule, offer_cuda
 from grader.engine.expect import expect_equal, expect_number, expect_tensor, expect_true, fail, same_device
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
@@ -480,6 +481,9 @@ def _(obs, case):
                       "optimizer.step() — one step per batch, one pass over the loader.", rtol=1e-4, atol=1e-5)
 
 
+OFFERED = "device=None, model on cpu in eval mode"
+
+
 @EXERCISE.check(points=2, needs=("train_epoch",), per_device=True, timeout=60)
 def train_epoch_device_and_mode(ex, case):
     """train_epoch runs the model in train mode with batches on the device (str, torch.device; None: the model's) and leaves it in train mode, global state and data untouched."""
@@ -488,20 +492,30 @@ def train_epoch_device_and_mode(ex, case):
                  torch.device(case.device)),
                 (f"device=None, model on {case.device} in eval mode", case.device, None)]
     if case.device != "cpu":
-        variants.append(("device=None, model on cpu in eval mode", "cpu", None))
+        variants.append((OFFERED, "cpu", None))
+    if case.device == "cpu":  # last: with CUDA offered (grader.checks.devices), the call may be stopped
+        variants.append((OFFERED, "cpu", None))
     found = []
     for label, model_device, device in variants:
         model, x, y, batch = _epoch_data(case, offset=2)
         model.to(model_device).eval()
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         x_before, y_before = x.clone(), y.clone()
-        ex.train_epoch(model, DataLoader(TensorDataset(x, y), batch_size=batch), nn.CrossEntropyLoss(), optimizer,
-                       device)
+
+        def run(model=model, x=x, y=y, batch=batch, optimizer=optimizer, device=device):
+            return ex.train_epoch(model, DataLoader(TensorDataset(x, y), batch_size=batch), nn.CrossEntropyLoss(),
+                                  optimizer, device)
+
+        if label == OFFERED:  # device=None, model on the CPU: also judged with CUDA available
+            offered = offer_cuda(run).facts()
+        else:
+            run()
+            offered = {}
         found.append({"label": label, "model_device": model_device, "calls": list(model.calls),
                       "training_after": model.training,
                       "global_state": {"grad_enabled": torch.is_grad_enabled(),
                                        "default_dtype": str(torch.get_default_dtype())},
-                      "data_unchanged": torch.equal(x, x_before) and torch.equal(y, y_before)})
+                      "data_unchanged": torch.equal(x, x_before) and torch.equal(y, y_before), **offered})
     return {"runs": found}
 
 
@@ -512,6 +526,8 @@ def _(obs, case):
         checked = f"train_epoch(..., {run['label']})"
         want = run["model_device"] if run["label"].startswith("device=None") else case.device
         calls = run["calls"]
+        if "cuda_requests" in run:
+            expect_model_rule(run, [c["device"] for c in calls], checked)
         expect_equal([c["shape"][0] for c in calls], _sizes(x, batch),
                      checked + ": the batch sizes the model was called with, in order",
                      "One forward pass per batch of the loader, one pass over the loader.", tag=Tag.WRONG_SHAPE)

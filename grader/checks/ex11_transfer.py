@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader.engine.api import Case, Exercise
+from grader.checks.devices import expect_model_rule, offer_cuda
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail, same_device
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
@@ -855,7 +856,15 @@ def _mode_devices(case: Case) -> list:
 @_one_thread
 def train_step_device_and_mode(ex, case):
     """train_step runs on the device asked for (str, torch.device, None = the model's) in train mode, and stays there."""
-    return _probe_train_steps(ex, case, _mode_devices(case), small=True)
+    result = _probe_train_steps(ex, case, _mode_devices(case), small=True)
+    # Last, as it may be stopped where it asks for CUDA: device=None with the model on the CPU, CUDA available.
+    model = _train_model(case, small=True)
+    inputs, labels = _train_batches(case, 1)[0]
+    optimizer = torch.optim.SGD(model.parameters(), lr=TRAIN_LR)
+    offered = offer_cuda(lambda: ex.train_step(model, inputs, labels, nn.NLLLoss(), optimizer, device=None))
+    result["offered"] = {"records": list(model.records), "param_device": str(model.classifier.fc1.weight.device),
+                         **offered.facts()}
+    return result
 
 
 @train_step_device_and_mode.judge
@@ -896,3 +905,7 @@ def _(obs, case):
         expect_tensor(got["labels"], labels, checked + ": the caller's labels after the call",
                       "Do not change the caller's tensors: labels = labels.to(device) makes a new one.",
                       device="cpu", rtol=0, atol=0, tag=Tag.INPUT_MODIFIED)
+    offered = obs.get("offered")
+    if offered:
+        expect_model_rule(offered, [offered["param_device"], *(r["input_device"] for r in offered["records"])],
+                          "train_step(model, inputs, labels, criterion, optimizer, device=None) with the model on cpu")

@@ -433,4 +433,25 @@ def train(model, trainloader, testloader, criterion, optimizer, epochs, device=N
     model.train()
     return history
 '''),
+    # ---- device=None: the model's device, not "CUDA when available" ----
+    "validation_none_means_cuda_when_available": ("validation_flattens_and_moves_inputs", '''
+_reference_validation = validation
+def validation(model, loader, criterion, device=None):
+    if device is None:
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return _reference_validation(model, loader, criterion, device)
+'''),
+    "evaluate_accuracy_none_means_accelerator": ("evaluate_accuracy_inputs_as_they_come", '''
+_reference_evaluate_accuracy = evaluate_accuracy
+def evaluate_accuracy(data_iter, net, device=None):
+    if device is None:
+        device = torch.accelerator.current_accelerator() if torch.accelerator.is_available() else "cpu"
+    return _reference_evaluate_accuracy(data_iter, net, device)
+'''),
+    "train_none_means_cuda_when_available": ("train_device_and_mode", '''
+_reference_train = train
+def train(model, trainloader, testloader, criterion, optimizer, epochs, device=None):
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    return _reference_train(model, trainloader, testloader, criterion, optimizer, epochs, device)
+'''),
 }

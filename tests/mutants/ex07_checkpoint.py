@@ -64,6 +64,26 @@ _reference_load = load_checkpoint
 def load_checkpoint(path, device="cpu"):
     return _reference_load(path, "cuda")
 '''),
+    "load_default_none": ("load_checkpoint_device_and_eval_mode", '''
+_reference_load = load_checkpoint
+def load_checkpoint(path, device=None):
+    return _reference_load(path, device)
+'''),
+    "load_none_means_cpu": ("load_checkpoint_device_and_eval_mode", '''
+_reference_load = load_checkpoint
+def load_checkpoint(path, device="cpu"):
+    return _reference_load(path, "cpu" if device is None else device)
+'''),
+    "load_none_keeps_saved_device": ("load_checkpoint_device_and_eval_mode", '''
+def load_checkpoint(path, device="cpu"):
+    checkpoint = torch.load(path, weights_only=True, map_location=device)
+    model = Network(checkpoint["input_size"], checkpoint["output_size"], checkpoint["hidden_layers"],
+                    checkpoint.get("drop_p", 0.5))
+    model.load_state_dict(checkpoint["state_dict"])
+    if device is not None:
+        model.to(device)
+    return model.eval()
+'''),
     "load_old_format_drop_p_none": ("load_checkpoint_old_format", '''
 def load_checkpoint(path, device="cpu"):
     if device is None:
@@ -115,6 +135,25 @@ def load_checkpoint(path, device="cpu"):
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     checkpoint = torch.load(path, weights_only=False, map_location=device)
+    model = Network(checkpoint["input_size"], checkpoint["output_size"], checkpoint["hidden_layers"],
+                    checkpoint.get("drop_p", 0.5))
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.to(device).eval()
+'''),
+    "load_without_weights_only": ("load_checkpoint_refuses_pickled_code", '''
+def load_checkpoint(path, device="cpu"):
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    checkpoint = torch.load(path, map_location=device)
+    model = Network(checkpoint["input_size"], checkpoint["output_size"], checkpoint["hidden_layers"],
+                    checkpoint.get("drop_p", 0.5))
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.to(device).eval()
+'''),
+    "load_without_weights_only_imported_load": ("load_checkpoint_refuses_pickled_code", '''
+from torch.serialization import load as _load
+def load_checkpoint(path, device="cpu"):
+    checkpoint = _load(path, map_location=device)
     model = Network(checkpoint["input_size"], checkpoint["output_size"], checkpoint["hidden_layers"],
                     checkpoint.get("drop_p", 0.5))
     model.load_state_dict(checkpoint["state_dict"])

@@ -151,6 +151,11 @@ MUTANTS = {
         ("    model.train()\n    return model, history", "    return model, history"))),
     "fit_none_means_cuda": ("fit_lenet_device_and_mode", _fit(
         ('device = torch.device("cuda" if torch.cuda.is_available() else "cpu")', 'device = "cuda"'))),
+    "fit_none_means_cpu": ("fit_lenet_device_and_mode", _fit(
+        ('device = torch.device("cuda" if torch.cuda.is_available() else "cpu")', 'device = "cpu"'))),
+    "fit_none_means_first_parameter": ("fit_lenet_device_and_mode", _fit(
+        ('        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\n    model = LeNet().to(device)',
+         '        device = next(LeNet().parameters()).device\n    model = LeNet().to(device)'))),
     "fit_one_batch_per_epoch": ("fit_lenet_reaches_accuracy_on_fashion_mnist", _fit(
         ("            train_count += labels.shape[0]\n", "            train_count += labels.shape[0]\n            break\n"))),
 }

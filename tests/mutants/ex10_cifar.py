@@ -103,4 +103,7 @@ MUTANTS = {
         TRAIN_EPOCH, ("    return total_loss / count", "    model.eval()\n    return total_loss / count"))),
     "epoch_none_means_cuda": ("train_epoch_device_and_mode", _edit(
         TRAIN_EPOCH, ("device = next(model.parameters()).device", 'device = "cuda"'))),
+    "epoch_none_means_cuda_when_available": ("train_epoch_device_and_mode", _edit(
+        TRAIN_EPOCH, ("device = next(model.parameters()).device",
+                      'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")'))),
 }

@@ -227,6 +227,17 @@ def train_step(model, inputs, labels, criterion, optimizer, device=None):
     optimizer.step()
     return loss.item()
 '''),
+    "train_step_none_means_cuda_when_available": ("train_step_device_and_mode", '''
+def train_step(model, inputs, labels, criterion, optimizer, device=None):
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    model.to(device).train()
+    optimizer.zero_grad()
+    loss = criterion(model(inputs.to(device)), labels.to(device))
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+'''),
     "train_step_no_train_mode": ("train_step_device_and_mode", '''
 def train_step(model, inputs, labels, criterion, optimizer, device=None):
     device = device or next(model.parameters()).device
