@@ -46,8 +46,11 @@ PENDING = {
 }
 
 
-def _zh_catalog():
-    return catalogs.read(PO, "zh")
+LANGS = catalogs.translated_languages()
+
+
+def _catalog(lang: str):
+    return catalogs.read(catalogs.po_path(lang), lang)
 
 
 def _where(message) -> str:
@@ -130,13 +133,18 @@ def test_the_catalogs_are_up_to_date_with_the_source() -> None:
     )
 
 
-def test_every_marked_message_has_a_chinese_translation() -> None:
-    missing = [f"  {m.id!r}  ({_where(m)})" for m in _zh_catalog() if _counted(m) and not m.string]
-    assert not missing, f"{len(missing)} messages have no Chinese translation:\n" + "\n".join(missing) + "\n" + FIX
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_marked_message_has_a_translation(lang: str) -> None:
+    missing = [f"  {m.id!r}  ({_where(m)})" for m in _catalog(lang) if _counted(m) and not m.string]
+    assert not missing, (
+        f"{len(missing)} messages have no translation in {catalogs.po_path(lang).relative_to(KIT)}:\n"
+        + "\n".join(missing) + "\n" + FIX
+    )
 
 
-def test_no_translation_is_fuzzy() -> None:
-    fuzzy = [f"  {m.id!r}  ({_where(m)})" for m in _zh_catalog() if m.id and m.fuzzy]
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_translation_is_fuzzy(lang: str) -> None:
+    fuzzy = [f"  {m.id!r}  ({_where(m)})" for m in _catalog(lang) if m.id and m.fuzzy]
     assert not fuzzy, (
         "These translations were guessed from an older English text (marked fuzzy): check each one, "
         "correct it and delete its `#, fuzzy` line, then run `python -m grader catalogs`:\n" + "\n".join(fuzzy)
@@ -152,9 +160,10 @@ def placeholders(text: str) -> tuple[list[str], list[str]]:
     return fields, sorted(_PERCENT.findall(text))
 
 
-def test_translations_keep_the_placeholders_of_the_english() -> None:
+@pytest.mark.parametrize("lang", LANGS)
+def test_translations_keep_the_placeholders_of_the_english(lang: str) -> None:
     wrong = []
-    for m in _zh_catalog():
+    for m in _catalog(lang):
         if m.id and m.string:
             try:
                 same = placeholders(m.string) == placeholders(str(m.id))
