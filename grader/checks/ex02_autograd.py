@@ -484,7 +484,7 @@ def _judge(obs, case):
              "no requires_grad_ changes.")
     for where, got in obs.items():
         situation = _("called with grad enabled") if where == "grad_enabled" else _("called inside `with torch.no_grad():`")
-        checked = f"predict_no_grad {situation}"
+        checked = _("predict_no_grad {situation}").format(situation=situation)
         expect_tensor(got["out"], expected, _("{checked}: the output").format(checked=checked), _("Return model(x) itself."))
         expect_equal(got["grad_enabled"], where == "grad_enabled", _("{checked}: grad mode after the call").format(checked=checked),
                      _("Use `with torch.no_grad():` (it restores the mode on exit), not "

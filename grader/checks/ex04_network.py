@@ -80,7 +80,7 @@ def _expect_probabilities(got, rows: int, cols: int, checked: str) -> None:
         fail(checked, _("a tensor of shape ({rows}, {cols})").format(rows=rows, cols=cols), describe(got), _("forward must return a tensor."),
              tag=Tag.WRONG_TYPE)
     if tuple(got.shape) != (rows, cols):
-        fail(checked, f"shape ({rows}, {cols})", f"shape {tuple(got.shape)}",
+        fail(checked, _("shape ({rows}, {cols})").format(rows=rows, cols=cols), _("shape {shape}").format(shape=tuple(got.shape)),
              _("One row per sample, one column per class."), tag=Tag.WRONG_SHAPE)
     values = got.values.double()
     sums = values.sum(dim=1)
@@ -265,12 +265,12 @@ def _expect_normal(w: torch.Tensor, std: float, checked: str) -> None:
                  "deviation, here {std:g}).").format(std=std)
     mean = float(w.mean())
     mean_tol = 6 * std / math.sqrt(n)
-    expect_true(abs(mean) <= mean_tol, _("{checked}: mean of the weights").format(checked=checked), f"0 (within {mean_tol:.2g})",
+    expect_true(abs(mean) <= mean_tol, _("{checked}: mean of the weights").format(checked=checked), _("0 (within {mean_tol:.2g})").format(mean_tol=mean_tol),
                 f"{mean:.4g}", _("Draw the weights with mean 0."))
     sd = float(w.std())
     sd_tol = 6 / math.sqrt(2 * (n - 1))
     expect_true(abs(sd / std - 1) <= sd_tol, _("{checked}: standard deviation of the weights").format(checked=checked),
-                f"{std:g} (within {100 * sd_tol:.1f}%)", f"{sd:.4g}", hint_std)
+                _("{std:g} (within {sd_tol:.1f}%)").format(std=std, sd_tol=100 * sd_tol), f"{sd:.4g}", hint_std)
     inside = float((w.abs() <= std).double().mean())
     p = math.erf(1 / math.sqrt(2))  # P(|Z| <= 1) for a normal distribution
     tol = 6 * math.sqrt(p * (1 - p) / n)
@@ -337,19 +337,20 @@ def _judge(obs, case):
         expect_true(run["returned_model"], _("{call}: the return value").format(call=call), _("the model object that was passed in"),
                     run["returned"] or "?", _("End with `return model`."), tag=Tag.NOT_IN_PLACE)
         for name, same in run["same_objects"].items():
-            expect_true(same, f"{call}: parameter '{name}'", _("the same nn.Parameter object as before "
+            expect_true(same, _("{call}: parameter '{name}'").format(call=call, name=name), _("the same nn.Parameter object as before "
                                                                "the call"),
                         _("a new object"), _("Write into the existing tensors (weight.normal_(...), "
                                           "bias.fill_(0)) instead of assigning new nn.Parameter "
                                           "objects."), tag=Tag.NOT_IN_PLACE)
         for name, flags in run["flags"].items():
-            checked = f"{call}: parameter '{name}' afterwards"
+            checked = _("{call}: parameter '{name}' afterwards").format(call=call, name=name)
             hint = (_("Do the writes inside `with torch.no_grad():` so autograd does not record "
                       "them; never set requires_grad=False."))
             ok = flags["requires_grad"] is True and flags["is_leaf"] is True and flags["grad_fn"] is False
             expect_true(ok, checked, _("a leaf tensor with requires_grad=True and no grad_fn"),
-                        f"requires_grad={flags['requires_grad']}, is_leaf={flags['is_leaf']}, "
-                        f"grad_fn {'set' if flags['grad_fn'] else 'None'}", hint, tag=Tag.GRAPH_BUILT)
+                        _("requires_grad={requires_grad}, is_leaf={is_leaf}, grad_fn {grad_fn}").format(
+                            requires_grad=flags["requires_grad"], is_leaf=flags["is_leaf"],
+                            grad_fn=_("set") if flags["grad_fn"] else "None"), hint, tag=Tag.GRAPH_BUILT)
         wanted_grad = label == "custom"
         expect_equal(run["grad_after"], wanted_grad, _("{call}: grad mode after the call").format(call=call),
                      _("Use `with torch.no_grad():` (it restores grad mode) rather than "
@@ -421,15 +422,15 @@ def _judge(obs, case):
                        "nn.Sequential."), tag=Tag.WRONG_ARCHITECTURE)
         sizes = [n_in, *hidden]
         for k in range(len(hidden)):
-            _expect_layer(got["layers"][2 * k], "Linear", f"{call}: layer 'fc{k + 1}'",
+            _expect_layer(got["layers"][2 * k], "Linear", _("{call}: layer 'fc{k}'").format(call=call, k=k + 1),
                           _("fcK maps the previous size to hidden_sizes[K-1] (the first one "
                             "reads input_size)."),
                           in_features=sizes[k], out_features=sizes[k + 1])
-            _expect_layer(got["layers"][2 * k + 1], "ReLU", f"{call}: layer 'relu{k + 1}'",
+            _expect_layer(got["layers"][2 * k + 1], "ReLU", _("{call}: layer 'relu{k}'").format(call=call, k=k + 1),
                           _("Each hidden Linear is followed by nn.ReLU()."))
-        _expect_layer(got["layers"][-2], "Linear", f"{call}: layer 'output'",
+        _expect_layer(got["layers"][-2], "Linear", _("{call}: layer 'output'").format(call=call),
                       _("output = nn.Linear(last hidden size, output_size)."), in_features=sizes[-1], out_features=n_out)
-        _expect_layer(got["layers"][-1], "Softmax", f"{call}: layer 'softmax'",
+        _expect_layer(got["layers"][-1], "Softmax", _("{call}: layer 'softmax'").format(call=call),
                       _("The last layer is nn.Softmax(dim=1): probabilities over the classes of "
                         "each sample."), dim=1)
         if not default:
@@ -555,7 +556,7 @@ def _judge(obs, case):
         out = got["out"]
         if isinstance(out, TensorObs) and tuple(out.shape[-2:]) != (h, w):
             fail(checked, _("spatial size ({h}, {w}) kept: output shape {shape}").format(h=h, w=w, shape=tuple(expected.shape)),
-                 f"shape {tuple(out.shape)}",
+                 _("shape {shape}").format(shape=tuple(out.shape)),
                  _("Use padding='same' in both convolutions (padding=1 is not the same for "
                    "kernel_size=2)."),
                  tag=Tag.WRONG_SHAPE)

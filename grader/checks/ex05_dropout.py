@@ -96,7 +96,7 @@ def _expect_log_probabilities(got, rows: int, cols: int, checked: str) -> None:
         fail(checked, _("a tensor of shape ({rows}, {cols})").format(rows=rows, cols=cols), describe(got), _("forward must return a tensor."),
              tag=Tag.WRONG_TYPE)
     if tuple(got.shape) != (rows, cols):
-        fail(checked, f"shape ({rows}, {cols})", f"shape {tuple(got.shape)}", _("One row per sample, one column per "
+        fail(checked, _("shape ({rows}, {cols})").format(rows=rows, cols=cols), _("shape {shape}").format(shape=tuple(got.shape)), _("One row per sample, one column per "
                                                                                 "class."),
              tag=Tag.WRONG_SHAPE)
     sums = got.values.double().exp().sum(dim=1)
@@ -226,7 +226,7 @@ def _judge(obs, case):
         head = _("{cfg} in eval() mode on a batch of shape {shape}").format(cfg=_call(cfg), shape=tuple(x.shape))
         expected = _reference(got["state"], cfg, x, head)
         for key, how in (("call", "model(x)"), ("forward", "model.forward(x)")):
-            checked = f"{head}: {how}"
+            checked = _("{head}: {how}").format(head=head, how=how)
             _expect_log_probabilities(got[key], cfg["n"], cfg["n_out"], checked)
             expect_tensor(got[key], expected, checked,
                           _("{FORWARD_HINT} In eval mode dropout must do nothing: use "
@@ -284,7 +284,7 @@ def _judge(obs, case):
             hint = (_("Apply self.dropout (nn.Dropout(p=drop_p)) after the ReLU of every hidden "
                       "layer, the last one included, and not after the output layer."))
         for key, how in (("first", "model(x)"), ("second", _("model.forward(x), called again"))):
-            checked = f"{head}: {how} — expected {what}"
+            checked = _("{head}: {how} — expected {what}").format(head=head, how=how, what=what)
             _expect_log_probabilities(got[key], cfg["n"], cfg["n_out"], checked)
             expect_tensor(got[key], expected, checked, hint, rtol=RTOL, atol=ATOL)
         expect_tensor(got["eval"], no_dropout, _("{cfg} switched to eval() afterwards").format(cfg=_call(cfg)),
