@@ -365,3 +365,19 @@ def test_catalogs_command_reports_drift(tmp_path: Path) -> None:
     from grader.frontends import cli
 
     assert cli.main(["catalogs", "--check"]) == 0
+
+
+def test_the_notebook_finds_the_hint_and_the_cell_in_chinese() -> None:
+    from grader.engine.model import CheckResult, GradeResult
+    from grader.frontends import notebook
+
+    i18n.use_language("zh")
+    message = Message("scale_(t, 2.0)", "同一个张量对象", "另一个对象", "使用 tensor.mul_(factor)。").render()
+    failed = CheckResult("ex01_tensors", "scale_in_place", "cpu", Outcome.FAILED, 0.0, 2.0, message)
+    assert notebook.hint_text(GradeResult("notebook", (failed,))) == "ex01_tensors::scale_in_place[cpu]: 使用 tensor.mul_(factor)。"
+    error = CheckResult("ex01_tensors", "scale_in_place", None, Outcome.ERROR, 0.0, 2.0,
+                        "NameError: x\n  位于 123.py 第 4 行，scale_ 中")
+    moved = notebook._in_cells(error, {"123.py": notebook._("cell [{number}]").format(number=7)})
+    assert moved.message.endswith("位于 单元格 [7] 第 4 行，scale_ 中")
+    missing = CheckResult("ex01_tensors", "scale_in_place", None, Outcome.ERROR, 0.0, 2.0, "ex01_tensors.py 中没有 scale_。")
+    assert notebook._in_cells(missing, {}).message == "这个 notebook 还没有定义 scale_。"

@@ -9,15 +9,20 @@ from pathlib import Path
 
 KIT = Path(__file__).resolve().parents[2]
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+_NOTEBOOK_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".ipynb_checkpoints")
 
 STUDENT_README = """\
 # PyTorch exercises
 
-Thirteen exercises, from tensors to transfer learning. Each file in
-`exercises/` is a stub: read its docstrings, replace every
+Thirteen exercises, from tensors to transfer learning, each in two forms:
+a Python file in `exercises/` and a Jupyter notebook in `notebooks/`. Work in
+the form you like (one per exercise): read the explanations, replace every
 `raise NotImplementedError(...)` with your code, and check your work.
 
     pip install -e .
+
+## In files
+
     pytest exercises                        # every exercise
     pytest exercises -k ex05                # one exercise
     pytest exercises/ex05_dropout.py        # the same, by file
@@ -27,8 +32,26 @@ what came back and a hint), NOT STARTED or ERROR (with your file and line).
 A table of points per exercise closes the run. Checks on CUDA run only where
 a GPU is present and are never counted against you otherwise.
 
+## In notebooks
+
+Open `notebooks/ex05_dropout.ipynb` in Jupyter, JupyterLab or VS Code (start
+Jupyter in this folder, or in `notebooks/`). Run the setup cell, fill in the
+code cells, then run the last cell, `check("ex05_dropout")`: it runs the same
+checks, with the same messages and points, against what the notebook has
+defined, and shows a table. `hint("ex05_dropout")` gives the hint of the first
+check that does not pass. `pytest notebooks` checks the saved notebooks from a
+terminal. Add cells, magics (`%matplotlib inline`) and `!pip` lines as you like:
+grading runs the code cells in order and skips magics, shell escapes,
+`display(...)` calls and the check cells.
+
+If you hand in both `exNN_topic.py` and `exNN_topic.ipynb`, the notebook is
+graded.
+
+## Messages in Chinese
+
 Messages are in English unless you ask for Chinese:
-`GRADER_LANG=zh pytest exercises` (or a `zh_CN.UTF-8` locale).
+`GRADER_LANG=zh pytest exercises` (or a `zh_CN.UTF-8` locale; for notebooks,
+start Jupyter with `GRADER_LANG=zh jupyter lab`).
 中文说明见 [README.zh.md](README.zh.md)。
 """
 
@@ -47,6 +70,15 @@ STUDENT_README_ZH = """\
 每项检查显示 通过、失败（附上检查了什么、期望什么、实际得到什么以及一条提示）、
 未开始 或 错误（附上你的文件名和行号）。运行结束时列出每个练习的得分表。
 CUDA 上的检查只在有 GPU 的机器上运行，没有 GPU 时不会扣分。
+
+## 在 notebook 中练习
+
+用 `GRADER_LANG=zh jupyter lab` 启动 Jupyter（在这个文件夹或 `notebooks/` 中），
+打开 `notebooks/ex05_dropout.ipynb`。先运行设置单元格，完成代码单元格，再运行
+最后一个单元格 `check("ex05_dropout")`：它运行同样的检查，给出同样的提示和得分，
+并显示一张表。`hint("ex05_dropout")` 给出第一个未通过检查的提示。
+`GRADER_LANG=zh pytest notebooks` 在终端里检查保存的 notebook。同时提交
+`exNN_topic.py` 和 `exNN_topic.ipynb` 时，以 notebook 为准。
 
 `GRADER_LANG=zh` 让所有提示使用中文；系统语言为中文（例如 `LANG=zh_CN.UTF-8`）时
 也会自动使用中文。设为 `GRADER_LANG=en` 则显示英文。
@@ -88,10 +120,11 @@ def _copy_kit(target: Path, with_exercises: bool) -> None:
     shutil.copy(KIT / "pyproject.toml", target / "pyproject.toml")
     if with_exercises:
         shutil.copytree(KIT / "exercises", target / "exercises", ignore=_IGNORE)
+        shutil.copytree(KIT / "notebooks", target / "notebooks", ignore=_NOTEBOOK_IGNORE)
 
 
 def release(out: Path) -> Path:
-    """Write the student bundle: stubs, public checks, fixtures; no solutions, no hidden checks."""
+    """Write the student bundle: stubs and notebooks, public checks, fixtures; no solutions, no hidden checks."""
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} is not empty; choose a new folder")

@@ -85,14 +85,15 @@ def generate(solutions: Path, exercises: Path) -> list[Path]:
 
 def drift(solutions: Path, exercises: Path) -> list[Drift]:
     """Differences between ``exercises/`` and what :func:`generate` would write."""
-    found = []
-    expected = {p.name: p for p in exercise_files(solutions)}
-    present = {p.name: p for p in exercise_files(exercises)}
-    for name in sorted(expected.keys() - present.keys()):
-        found.append(Drift(name, "missing from exercises/"))
-    for name in sorted(present.keys() - expected.keys()):
-        found.append(Drift(name, "has no solution"))
+    expected = {p.name: make_stub(p.read_text(), p.stem) for p in exercise_files(solutions)}
+    return compare(expected, {p.name: p for p in exercise_files(exercises)}, "exercises/")
+
+
+def compare(expected: dict[str, str], present: dict[str, Path], folder: str) -> list[Drift]:
+    """Drift between the generated texts ``expected`` (by file name) and the files ``present``."""
+    found = [Drift(name, f"missing from {folder}") for name in sorted(expected.keys() - present.keys())]
+    found += [Drift(name, "has no solution") for name in sorted(present.keys() - expected.keys())]
     for name in sorted(expected.keys() & present.keys()):
-        if present[name].read_text() != make_stub(expected[name].read_text(), expected[name].stem):
-            found.append(Drift(name, "differs from the stub generated from solutions/"))
+        if present[name].read_text() != expected[name]:
+            found.append(Drift(name, "differs from what is generated from solutions/"))
     return found

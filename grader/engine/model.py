@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from grader.engine.i18n import N_, _
 
@@ -41,43 +41,58 @@ class Tag(str, enum.Enum):
 
     The runner sets the first group (the student's code could not be judged);
     the judges set the rest (what was wrong with what came back). Reports
-    count them to show which misconceptions a class has.
+    count them to show which misconceptions a class has. ``Tag("wrong_shape")``
+    finds a tag by its value; ``tag.meaning`` says what it means.
     """
 
+    meaning: str
+
+    def __new__(cls, value: str, meaning: str) -> "Tag":
+        tag = str.__new__(cls, value)
+        tag._value_ = value
+        tag.meaning = meaning
+        return tag
+
     # set by the runner and the isolated child
-    NOT_STARTED = "not_started"  # the code still raises NotImplementedError (an untouched stub)
-    MISSING_FILE = "missing_file"  # the exercise's file is not in the submission
-    SYNTAX_ERROR = "syntax_error"  # the file cannot be parsed
-    MISSING_NAME = "missing_name"  # a function or class the check needs is not defined
-    EXCEPTION = "exception"  # the student's code raised an exception
-    TIMEOUT = "timeout"  # ran past the check's (or the import's) time limit
-    CRASHED = "crashed"  # the process running the code died or exited (os._exit, signal, sys.exit)
-    OUT_OF_MEMORY = "out_of_memory"  # used more memory than the grader allows
-    REFUSED = "refused"  # the sandbox refused an action (writing outside the work folder, reading solutions, starting programs)
-    TAMPERING = "tampering"  # replaced functions of torch or the grader that judging relies on
+    NOT_STARTED = "not_started", "the code still raises NotImplementedError (an untouched stub)"
+    MISSING_FILE = "missing_file", "the exercise's file is not in the submission"
+    SYNTAX_ERROR = "syntax_error", "the file cannot be parsed"
+    MISSING_NAME = "missing_name", "a function or class the check needs is not defined"
+    EXCEPTION = "exception", "the student's code raised an exception"
+    TIMEOUT = "timeout", "ran past the check's (or the import's) time limit"
+    CRASHED = "crashed", "the process running the code died or exited (os._exit, signal, sys.exit)"
+    OUT_OF_MEMORY = "out_of_memory", "used more memory than the grader allows"
+    REFUSED = "refused", (
+        "the sandbox refused an action (writing outside the work folder, reading the solutions, starting programs)"
+    )
+    TAMPERING = "tampering", "replaced functions of torch or the grader that judging relies on"
     # set by the judges
-    WRONG_TYPE = "wrong_type"  # a value of the wrong kind (not a tensor, number, module, …) or one that cannot be read
-    WRONG_SHAPE = "wrong_shape"  # a tensor (or sequence) of the wrong shape or length
-    WRONG_DTYPE = "wrong_dtype"  # a tensor of the wrong dtype
-    WRONG_DEVICE = "wrong_device"  # a tensor, batch or model on a device other than the one asked for
-    HARD_CODED_DEVICE = "hard_coded_device"  # a fixed device ("cuda", "cpu") used instead of the one given
-    WRONG_DEVICE_RULE = "wrong_device_rule"  # a device chosen by the wrong rule (CUDA assumed, the data's device ignored)
-    NOT_FINITE = "not_finite"  # NaN or infinite values where the reference has finite ones (diverged training)
-    WRONG_VALUE = "wrong_value"  # a value differs from the reference (the default for a failed comparison)
-    WRONG_ERROR = "wrong_error"  # the error asked for was not raised, or another one was
-    WRONG_ARCHITECTURE = "wrong_architecture"  # a model's layers, their kinds, sizes, names or order differ from the spec
-    WRONG_TRAINABLE = "wrong_trainable"  # the wrong parameters are frozen or trainable (requires_grad)
-    NOT_IN_PLACE = "not_in_place"  # asked to change a tensor or model in place, made a new one instead
-    INPUT_MODIFIED = "input_modified"  # changed an argument the caller owns (its values, list or requires_grad)
-    STALE_GRAD = "stale_grad"  # a .grad left on the caller's tensors, or not cleared between steps
-    GRAPH_BUILT = "graph_built"  # autograd recorded a graph where none belongs (no torch.no_grad(), not detached)
-    GRAPH_BROKEN = "graph_broken"  # no gradient path where one is needed (detached, .item(), a new tensor)
-    GRAD_MODE_LEAKED = "grad_mode_leaked"  # grad mode wrong during or after the call (set_grad_enabled not restored)
-    GLOBAL_STATE_LEAKED = "global_state_leaked"  # another torch global setting (the default dtype) left changed
-    MODE_NOT_RESTORED = "mode_not_restored"  # a model in the wrong train/eval mode, during or after the call
-    FORBIDDEN_API = "forbidden_api"  # called the PyTorch function the exercise asks you to write yourself
-    UNSAFE_LOAD = "unsafe_load"  # a checkpoint saved or loaded in a way that runs pickled code (weights_only)
-    THRESHOLD_NOT_REACHED = "threshold_not_reached"  # accuracy or loss after training not within the calibrated threshold
+    WRONG_TYPE = "wrong_type", "a value of the wrong kind (not a tensor, number, module…) or unreadable"
+    WRONG_SHAPE = "wrong_shape", "a tensor (or sequence) of the wrong shape or length"
+    WRONG_DTYPE = "wrong_dtype", "a tensor of the wrong dtype"
+    WRONG_DEVICE = "wrong_device", "a tensor, batch or model on a device other than the one asked for"
+    HARD_CODED_DEVICE = "hard_coded_device", (
+        "CUDA asked for on a machine without it: a fixed 'cuda', or a CUDA checkpoint loaded without map_location"
+    )
+    WRONG_DEVICE_RULE = "wrong_device_rule", "a device picked by the wrong rule (CUDA assumed, the given one ignored)"
+    NOT_FINITE = "not_finite", "NaN or infinite values where the reference has finite ones (diverged training)"
+    WRONG_VALUE = "wrong_value", "a value differs from the reference (the default for a failed comparison)"
+    WRONG_ERROR = "wrong_error", "the error asked for was not raised, or another one was"
+    WRONG_ARCHITECTURE = "wrong_architecture", "a model's layers (kinds, sizes, names, order) differ from the spec"
+    WRONG_TRAINABLE = "wrong_trainable", "the wrong parameters are frozen or trainable (requires_grad)"
+    NOT_IN_PLACE = "not_in_place", "asked to change a tensor or model in place, made a new one instead"
+    INPUT_MODIFIED = "input_modified", "changed an argument the caller owns (its values, list or requires_grad)"
+    STALE_GRAD = "stale_grad", "a .grad left on the caller's tensors, or not cleared between steps"
+    GRAPH_BUILT = "graph_built", "autograd recorded a graph where none belongs (no torch.no_grad(), not detached)"
+    GRAPH_BROKEN = "graph_broken", "no gradient path where one is needed (detached, .item(), a new tensor)"
+    GRAD_MODE_LEAKED = "grad_mode_leaked", "grad mode wrong during or after the call (set_grad_enabled not restored)"
+    GLOBAL_STATE_LEAKED = "global_state_leaked", "another torch global setting (the default dtype) left changed"
+    MODE_NOT_RESTORED = "mode_not_restored", "a model in the wrong train/eval mode, during or after the call"
+    FORBIDDEN_API = "forbidden_api", "called the PyTorch function the exercise asks you to write yourself"
+    UNSAFE_LOAD = "unsafe_load", "a checkpoint saved or loaded in a way that runs pickled code (weights_only)"
+    THRESHOLD_NOT_REACHED = "threshold_not_reached", "accuracy or loss after training misses the calibrated threshold"
+
+
 
 
 @dataclass(frozen=True)
@@ -140,6 +155,7 @@ class GradeResult:
     results: tuple[CheckResult, ...] = ()
     error: str | None = None
     duration: float = 0.0
+    notes: dict[str, str] = field(default_factory=dict)  # per exercise: which file was graded, what was not run
 
     @property
     def score(self) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from grader.authoring import stubs
 from grader.engine import i18n
@@ -20,14 +21,24 @@ EXIT_UNDER = 3
 
 
 def _stubs(args: argparse.Namespace) -> int:
-    solutions, exercises = Path(args.solutions), Path(args.exercises)
-    if args.check:
-        drift = stubs.drift(solutions, exercises)
+    return _generate(stubs, Path(args.solutions), Path(args.exercises), "stubs", args.check)
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    from grader.authoring import notebooks
+
+    return _generate(notebooks, Path(args.solutions), Path(args.notebooks), "notebooks", args.check)
+
+
+def _generate(tool: ModuleType, solutions: Path, target: Path, command: str, check: bool) -> int:
+    """``stubs`` and ``notebooks``: write ``target`` from ``solutions``, or with ``check`` report drift."""
+    if check:
+        drift = tool.drift(solutions, target)
         for d in drift:
             print(f"{d.name}: {d.reason}")
-        print("exercises/ is in sync with solutions/" if not drift else "run: python -m grader stubs")
+        print(f"{target.name}/ is in sync with solutions/" if not drift else f"run: python -m grader {command}")
         return 1 if drift else 0
-    for path in stubs.generate(solutions, exercises):
+    for path in tool.generate(solutions, target):
         print(f"wrote {path}")
     return 0
 
@@ -121,6 +132,44 @@ def _batch(args: argparse.Namespace) -> int:
     print(summary.format(graded=len(outcomes) - len(failed), total=len(outcomes), path=out / "gradebook.csv"))
     for o in failed:
         print("  " + _("could not grade {student}: {detail}").format(student=o.student, detail=o.detail), file=sys.stderr)
+    try:
+        path = _write_html(out, [o.student for o in outcomes])
+    except ReportExtraMissing as exc:
+        print(f"no class report: {exc}", file=sys.stderr)
+    else:
+        print(f"class report: {path} (and a feedback.html per student)")
+    return EXIT_OK
+
+
+REPORT_EXTRA = "the class report needs jinja2 and matplotlib: pip install 'torch-exercise-kit[report]'"
+
+
+class ReportExtraMissing(Exception):
+    pass
+
+
+def _write_html(out: Path, students: list[str] | None) -> Path:
+    try:
+        from grader.reporters import html
+    except ImportError as exc:
+        raise ReportExtraMissing(f"{REPORT_EXTRA} ({exc})") from None
+    return html.write(out, students)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from grader.reporters import classreport
+
+    out = Path(args.out)
+    if not out.is_dir() or not any((out / s / classreport.RESULTS).is_file() for s in classreport.find_students(out)):
+        print(f"error: {out} holds no <student>/results.json; grade the class first: python -m grader batch DIR --out {out}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        path = _write_html(out, None)
+    except ReportExtraMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"class report: {path} (and a feedback.html per student)")
     return EXIT_OK
 
 
@@ -132,7 +181,9 @@ def _release(args: argparse.Namespace) -> int:
     except FileExistsError as exc:
         print(_("error: {error}").format(error=exc), file=sys.stderr)
         return EXIT_USAGE
-    message = _("student bundle written to {path} (exercises, public checks, fixtures; no solutions, no hidden checks)")
+    message = _(
+        "student bundle written to {path} (exercises, notebooks, public checks, fixtures; no solutions, no hidden checks)"
+    )
     print(message.format(path=out))
     return EXIT_OK
 
@@ -212,7 +263,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only report catalogs out of date with the source; exit 1 if any")
     p.set_defaults(run=_catalogs)
 
-    p = sub.add_parser("grade", help="grade one submission (a folder or .zip of exNN_*.py files)")
+    p = sub.add_parser("notebooks", help="generate notebooks/ from solutions/ (or --check that they agree)")
+    p.add_argument("--solutions", default=str(KIT_ROOT / "solutions"))
+    p.add_argument("--notebooks", default=str(KIT_ROOT / "notebooks"))
+    p.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
+    p.set_defaults(run=_notebooks)
+
+    p = sub.add_parser("grade", help="grade one submission (a folder or .zip of exNN_*.py or .ipynb files)")
     p.add_argument("submission")
     _add_outputs(p)
     p.add_argument("--fail-under", type=float, metavar="SCORE", help="exit 3 when the score is below SCORE")
@@ -231,6 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--import-timeout", type=float, default=60.0, metavar="S",
                    help="seconds allowed for importing one exercise file (default 60)")
     p.set_defaults(run=_batch)
+
+    p = sub.add_parser("report", help="rebuild OUT/report.html and the feedback pages from OUT's results (no grading)")
+    p.add_argument("out", help="a folder written by batch --out")
+    p.set_defaults(run=_report)
 
     p = sub.add_parser("release", help="write the student bundle (no solutions, no hidden checks) to OUT")
     p.add_argument("out")

@@ -1,7 +1,8 @@
 """``pytest exercises``: every public check as a pytest item, with learner messages.
 
 ``exercises/conftest.py`` imports the hooks below. Each ``exNN_*.py`` file in
-that folder is collected as an :class:`ExerciseFile` whose items are the
+that folder (or ``exNN_*.ipynb`` notebook, for ``pytest notebooks``) is
+collected as an :class:`ExerciseFile` whose items are the
 exercise's check cases. Results are kept in ``config.stash`` and summed in a
 closing table of points.
 """
@@ -15,7 +16,7 @@ import pytest
 from grader.checks import registry
 from grader.engine.api import Case, Check, Exercise
 from grader.engine.i18n import _, language
-from grader.sandbox.loading import SubmissionLoader
+from grader.sandbox.loading import SubmissionLoader, source_file
 from grader.engine.model import CheckResult, GradeResult, Outcome, Tag
 from grader.reporters import terminal
 from grader.sandbox.runner import case_points, cuda_available, run_case, timeout_message
@@ -96,7 +97,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
-    if not (file_path.suffix == ".py" and file_path.name[:2] == "ex"):
+    if not (file_path.suffix in (".py", ".ipynb") and file_path.name[:2] == "ex"):
+        return None
+    if source_file(file_path.parent, file_path.stem) != file_path:  # a notebook beside it is the one graded
         return None
     if STATE not in parent.config.stash:
         parent.config.stash[STATE] = _State(file_path.parent)

@@ -34,7 +34,7 @@ def visibility(result: CheckResult) -> str:
 
 
 def to_dict(result: GradeResult) -> dict[str, Any]:
-    output = points_table(result)
+    output = "\n".join([*result.notes.values(), points_table(result)])
     if result.error:
         output = _("The autograder could not grade this submission: {error}").format(error=result.error) + f"\n\n{output}"
     return {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from grader.engine.model import CheckResult, GradeResult, Outcome
+from grader.engine.model import CheckResult, GradeResult, Outcome, Tag
 
 OUTPUT_LIMIT = 500
 
@@ -51,7 +51,9 @@ def to_dict(result: GradeResult) -> dict[str, Any]:
         "score": result.score,
         "max_score": result.max_score,
         "exercises": [
-            {"name": e.name, "score": e.score, "max_score": e.max_score} for e in result.exercises()
+            {"name": e.name, "score": e.score, "max_score": e.max_score,
+             **({"note": result.notes[e.name]} if e.name in result.notes else {})}
+            for e in result.exercises()
         ],
         "tests": [_test(r) for r in result.results],
     }
@@ -62,3 +64,32 @@ def to_dict(result: GradeResult) -> dict[str, Any]:
 
 def dumps(result: GradeResult) -> str:
     return json.dumps(to_dict(result), indent=2) + "\n"
+
+
+def from_dict(data: dict[str, Any], submission: str) -> GradeResult:
+    """The result again, from a file :func:`dumps` wrote (``output`` as shortened there).
+
+    Raises ``KeyError``, ``TypeError`` or ``ValueError`` for a file that is not one.
+    """
+    return GradeResult(
+        submission=submission,
+        results=tuple(_result(test) for test in data["tests"]),
+        error=data.get("message") if data.get("status") == "error" else None,
+    )
+
+
+def _result(test: dict[str, Any]) -> CheckResult:
+    exercise, _, rest = str(test["name"]).partition("::")
+    check, _, device = rest.partition("[")
+    return CheckResult(
+        exercise=exercise,
+        check=check,
+        device=device.rstrip("]") or None,
+        outcome=Outcome(test["outcome"]),
+        score=float(test["score"]),
+        max_score=float(test["max_score"]),
+        message=str(test.get("message", "")),
+        output=str(test.get("output", "")),
+        hidden=bool(test.get("hidden", False)),
+        tag=Tag(test["tag"]) if test.get("tag") else None,
+    )

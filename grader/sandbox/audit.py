@@ -5,7 +5,7 @@ audit hook (PEP 578) refuses, from then on and for the life of the process:
 
 - writing, deleting or renaming files outside the child's own work folder;
 - reading or listing the kit's reference solutions, its tests and hidden
-  checks, or reading any ``exNN_*.py`` file that is not the submission's own;
+  checks, or reading any ``exNN_*.py`` or ``.ipynb`` file that is not the submission's own;
 - starting other programs (``subprocess``, ``os.system``, ``exec*``), which
   would run without this hook.
 
@@ -24,7 +24,7 @@ from typing import Any
 
 from grader.engine.i18n import _
 
-_EXERCISE_FILE = re.compile(r"ex\d\d_\w+\.py[c]?$")
+_EXERCISE_FILE = re.compile(r"ex\d\d_\w+\.(py[c]?|ipynb)$")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _MUTATING_EVENTS = {
     "os.remove": (0,), "os.rmdir": (0,), "os.rename": (0, 1), "os.truncate": (0,), "os.chmod": (0,),

@@ -17,6 +17,7 @@ from grader.engine.api import Exercise
 from grader.engine.i18n import _
 from grader.sandbox.isolation import Limits, Workspace
 from grader.engine.model import GradeResult
+from grader.sandbox.loading import source_note
 
 KIT = Path(__file__).resolve().parents[2]
 MAX_FILE_BYTES = 20 * 2**20
@@ -53,8 +54,10 @@ def grade_submission(
             forbidden=tuple(p.resolve() for p in (KIT / "solutions", KIT / "tests", hidden) if p is not None),
             stand_ins=registry.stand_ins(exercises),
         )
+        notes = {name: source_note(workspace.submission, name) for name in exercises}
         results = [r for ex in exercises.values() for r in isolation.run_exercise(ex, workspace, limits, cuda)]
-    return GradeResult(str(submission), tuple(results), duration=time.perf_counter() - start)
+    notes = {name: note for name, note in notes.items() if note}
+    return GradeResult(str(submission), tuple(results), duration=time.perf_counter() - start, notes=notes)
 
 
 def copy_submission(source: Path, target: Path) -> Path:
@@ -110,6 +113,7 @@ def _extract(archive: Path, target: Path) -> None:
 
 
 def _exercise_folder(root: Path) -> Path:
-    """The shallowest folder containing an ``exNN_*.py`` file (zips often wrap one folder)."""
-    candidates = sorted(root.rglob("ex[0-9][0-9]_*.py"), key=lambda p: (len(p.parts), str(p)))
+    """The shallowest folder containing an ``exNN_*.py`` or ``.ipynb`` file (zips often wrap one folder)."""
+    found = [p for pattern in ("ex[0-9][0-9]_*.py", "ex[0-9][0-9]_*.ipynb") for p in root.rglob(pattern)]
+    candidates = sorted(found, key=lambda p: (len(p.parts), str(p)))
     return candidates[0].parent if candidates else root

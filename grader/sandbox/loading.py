@@ -8,12 +8,13 @@ import sys
 import traceback
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 from grader.engine.api import StandIn
 from grader.engine.i18n import _
 from grader.engine.model import Outcome, Tag
 from grader.sandbox.audit import is_refusal
+from grader.sandbox.notebook_source import NotebookError, read_notebook, run_notebook
 
 
 class LoadError(Exception):
@@ -27,7 +28,7 @@ class LoadError(Exception):
 
 
 class SubmissionLoader:
-    """Imports ``exNN_*.py`` files from one folder as top-level modules.
+    """Imports ``exNN_*.py`` files (or ``exNN_*.ipynb`` notebooks, see :func:`source_file`) as top-level modules.
 
     Each file is imported once, under its own name, so that one exercise may
     import another (``from ex05_dropout import Network``). Stand-ins replace a
@@ -56,35 +57,79 @@ class SubmissionLoader:
         return self._modules[name]
 
     def _import(self, name: str) -> ModuleType:
-        path = self.directory / f"{name}.py"
-        if not path.is_file():
-            message = _("No file {file} in the submission: create it (copy the stub from exercises/).")
-            raise LoadError(Outcome.ERROR, message.format(file=f"{name}.py"), Tag.MISSING_FILE)
+        path = source_file(self.directory, name)
+        if path is None:
+            message = _(
+                "No file {file} in the submission (nor {notebook}): create it "
+                "(copy the stub from exercises/ or the notebook from notebooks/)."
+            )
+            raise LoadError(Outcome.ERROR, message.format(file=f"{name}.py", notebook=f"{name}.ipynb"), Tag.MISSING_FILE)
         if str(self.directory) not in sys.path:
             sys.path.insert(0, str(self.directory))
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
         try:
+            module, run = _module(name, path)
+            sys.modules[name] = module
             with _stand_ins(self.stand_ins.get(name, {})):
-                spec.loader.exec_module(module)
+                run()
         except SyntaxError as exc:
             sys.modules.pop(name, None)
             raise LoadError(Outcome.ERROR, syntax_error_message(exc), Tag.SYNTAX_ERROR) from None
+        except NotebookError as exc:
+            sys.modules.pop(name, None)
+            raise LoadError(Outcome.ERROR, str(exc), Tag.SYNTAX_ERROR) from None
         except NotImplementedError as exc:
             sys.modules.pop(name, None)
-            message = _("{file} raises NotImplementedError when imported: {error}").format(file=f"{name}.py", error=exc)
+            message = _("{file} raises NotImplementedError when imported: {error}").format(file=path.name, error=exc)
             raise LoadError(Outcome.NOT_STARTED, message, Tag.NOT_STARTED) from None
         except Exception as exc:
             sys.modules.pop(name, None)
-            message = _("Importing {file} failed.").format(file=f"{name}.py") + "\n" + student_error(exc, self.directory)
+            message = _("Importing {file} failed.").format(file=path.name) + "\n" + student_error(exc, self.directory)
             raise LoadError(Outcome.ERROR, message, exception_tag(exc)) from None
         except SystemExit as exc:
             sys.modules.pop(name, None)
-            message = _("{file} calls sys.exit({code}) when imported; remove it.").format(file=f"{name}.py", code=repr(exc.code))
+            message = _("{file} calls sys.exit({code}) when imported; remove it.").format(file=path.name, code=repr(exc.code))
             raise LoadError(Outcome.CRASHED, message, Tag.CRASHED) from None
         return module
+
+
+def source_file(directory: Path, name: str) -> Path | None:
+    """The file graded for exercise ``name``: ``name.ipynb`` when it exists (even beside ``name.py``)."""
+    for path in (directory / f"{name}.ipynb", directory / f"{name}.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def source_note(directory: Path, name: str) -> str:
+    """What the grading output says about the file graded for ``name``: which one, and what was not run."""
+    notebook, script = directory / f"{name}.ipynb", directory / f"{name}.py"
+    if not notebook.is_file():
+        return ""
+    notes = []
+    if script.is_file():
+        notes.append(f"{name}: graded {notebook.name}; {script.name} is ignored (when both exist, the notebook is graded).")
+    try:
+        skipped = read_notebook(notebook).skipped
+    except (NotebookError, SyntaxError, OSError):
+        return "\n".join(notes)
+    if skipped:
+        notes.append(f"{notebook.name}: not executed when graded:")
+        notes.extend(f"  {item.describe()}" for item in skipped)
+    return "\n".join(notes)
+
+
+def _module(name: str, path: Path) -> tuple[ModuleType, Callable[[], None]]:
+    """A fresh module for ``path`` and the function that runs its code (a notebook's cells, or the file)."""
+    if path.suffix == ".ipynb":
+        code = read_notebook(path)  # NotebookError, SyntaxError: raised here, before anything runs
+        module = ModuleType(name)
+        module.__file__ = str(path)
+        return module, lambda: run_notebook(code, module.__dict__)
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+    return module, lambda: loader.exec_module(module)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,192 @@
+"""The class report and feedback pages of a mixed class, opened in headless Chromium (Debian's ``chromium``).
+
+``python tests/test_report_browser.py docs/report.png`` grades the same class and saves a screenshot of
+its report (the one in the README).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+KIT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+EXERCISES = "ex01_tensors,ex02_autograd,ex03_sgd"
+HOSTILE = '''
+
+import torch as _torch
+
+def scale_(tensor, factor):
+    print("<script>window.injected = 1</script></table></td><b>bold</b>")
+    raise ValueError("<img src=x onerror=window.injected=2></table><script>window.injected=3</script>")
+
+def flatten_images_(images):
+    print("</pre></table><h1>injected</h1>")
+    return images.view(images.shape[0], -1)
+'''
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"),
+]
+
+
+def make_class(root: Path) -> Path:
+    """ana: the solutions; ben: the stubs; cho: half done; dan: prints and raises HTML."""
+    names = EXERCISES.split(",")
+    for student in ("ana", "ben", "cho", "dan"):
+        (root / student).mkdir(parents=True)
+    for name in names:
+        shutil.copy(KIT / "solutions" / f"{name}.py", root / "ana")
+        shutil.copy(KIT / "exercises" / f"{name}.py", root / "ben")
+        shutil.copy(KIT / "solutions" / f"{name}.py", root / "dan")
+    shutil.copy(KIT / "solutions" / "ex01_tensors.py", root / "cho")
+    shutil.copy(KIT / "exercises" / "ex02_autograd.py", root / "cho")
+    (root / "dan" / "ex01_tensors.py").write_text((root / "dan" / "ex01_tensors.py").read_text() + HOSTILE)
+    return root
+
+
+def grade_class(root: Path) -> Path:
+    out = root / "out"
+    command = [sys.executable, "-m", "grader", "batch", str(make_class(root / "submissions")), "--out", str(out),
+               "--exercises", EXERCISES, "--jobs", "2"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=KIT, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def screenshot(page_path: Path, png: Path, width: int = 1000) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        page.goto(page_path.as_uri())
+        page.screenshot(path=str(png), full_page=True)
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return grade_class(tmp_path_factory.mktemp("class"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+class Opened:
+    def __init__(self, browser, path: Path) -> None:
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1000, "height": 800}, java_script_enabled=True)
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.goto(path.as_uri())
+        self.url = path.as_uri()
+
+
+def _open(browser, path: Path) -> Opened:
+    opened = Opened(browser, path)
+    assert opened.errors == []
+    assert opened.requests == [opened.url], "the page fetched something"
+    return opened
+
+
+def _not_blank(png: bytes) -> None:
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("L")
+    low, high = image.getextrema()
+    assert high - low > 100 and len(image.getcolors(maxcolors=256 * 256) or range(999)) > 20
+
+
+def _csv(out: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader((out / "gradebook.csv").read_text().splitlines()))
+
+
+def test_report_renders_offline_with_its_figures(browser, graded: Path) -> None:
+    opened = _open(browser, graded / "report.html")
+    page = opened.page
+    figures = page.eval_on_selector_all("figure svg", "els => els.map(e => e.getBoundingClientRect().width)")
+    assert len(figures) == 3 and min(figures) > 200
+    _not_blank(page.screenshot(full_page=True))
+    page.close()
+
+
+def test_report_numbers_equal_the_gradebook(browser, graded: Path) -> None:
+    page = _open(browser, graded / "report.html").page
+    rows = _csv(graded)
+    header = list(rows[0])
+    shown = page.eval_on_selector_all(
+        "#students tbody tr", "trs => trs.map(tr => [...tr.cells].map(td => td.textContent.trim()))")
+    assert shown == [[row[column] for column in header] for row in rows]
+    totals = sorted(float(r["total"]) for r in rows if r["total"])
+    q1, median, q3 = statistics.quantiles(totals, n=4, method="inclusive")
+
+    def key(name: str) -> str:
+        return page.text_content(f'#summary [data-key="{name}"]').strip()
+
+    assert key("submissions") == str(len(rows)) and key("graded") == str(len(totals))
+    assert float(key("median")) == pytest.approx(median, abs=0.01)
+    assert (float(key("q1")), float(key("q3"))) == pytest.approx((q1, q3), abs=0.01)
+    assert key("full_marks") == str(sum(1 for r in rows if r["total"] == r["max_score"]))
+    assert [r["student"] for r in rows] == ["ana", "ben", "cho", "dan"]
+    links = page.eval_on_selector_all("#students a", "as => as.map(a => a.getAttribute('href'))")
+    assert links == [f"{r['student']}/feedback.html" for r in rows]
+    page.close()
+
+
+def test_feedback_pages_show_points_and_messages(browser, graded: Path) -> None:
+    rows = {r["student"]: r for r in _csv(graded)}
+    for student in rows:
+        opened = _open(browser, graded / student / "feedback.html")
+        page = opened.page
+        total = page.text_content("#total").split("/")[0].strip()
+        assert total == rows[student]["total"]
+        points = page.eval_on_selector_all(
+            "#exercises tbody tr", "trs => trs.map(tr => [tr.dataset.exercise, tr.cells[1].textContent.trim()])")
+        assert points == [[e, rows[student][e]] for e in EXERCISES.split(",")]
+        _not_blank(page.screenshot(full_page=True))
+        page.close()
+    text = (graded / "ben" / "feedback.html").read_text()
+    assert "not started" in text
+
+
+def test_what_a_submission_prints_or_raises_is_only_text(browser, graded: Path) -> None:
+    opened = _open(browser, graded / "dan" / "feedback.html")
+    page = opened.page
+    assert page.evaluate("window.injected") is None
+    assert page.eval_on_selector_all("script, img, h1 ~ h1, b", "els => els.length") == 0
+    tables = page.eval_on_selector_all("table", "els => els.length")
+    assert tables == 1 + len(EXERCISES.split(","))  # the points table and one per exercise: none closed early
+    body = page.text_content("body")
+    assert "<script>window.injected = 1</script>" in body and "<img src=x onerror=" in body
+    assert "</pre></table><h1>injected</h1>" in body
+    page.close()
+    report = _open(browser, graded / "report.html").page
+    assert report.evaluate("window.injected") is None
+    assert report.eval_on_selector_all("script, img", "els => els.length") == 0
+    report.close()
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else KIT / "docs" / "report.png")
+    with tempfile.TemporaryDirectory() as scratch:
+        out = grade_class(Path(scratch))
+        screenshot(out / "report.html", target)
+    print(f"wrote {target}")
