@@ -135,9 +135,9 @@ def _batch(args: argparse.Namespace) -> int:
     try:
         path = _write_html(out, [o.student for o in outcomes])
     except ReportExtraMissing as exc:
-        print(f"no class report: {exc}", file=sys.stderr)
+        print(_("no class report: {error}").format(error=exc), file=sys.stderr)
     else:
-        print(f"class report: {path} (and a feedback.html per student)")
+        print(_("class report: {path} (and a feedback.html per student)").format(path=path))
     return EXIT_OK
 
 
@@ -161,15 +161,16 @@ def _report(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if not out.is_dir() or not any((out / s / classreport.RESULTS).is_file() for s in classreport.find_students(out)):
-        print(f"error: {out} holds no <student>/results.json; grade the class first: python -m grader batch DIR --out {out}",
-              file=sys.stderr)
+        message = _("error: {path} holds no <student>/results.json; grade the class first: "
+                    "python -m grader batch DIR --out {path}")
+        print(message.format(path=out), file=sys.stderr)
         return EXIT_USAGE
     try:
         path = _write_html(out, None)
     except ReportExtraMissing as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("error: {error}").format(error=exc), file=sys.stderr)
         return EXIT_USAGE
-    print(f"class report: {path} (and a feedback.html per student)")
+    print(_("class report: {path} (and a feedback.html per student)").format(path=path))
     return EXIT_OK
 
 
