@@ -381,3 +381,25 @@ def test_the_notebook_finds_the_hint_and_the_cell_in_chinese() -> None:
     assert moved.message.endswith("位于 单元格 [7] 第 4 行，scale_ 中")
     missing = CheckResult("ex01_tensors", "scale_in_place", None, Outcome.ERROR, 0.0, 2.0, "ex01_tensors.py 中没有 scale_。")
     assert notebook._in_cells(missing, {}).message == "这个 notebook 还没有定义 scale_。"
+
+
+@pytest.mark.slow
+def test_a_notebook_kernel_with_grader_lang_zh_shows_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbformat
+
+    import notebook_samples
+    from test_notebook_kernel import NOTEBOOKS, execute, outputs
+
+    monkeypatch.setenv("GRADER_LANG", "zh")  # the kernel inherits the environment, as from `GRADER_LANG=zh jupyter lab`
+    notebook = notebook_samples.reference("ex01_tensors")
+    notebook.cells[-1:-1] = [
+        nbformat.v4.new_code_cell("def scale_(tensor, factor):\n    return tensor * factor"),
+        nbformat.v4.new_code_cell("def to_numpy_shared(tensor):\n    x = 1\n    return tensor.numpy() / undefined_name"),
+    ]
+    notebook.cells.append(nbformat.v4.new_code_cell('hint("ex01_tensors")'))
+    done = execute(notebook.cells, NOTEBOOKS)
+    shown = outputs(done[-2])
+    assert "期望：返回同一个张量对象" in shown and "实际：另一个对象" in shown and "<th" in shown and "状态" in shown
+    assert "失败" in shown and "进行中" in shown and "总计" in shown
+    assert f"位于 单元格 [{done[-3].execution_count}] 第 3 行" in shown
+    assert "mul_" in outputs(done[-1]) and "使用" in outputs(done[-1])
