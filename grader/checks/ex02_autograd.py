@@ -15,6 +15,7 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.i18n import _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -51,10 +52,10 @@ def _scalar_inputs(case: Case, name: str) -> list[tuple[str, torch.Tensor, bool]
     shapes = [(), (_size(g, 3, 9),), (a, b), (a, b, c)]
     found = []
     if name == "seed_chain_grad":
-        found.append(("a 2x2 tensor of ones", torch.ones(2, 2), False))
+        found.append((_("a 2x2 tensor of ones"), torch.ones(2, 2), False))
     for i, shape in enumerate(shapes):
         x = torch.randn(shape, generator=g) * 3
-        found.append((f"a random x of shape {shape}", x, i % 2 == 1))
+        found.append((_("a random x of shape {shape}").format(shape=shape), x, i % 2 == 1))
     return found
 
 
@@ -68,7 +69,7 @@ def _expected_grad(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) 
 def _values_probe(name: str):
     def probe(ex, case):
         found = []
-        for _, x, requires_grad in _scalar_inputs(case, name):
+        for _unused, x, requires_grad in _scalar_inputs(case, name):
             x = x.to(case.device).requires_grad_(requires_grad)
             found.append(getattr(ex, name)(x))
         return {"grads": found}
@@ -84,9 +85,10 @@ def _values_judge(name: str):
             where = f", requires_grad={requires_grad}" if requires_grad else ""
             expect_tensor(
                 got, _expected_grad(fn, x),
-                f"{name}(x) for {label}{where} on {case.device}: d/dx of {formula}",
-                "Make a fresh leaf (x.detach().clone().requires_grad_(True)), compute the scalar from it, "
-                "call .backward() on that scalar and return the leaf's .grad (same shape as x).",
+                _("{name}(x) for {label}{where} on {device}: d/dx of {formula}").format(name=name, label=label, where=where, device=case.device, formula=formula),
+                _("Make a fresh leaf (x.detach().clone().requires_grad_(True)), compute the "
+                  "scalar from it, call .backward() on that scalar and return the leaf's .grad "
+                  "(same shape as x)."),
                 device=case.device,
             )
 
@@ -139,40 +141,44 @@ def _untouched_probe(name: str):
 def _untouched_judge(name: str):
     def judge(obs, case):
         data = _untouched_inputs(case)
-        hint = ("Never call backward through the caller's x: work on x.detach().clone().requires_grad_(True) "
-                "and return that copy's .grad.")
+        hint = (_("Never call backward through the caller's x: work on "
+                  "x.detach().clone().requires_grad_(True) and return that copy's .grad."))
         labels = {
-            "no_grad_needed": "an x with requires_grad=False",
-            "requires_grad": "a leaf x with requires_grad=True and no .grad",
-            "has_grad": "a leaf x with requires_grad=True that already has a .grad",
+            "no_grad_needed": _("an x with requires_grad=False"),
+            "requires_grad": _("a leaf x with requires_grad=True and no .grad"),
+            "has_grad": _("a leaf x with requires_grad=True that already has a .grad"),
         }
         for variant, label in labels.items():
             got = obs[variant]
-            checked = f"{name}(x) for {label}: the caller's x afterwards"
-            expect_tensor(got["x"], data["x"], checked + " (its values)", hint)
+            checked = _("{name}(x) for {label}: the caller's x afterwards").format(name=name, label=label)
+            expect_tensor(got["x"], data["x"], _("{checked} (its values)").format(checked=checked), hint)
             expect_equal(got["requires_grad"], variant != "no_grad_needed", checked + " (x.requires_grad)",
-                         "Do not call requires_grad_ on the caller's x; set it on your own copy.",
+                         _("Do not call requires_grad_ on the caller's x; set it on your own "
+                           "copy."),
                          tag=Tag.INPUT_MODIFIED)
             expect_equal(got["is_leaf"], True, checked + " (x.is_leaf)", hint, tag=Tag.INPUT_MODIFIED)
             if variant == "has_grad":
-                expect_tensor(got["grad"], data["grad"], checked + " (x.grad must keep the values it had)", hint)
+                expect_tensor(got["grad"], data["grad"], _("{checked} (x.grad must keep the values "
+                                                           "it had)").format(checked=checked), hint)
             elif got["grad"] is not None:
-                fail(checked + " (x.grad)", "None (no .grad attached)", describe(got["grad"]), hint, tag=Tag.STALE_GRAD)
-            expect_equal(got["grad_enabled"], True, f"{name}(x) for {label}: grad mode after the call",
-                         "Use `with torch.enable_grad():` rather than torch.set_grad_enabled(...) without restoring.",
+                fail(checked + " (x.grad)", _("None (no .grad attached)"), describe(got["grad"]), hint, tag=Tag.STALE_GRAD)
+            expect_equal(got["grad_enabled"], True, _("{name}(x) for {label}: grad mode after "
+                                                      "the call").format(name=name, label=label),
+                         _("Use `with torch.enable_grad():` rather than "
+                           "torch.set_grad_enabled(...) without restoring."),
                          tag=Tag.GRAD_MODE_LEAKED)
         got = obs["non_leaf"]
-        checked = f"{name}(x) for a non-leaf x = w * 1.0 (w a leaf with requires_grad=True)"
-        expect_tensor(got["x"], data["x"], checked + ": the values of x afterwards", hint, tag=Tag.INPUT_MODIFIED)
+        checked = _("{name}(x) for a non-leaf x = w * 1.0 (w a leaf with requires_grad=True)").format(name=name)
+        expect_tensor(got["x"], data["x"], _("{checked}: the values of x afterwards").format(checked=checked), hint, tag=Tag.INPUT_MODIFIED)
         if got["leaf_grad"] is not None:
-            fail(checked + ": w.grad afterwards", "None (the caller's graph is left alone)",
+            fail(_("{checked}: w.grad afterwards").format(checked=checked), _("None (the caller's graph is left alone)"),
                  describe(got["leaf_grad"]), hint, tag=Tag.STALE_GRAD)
-        expect_equal(got["grad_enabled"], True, checked + ": grad mode after the call",
-                     "Use `with torch.enable_grad():` so the caller's grad mode comes back.", tag=Tag.GRAD_MODE_LEAKED)
+        expect_equal(got["grad_enabled"], True, _("{checked}: grad mode after the call").format(checked=checked),
+                     _("Use `with torch.enable_grad():` so the caller's grad mode comes back."), tag=Tag.GRAD_MODE_LEAKED)
         expect_equal(obs["inside_no_grad"]["grad_enabled"], False,
-                     f"{name}(x) called inside `with torch.no_grad():`: grad mode after the call",
-                     "torch.set_grad_enabled(True) changes the caller's setting; `with torch.enable_grad():` "
-                     "switches it back on exit.", tag=Tag.GRAD_MODE_LEAKED)
+                     _("{name}(x) called inside `with torch.no_grad():`: grad mode after the call").format(name=name),
+                     _("torch.set_grad_enabled(True) changes the caller's setting; `with "
+                       "torch.enable_grad():` switches it back on exit."), tag=Tag.GRAD_MODE_LEAKED)
 
     return judge
 
@@ -226,37 +232,37 @@ def _vjp_cases(case: Case, device: str | torch.device = "cpu"):
     specs = [
         ("fn(t) = sin(t) * t (elementwise)", lambda t: torch.sin(t) * t, (n, m), (n, m)),
         ("fn(t) = t ** 3 - 2 * t (elementwise)", lambda t: t**3 - 2 * t, (k,), (k,)),
-        (f"fn(t) = M @ t.reshape(-1) with a fixed random M of shape {tuple(matrix.shape)}",
+        (_("fn(t) = M @ t.reshape(-1) with a fixed random M of shape {shape}").format(shape=tuple(matrix.shape)),
          lambda t: matrix @ t.reshape(-1), (n, m), (k,)),
-        (f"fn(t) = t @ M with a fixed random M of shape {tuple(right.shape)}", lambda t: t @ right, (n, m), (n, k)),
-        (f"fn(t) = t @ M with a fixed random square M of shape {tuple(square.shape)}", lambda t: t @ square,
+        (_("fn(t) = t @ M with a fixed random M of shape {shape}").format(shape=tuple(right.shape)), lambda t: t @ right, (n, m), (n, k)),
+        (_("fn(t) = t @ M with a fixed random square M of shape {shape}").format(shape=tuple(square.shape)), lambda t: t @ square,
          (k, m), (k, m)),
         ("fn(t) = torch.cumsum(t, dim=0)", lambda t: torch.cumsum(t, dim=0), (n, k), (n, k)),
-        ("fn(t) = torch.softmax(t, dim=-1) (every output depends on a whole row)",
+        (_("fn(t) = torch.softmax(t, dim=-1) (every output depends on a whole row)"),
          lambda t: torch.softmax(t, dim=-1), (k, n, m), (k, n, m)),
     ]
     found = []
     for text, fn, x_shape, v_shape in specs:
         x = torch.randn(x_shape, generator=g).to(device)
         v = torch.randn(v_shape, generator=g).to(device)
-        found.append((f"{text}, x of shape {x_shape}, v of shape {v_shape}", fn, x, v))
+        found.append((_("{text}, x of shape {x_shape}, v of shape {v_shape}").format(text=text, x_shape=x_shape, v_shape=v_shape), fn, x, v))
     return found
 
 
 @EXERCISE.check(points=3, needs=("vector_jacobian_product",), per_device=True)
 def vector_jacobian_product_matches_vjp(ex, case):
     """vector_jacobian_product(fn, x, v) equals torch.autograd.functional.vjp for several fn and shapes."""
-    return {"results": [ex.vector_jacobian_product(fn, x, v) for _, fn, x, v in _vjp_cases(case, case.device)]}
+    return {"results": [ex.vector_jacobian_product(fn, x, v) for _unused, fn, x, v in _vjp_cases(case, case.device)]}
 
 
 @vector_jacobian_product_matches_vjp.judge
-def _(obs, case):
+def _judge(obs, case):
     for got, (text, fn, x, v) in zip(obs["results"], _vjp_cases(case)):
-        _, expected = torch.autograd.functional.vjp(fn, x, v)
+        _unused, expected = torch.autograd.functional.vjp(fn, x, v)
         expect_tensor(
-            got, expected, f"vector_jacobian_product for {text}, on {case.device}",
-            "Call fn on a fresh leaf copy of x, then y.backward(v) (not y.sum().backward()), "
-            "and return the leaf's .grad: it has x's shape.",
+            got, expected, _("vector_jacobian_product for {text}, on {device}").format(text=text, device=case.device),
+            _("Call fn on a fresh leaf copy of x, then y.backward(v) (not y.sum().backward()), "
+              "and return the leaf's .grad: it has x's shape."),
             rtol=1e-4, atol=1e-5, device=case.device,
         )
 
@@ -298,33 +304,38 @@ def vector_jacobian_product_leaves_inputs_alone(ex, case):
 
 
 @vector_jacobian_product_leaves_inputs_alone.judge
-def _(obs, case):
+def _judge(obs, case):
     data = _vjp_untouched_inputs(case)
-    hint = "Differentiate a private leaf (x.detach().clone().requires_grad_(True)), never the caller's x or v."
-    labels = {"plain": "an x with requires_grad=False", "requires_grad": "an x with requires_grad=True",
-              "has_grad": "an x with requires_grad=True that already has a .grad"}
+    hint = _("Differentiate a private leaf (x.detach().clone().requires_grad_(True)), never the "
+             "caller's x or v.")
+    labels = {"plain": _("an x with requires_grad=False"), "requires_grad": _("an x with requires_grad=True"),
+              "has_grad": _("an x with requires_grad=True that already has a .grad")}
     for variant, label in labels.items():
         got = obs[variant]
-        checked = f"vector_jacobian_product(fn, x, v) for {label}"
-        expect_tensor(got["x"], data["x"], checked + ": the values of x afterwards", hint, tag=Tag.INPUT_MODIFIED)
-        expect_tensor(got["v"], data["v"], checked + ": the values of v afterwards", hint)
-        expect_equal(got["x_requires_grad"], variant != "plain", checked + ": x.requires_grad afterwards", hint,
+        checked = _("vector_jacobian_product(fn, x, v) for {label}").format(label=label)
+        expect_tensor(got["x"], data["x"], _("{checked}: the values of x afterwards").format(checked=checked), hint, tag=Tag.INPUT_MODIFIED)
+        expect_tensor(got["v"], data["v"], _("{checked}: the values of v afterwards").format(checked=checked), hint)
+        expect_equal(got["x_requires_grad"], variant != "plain", _("{checked}: x.requires_grad afterwards").format(checked=checked), hint,
                      tag=Tag.INPUT_MODIFIED)
-        expect_equal(got["v_requires_grad"], False, checked + ": v.requires_grad afterwards", hint,
+        expect_equal(got["v_requires_grad"], False, _("{checked}: v.requires_grad afterwards").format(checked=checked), hint,
                      tag=Tag.INPUT_MODIFIED)
         if got["v_grad"] is not None:
-            fail(checked + ": v.grad afterwards", "None", describe(got["v_grad"]), hint, tag=Tag.STALE_GRAD)
+            fail(_("{checked}: v.grad afterwards").format(checked=checked), "None", describe(got["v_grad"]), hint, tag=Tag.STALE_GRAD)
         if variant == "has_grad":
-            expect_tensor(got["x_grad"], data["grad"], checked + ": x.grad must keep the values it had", hint)
+            expect_tensor(got["x_grad"], data["grad"], _("{checked}: x.grad must keep the values "
+                                                         "it had").format(checked=checked), hint)
         elif got["x_grad"] is not None:
-            fail(checked + ": x.grad afterwards", "None (no .grad attached)", describe(got["x_grad"]), hint,
+            fail(_("{checked}: x.grad afterwards").format(checked=checked), _("None (no .grad attached)"), describe(got["x_grad"]), hint,
                  tag=Tag.STALE_GRAD)
-        expect_equal(got["grad_enabled"], True, checked + ": grad mode after the call",
-                     "Use `with torch.enable_grad():` rather than torch.set_grad_enabled(...) without restoring.",
+        expect_equal(got["grad_enabled"], True, _("{checked}: grad mode after the call").format(checked=checked),
+                     _("Use `with torch.enable_grad():` rather than torch.set_grad_enabled(...) "
+                       "without restoring."),
                      tag=Tag.GRAD_MODE_LEAKED)
     expect_equal(obs["inside_no_grad"], False,
-                 "vector_jacobian_product called inside `with torch.no_grad():`: grad mode after the call",
-                 "`with torch.enable_grad():` switches grad mode back to what the caller had on exit.",
+                 _("vector_jacobian_product called inside `with torch.no_grad():`: grad mode "
+                   "after the call"),
+                 _("`with torch.enable_grad():` switches grad mode back to what the caller had "
+                   "on exit."),
                  tag=Tag.GRAD_MODE_LEAKED)
 
 
@@ -359,7 +370,7 @@ def _predict_setup(case: Case, device: str | torch.device = "cpu", offset: int =
 
 
 def _expected_prediction(case: Case, offset: int = 51) -> torch.Tensor:
-    model, x, _ = _predict_setup(case, offset=offset)
+    model, x, _unused = _predict_setup(case, offset=offset)
     with torch.no_grad():
         return model(x)
 
@@ -369,7 +380,7 @@ def predict_no_grad_builds_no_graph(ex, case):
     """predict_no_grad runs the model with grad mode off: output equals model(x), no requires_grad, no grad_fn."""
     found = []
     for requires_grad in (False, True):
-        model, x, _ = _predict_setup(case, case.device)
+        model, x, _unused = _predict_setup(case, case.device)
         x.requires_grad_(requires_grad)
         out = ex.predict_no_grad(model, x)
         found.append({"out": out, "seen": list(model.seen)})
@@ -377,26 +388,27 @@ def predict_no_grad_builds_no_graph(ex, case):
 
 
 @predict_no_grad_builds_no_graph.judge
-def _(obs, case):
+def _judge(obs, case):
     expected = _expected_prediction(case)
     for run, requires_grad in zip(obs["runs"], (False, True)):
-        checked = f"predict_no_grad(model, x) with x.requires_grad={requires_grad}, on {case.device}"
+        checked = _("predict_no_grad(model, x) with x.requires_grad={requires_grad}, on {device}").format(requires_grad=requires_grad, device=case.device)
         seen = run["seen"]
-        expect_true(len(seen) >= 1, checked, "the model's forward to run", "forward was never called",
-                    "Call the model: model(x).")
+        expect_true(len(seen) >= 1, checked, _("the model's forward to run"), _("forward was never called"),
+                    _("Call the model: model(x)."))
         expect_true(
-            all(grad_enabled is False for grad_enabled, _ in seen), checked + ": grad mode while forward ran",
-            "grad mode disabled during forward", "grad mode was enabled inside forward (a graph was built)",
-            "Run the model inside `with torch.no_grad():` (or torch.inference_mode()); "
-            ".detach() afterwards is too late: the graph was already built.", tag=Tag.GRAPH_BUILT,
+            all(grad_enabled is False for grad_enabled, _unused in seen), _("{checked}: grad mode while forward ran").format(checked=checked),
+            _("grad mode disabled during forward"), _("grad mode was enabled inside forward (a "
+                                                   "graph was built)"),
+            _("Run the model inside `with torch.no_grad():` (or torch.inference_mode()); "
+              ".detach() afterwards is too late: the graph was already built."), tag=Tag.GRAPH_BUILT,
         )
         out = run["out"]
-        expect_tensor(out, expected, checked + ": the output", "Return model(x) itself.",
+        expect_tensor(out, expected, _("{checked}: the output").format(checked=checked), _("Return model(x) itself."),
                       rtol=1e-4, atol=1e-5, device=case.device)  # loose enough for a GPU's matmul
         expect_true(out.requires_grad is False, checked + ": out.requires_grad", "False", "True",
-                    "Compute the output inside the no_grad block.", tag=Tag.GRAPH_BUILT)
-        expect_true(out.has_grad_fn is False, checked + ": out.grad_fn", "None", "a grad_fn",
-                    "Compute the output inside the no_grad block.", tag=Tag.GRAPH_BUILT)
+                    _("Compute the output inside the no_grad block."), tag=Tag.GRAPH_BUILT)
+        expect_true(out.has_grad_fn is False, checked + ": out.grad_fn", "None", _("a grad_fn"),
+                    _("Compute the output inside the no_grad block."), tag=Tag.GRAPH_BUILT)
 
 
 @EXERCISE.check(points=2, needs=("predict_no_grad",))
@@ -404,34 +416,37 @@ def predict_no_grad_keeps_train_eval_mode(ex, case):
     """predict_no_grad runs the model in the mode it is in (train or eval) and leaves it there."""
     found = {}
     for mode in ("train", "eval"):
-        model, x, _ = _predict_setup(case, "cpu")
+        model, x, _unused = _predict_setup(case, "cpu")
         model.train(mode == "train")
         out = ex.predict_no_grad(model, x)
-        found[mode] = {"seen": [training for _, training in model.seen], "after": model.training,
+        found[mode] = {"seen": [training for _unused, training in model.seen], "after": model.training,
                        "dropout_after": model.drop.training, "out": out}
     return found
 
 
 @predict_no_grad_keeps_train_eval_mode.judge
-def _(obs, case):
+def _judge(obs, case):
     expected = _expected_prediction(case)
-    hint = "Do not call model.eval() or model.train() in predict_no_grad: torch.no_grad() does not need them."
+    hint = _("Do not call model.eval() or model.train() in predict_no_grad: torch.no_grad() does "
+             "not need them.")
     for mode, got in obs.items():
         training = mode == "train"
-        checked = f"predict_no_grad on a model in {mode} mode"
-        expect_true(len(got["seen"]) >= 1, checked, "the model's forward to run", "forward was never called",
-                    "Call the model: model(x).")
-        expect_true(all(t is training for t in got["seen"]), checked + ": model.training while forward ran",
-                    f"{training} (the mode the model was given in)", f"{got['seen']}", hint, tag=Tag.MODE_NOT_RESTORED)
-        expect_equal(got["after"], training, checked + ": model.training after the call", hint,
+        checked = _("predict_no_grad on a model in {mode} mode").format(mode=mode)
+        expect_true(len(got["seen"]) >= 1, checked, _("the model's forward to run"), _("forward was never called"),
+                    _("Call the model: model(x)."))
+        expect_true(all(t is training for t in got["seen"]), _("{checked}: model.training while forward "
+                                                               "ran").format(checked=checked),
+                    _("{training} (the mode the model was given in)").format(training=training), f"{got['seen']}", hint, tag=Tag.MODE_NOT_RESTORED)
+        expect_equal(got["after"], training, _("{checked}: model.training after the call").format(checked=checked), hint,
                      tag=Tag.MODE_NOT_RESTORED)
-        expect_equal(got["dropout_after"], training, checked + ": the dropout layer's .training after the call", hint,
+        expect_equal(got["dropout_after"], training, _("{checked}: the dropout layer's .training "
+                                                       "after the call").format(checked=checked), hint,
                      tag=Tag.MODE_NOT_RESTORED)
         if not training:
-            expect_tensor(got["out"], expected, checked + ": the output", "Return model(x) itself.")
+            expect_tensor(got["out"], expected, _("{checked}: the output").format(checked=checked), _("Return model(x) itself."))
         elif isinstance(got["out"], TensorObs):
-            expect_equal(got["out"].shape, tuple(expected.shape), checked + ": the output's shape",
-                         "Return model(x) itself.", tag=Tag.WRONG_SHAPE)
+            expect_equal(got["out"].shape, tuple(expected.shape), _("{checked}: the output's shape").format(checked=checked),
+                         _("Return model(x) itself."), tag=Tag.WRONG_SHAPE)
 
 
 @EXERCISE.check(points=2, needs=("predict_no_grad",))
@@ -462,29 +477,33 @@ def predict_no_grad_leaves_model_alone(ex, case):
 
 
 @predict_no_grad_leaves_model_alone.judge
-def _(obs, case):
+def _judge(obs, case):
     model, x, weight_grad = _predict_setup(case)
     expected = _expected_prediction(case)
-    hint = "predict_no_grad only runs `with torch.no_grad(): return model(x)`: no zero_grad, no requires_grad_ changes."
+    hint = _("predict_no_grad only runs `with torch.no_grad(): return model(x)`: no zero_grad, "
+             "no requires_grad_ changes.")
     for where, got in obs.items():
-        situation = "called with grad enabled" if where == "grad_enabled" else "called inside `with torch.no_grad():`"
-        checked = f"predict_no_grad {situation}"
-        expect_tensor(got["out"], expected, checked + ": the output", "Return model(x) itself.")
-        expect_equal(got["grad_enabled"], where == "grad_enabled", checked + ": grad mode after the call",
-                     "Use `with torch.no_grad():` (it restores the mode on exit), not torch.set_grad_enabled(False).",
+        situation = _("called with grad enabled") if where == "grad_enabled" else _("called inside `with torch.no_grad():`")
+        checked = _("predict_no_grad {situation}").format(situation=situation)
+        expect_tensor(got["out"], expected, _("{checked}: the output").format(checked=checked), _("Return model(x) itself."))
+        expect_equal(got["grad_enabled"], where == "grad_enabled", _("{checked}: grad mode after the call").format(checked=checked),
+                     _("Use `with torch.no_grad():` (it restores the mode on exit), not "
+                       "torch.set_grad_enabled(False)."),
                      tag=Tag.GRAD_MODE_LEAKED)
-        expect_equal(got["same_parameters"], [True, True], checked + ": the model's parameter objects", hint,
+        expect_equal(got["same_parameters"], [True, True], _("{checked}: the model's parameter objects").format(checked=checked), hint,
                      tag=Tag.NOT_IN_PLACE)
-        expect_tensor(got["weight"], model.fc.weight.detach(), checked + ": the weight's values", hint)
-        expect_tensor(got["bias"], model.fc.bias.detach(), checked + ": the bias's values", hint)
-        expect_equal(got["requires_grad"], [True, True], checked + ": requires_grad of the parameters", hint,
+        expect_tensor(got["weight"], model.fc.weight.detach(), _("{checked}: the weight's values").format(checked=checked), hint)
+        expect_tensor(got["bias"], model.fc.bias.detach(), _("{checked}: the bias's values").format(checked=checked), hint)
+        expect_equal(got["requires_grad"], [True, True], _("{checked}: requires_grad of the "
+                                                           "parameters").format(checked=checked), hint,
                      tag=Tag.INPUT_MODIFIED)
-        expect_tensor(got["weight_grad"], weight_grad, checked + ": the weight's .grad (it had one before)", hint,
+        expect_tensor(got["weight_grad"], weight_grad, _("{checked}: the weight's .grad (it had "
+                                                         "one before)").format(checked=checked), hint,
                       tag=Tag.STALE_GRAD)
         if got["bias_grad"] is not None:
-            fail(checked + ": the bias's .grad", "None (as before the call)", describe(got["bias_grad"]), hint,
+            fail(_("{checked}: the bias's .grad").format(checked=checked), _("None (as before the call)"), describe(got["bias_grad"]), hint,
                  tag=Tag.STALE_GRAD)
-        expect_tensor(got["x"], x, checked + ": the values of x", hint, tag=Tag.INPUT_MODIFIED)
+        expect_tensor(got["x"], x, _("{checked}: the values of x").format(checked=checked), hint, tag=Tag.INPUT_MODIFIED)
         expect_equal(got["x_requires_grad"], True, checked + ": x.requires_grad", hint, tag=Tag.INPUT_MODIFIED)
         if got["x_grad"] is not None:
-            fail(checked + ": x.grad", "None (as before the call)", describe(got["x_grad"]), hint, tag=Tag.STALE_GRAD)
+            fail(checked + ": x.grad", _("None (as before the call)"), describe(got["x_grad"]), hint, tag=Tag.STALE_GRAD)

@@ -11,6 +11,7 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_close, expect_equal, expect_tensor, expect_true, fail
+from grader.engine.i18n import _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -80,24 +81,27 @@ def sgd_step_matches_torch_sgd(ex, case):
 
 
 @sgd_step_matches_torch_sgd.judge
-def _(obs, case):
+def _judge(obs, case):
     model, tensors, lr = _sgd_setup(case)
     torch.optim.SGD(model.parameters(), lr=lr).step()
     torch.optim.SGD(tensors, lr=lr).step()
-    hint = "For each p with a grad: p -= lr * p.grad inside `with torch.no_grad():` (loop over params only once)."
+    hint = _("For each p with a grad: p -= lr * p.grad inside `with torch.no_grad():` (loop over "
+             "params only once).")
     for name, p in model.named_parameters():
         if name == "unused":
             continue
         expect_tensor(obs["model"][name], p.detach(),
-                      f"sgd_step_(model.parameters(), lr={lr:.4f}) on {case.device}: parameter '{name}' after the step",
-                      hint + " model.parameters() is a generator: it can be gone through only once.",
+                      _("sgd_step_(model.parameters(), lr={lr:.4f}) on {device}: parameter "
+                        "'{name}' after the step").format(lr=lr, device=case.device, name=name),
+                      _("{hint} model.parameters() is a generator: it can be gone through only "
+                        "once.").format(hint=hint),
                       device=case.device)
     for i, (got, t) in enumerate(zip(obs["list"], tensors)):
         if t.grad is None:
             continue
         expect_tensor(got, t.detach(),
-                      f"sgd_step_(list_of_tensors, lr={lr:.4f}) on {case.device}: tensor {i} "
-                      f"of shape {tuple(t.shape)} after the step",
+                      _("sgd_step_(list_of_tensors, lr={lr:.4f}) on {device}: tensor {i} of "
+                        "shape {shape} after the step").format(lr=lr, device=case.device, i=i, shape=tuple(t.shape)),
                       hint, device=case.device)
 
 
@@ -112,15 +116,16 @@ def sgd_step_skips_params_without_grad(ex, case):
 
 
 @sgd_step_skips_params_without_grad.judge
-def _(obs, case):
-    model, tensors, _ = _sgd_setup(case)
-    hint = "Skip p when p.grad is None (`if p.grad is None: continue`); do not give it a gradient."
+def _judge(obs, case):
+    model, tensors, _unused = _sgd_setup(case)
+    hint = _("Skip p when p.grad is None (`if p.grad is None: continue`); do not give it a "
+             "gradient.")
     for key, expected, where in (("model", model.unused, "model.parameters()"),
-                                 ("list", tensors[-1], "a list of tensors")):
-        checked = f"sgd_step_ on {where}, for a parameter whose .grad is None"
-        expect_tensor(obs[key], expected.detach(), checked + ": its values after the step", hint)
+                                 ("list", tensors[-1], _("a list of tensors"))):
+        checked = _("sgd_step_ on {where}, for a parameter whose .grad is None").format(where=where)
+        expect_tensor(obs[key], expected.detach(), _("{checked}: its values after the step").format(checked=checked), hint)
         if obs[key + "_grad"] is not None:
-            fail(checked + ": its .grad after the step", "None", describe(obs[key + "_grad"]), hint, tag=Tag.STALE_GRAD)
+            fail(_("{checked}: its .grad after the step").format(checked=checked), "None", describe(obs[key + "_grad"]), hint, tag=Tag.STALE_GRAD)
 
 
 @EXERCISE.check(points=2, needs=("sgd_step_",), per_device=True)
@@ -155,31 +160,34 @@ def sgd_step_updates_in_place_without_autograd(ex, case):
 
 
 @sgd_step_updates_in_place_without_autograd.judge
-def _(obs, case):
+def _judge(obs, case):
     model, tensors, lr = _sgd_setup(case)
     torch.optim.SGD(list(model.parameters()) + tensors, lr=lr).step()
     expected = [p.detach() for p in list(model.parameters()) + tensors]
     for where, got in obs.items():
-        situation = "called with grad enabled" if where == "grad_enabled" else "called inside `with torch.no_grad():`"
-        checked = f"sgd_step_ {situation}, on {case.device}"
-        expect_true(got["same_objects"], checked + ": the parameter objects after the step",
-                    "the same parameter objects as before", "new objects",
-                    "Update each parameter in place (p.sub_(...) or p -= ...), do not assign new tensors.",
+        situation = _("called with grad enabled") if where == "grad_enabled" else _("called inside `with torch.no_grad():`")
+        checked = _("sgd_step_ {situation}, on {device}").format(situation=situation, device=case.device)
+        expect_true(got["same_objects"], _("{checked}: the parameter objects after the step").format(checked=checked),
+                    _("the same parameter objects as before"), _("new objects"),
+                    _("Update each parameter in place (p.sub_(...) or p -= ...), do not assign "
+                      "new tensors."),
                     tag=Tag.NOT_IN_PLACE)
         for i, same in enumerate(got["same_storage"]):
-            expect_true(same, checked + f": the storage of parameter {i}", "the same memory (data_ptr unchanged)",
-                        "new memory", "p.data = p.data - lr * p.grad allocates a new tensor; "
-                        "use an in-place op under torch.no_grad().", tag=Tag.NOT_IN_PLACE)
+            expect_true(same, _("{checked}: the storage of parameter {i}").format(checked=checked, i=i), _("the same memory (data_ptr unchanged)"),
+                        _("new memory"), _("p.data = p.data - lr * p.grad allocates a new tensor; "
+                                        "use an in-place op under torch.no_grad()."), tag=Tag.NOT_IN_PLACE)
         for i, flags in enumerate(got["flags"]):
             expect_equal(flags, {"is_leaf": True, "requires_grad": True, "has_grad_fn": False},
-                         checked + f": is_leaf / requires_grad / grad_fn of parameter {i} after the step",
-                         "Do the update inside `with torch.no_grad():` so autograd does not record it, "
-                         "and never call requires_grad_(False).", tag=Tag.GRAPH_BUILT)
+                         _("{checked}: is_leaf / requires_grad / grad_fn of parameter {i} after "
+                           "the step").format(checked=checked, i=i),
+                         _("Do the update inside `with torch.no_grad():` so autograd does not "
+                           "record it, and never call requires_grad_(False)."), tag=Tag.GRAPH_BUILT)
         for i, (value, exp) in enumerate(zip(got["updated"], expected)):
-            expect_tensor(value, exp, checked + f": the values of parameter {i} after the step",
-                          "p <- p - lr * p.grad for every parameter that has a grad.", device=case.device)
-        expect_equal(got["grad_enabled"], where == "grad_enabled", checked + ": grad mode after the call",
-                     "Use `with torch.no_grad():` (it restores the mode on exit), not torch.set_grad_enabled(False).",
+            expect_tensor(value, exp, _("{checked}: the values of parameter {i} after the step").format(checked=checked, i=i),
+                          _("p <- p - lr * p.grad for every parameter that has a grad."), device=case.device)
+        expect_equal(got["grad_enabled"], where == "grad_enabled", _("{checked}: grad mode after the call").format(checked=checked),
+                     _("Use `with torch.no_grad():` (it restores the mode on exit), not "
+                       "torch.set_grad_enabled(False)."),
                      tag=Tag.GRAD_MODE_LEAKED)
 
 
@@ -193,17 +201,18 @@ def sgd_step_leaves_grads_alone(ex, case):
 
 
 @sgd_step_leaves_grads_alone.judge
-def _(obs, case):
-    model, tensors, _ = _sgd_setup(case)
-    hint = "Gradients are left as they are: zeroing them is the caller's job (optimizer.zero_grad())."
+def _judge(obs, case):
+    model, tensors, _unused = _sgd_setup(case)
+    hint = _("Gradients are left as they are: zeroing them is the caller's job "
+             "(optimizer.zero_grad()).")
     for name, p in model.named_parameters():
         if p.grad is not None:
-            expect_tensor(obs["model"][name], p.grad, f"sgd_step_(model.parameters(), lr): the .grad of '{name}' "
-                          "after the step", hint)
+            expect_tensor(obs["model"][name], p.grad, _("sgd_step_(model.parameters(), lr): the "
+                                                        ".grad of '{name}' after the step").format(name=name), hint)
     for i, t in enumerate(tensors):
         if t.grad is not None:
-            expect_tensor(obs["list"][i], t.grad, f"sgd_step_(list_of_tensors, lr): the .grad of tensor {i} "
-                          "after the step", hint)
+            expect_tensor(obs["list"][i], t.grad, _("sgd_step_(list_of_tensors, lr): the .grad "
+                                                    "of tensor {i} after the step").format(i=i), hint)
 
 
 # ---- LinearModel -----------------------------------------------------------------
@@ -216,11 +225,11 @@ def linear_model_has_two_scalar_parameters(ex, case):
     found = {"is_module": isinstance(model, nn.Module)}
     if not found["is_module"]:
         return found
-    found["names"] = sorted(name for name, _ in model.named_parameters())
+    found["names"] = sorted(name for name, _unused in model.named_parameters())
     for name in ("weight", "bias"):
         value = getattr(model, name, None)
         found[name] = {
-            "type": type(value).__name__ if hasattr(model, name) else f"model without a .{name} attribute",
+            "type": type(value).__name__ if hasattr(model, name) else _("model without a .{name} attribute").format(name=name),
             "is_parameter": isinstance(value, nn.Parameter),
             "shape": list(value.shape) if isinstance(value, torch.Tensor) else None,
             "requires_grad": bool(value.requires_grad) if isinstance(value, torch.Tensor) else None,
@@ -230,26 +239,30 @@ def linear_model_has_two_scalar_parameters(ex, case):
 
 
 @linear_model_has_two_scalar_parameters.judge
-def _(obs, case):
-    expect_true(obs["is_module"], "LinearModel() is an nn.Module", "an nn.Module instance", "something else",
-                "Write `class LinearModel(nn.Module):` and call super().__init__() first in __init__.",
+def _judge(obs, case):
+    expect_true(obs["is_module"], _("LinearModel() is an nn.Module"), _("an nn.Module instance"), _("something else"),
+                _("Write `class LinearModel(nn.Module):` and call super().__init__() first in "
+                  "__init__."),
                 tag=Tag.WRONG_TYPE)
     for name in ("weight", "bias"):
         got = obs[name]
         checked = f"LinearModel().{name}"
-        hint = f"self.{name} = nn.Parameter(torch.randn(1))  (shape (1,), registered by assigning it in __init__)"
-        expect_true(got["is_parameter"], checked, "an nn.Parameter", f"a {got['type']}", hint)
+        hint = _("self.{name} = nn.Parameter(torch.randn(1))  (shape (1,), registered by "
+                 "assigning it in __init__)").format(name=name)
+        expect_true(got["is_parameter"], checked, _("an nn.Parameter"), _("a {type}").format(type=got['type']), hint)
         expect_equal(got["shape"], [1], checked + ": shape", hint, tag=Tag.WRONG_SHAPE)
-        expect_equal(got["floating"], True, checked + ": a floating-point dtype", hint)
+        expect_equal(got["floating"], True, _("{checked}: a floating-point dtype").format(checked=checked), hint)
         expect_equal(got["requires_grad"], True, checked + ": requires_grad", hint, tag=Tag.WRONG_TRAINABLE)
-    expect_equal(obs["names"], ["bias", "weight"], "the names in LinearModel().named_parameters()",
-                 "Exactly two parameters, self.weight and self.bias, and no other (no nn.Linear inside).",
+    expect_equal(obs["names"], ["bias", "weight"], _("the names in "
+                                                     "LinearModel().named_parameters()"),
+                 _("Exactly two parameters, self.weight and self.bias, and no other (no "
+                   "nn.Linear inside)."),
                  tag=Tag.WRONG_ARCHITECTURE)
 
 
 def _forward_inputs(case: Case):
     g = case.generator(71)
-    weight, bias = (float(torch.randn(1, generator=g)) * 2 for _ in range(2))
+    weight, bias = (float(torch.randn(1, generator=g)) * 2 for _unused in range(2))
     shapes = [(_size(g, 3, 9),), (_size(g), 1), (_size(g), _size(g), _size(g))]
     return weight, bias, [torch.randn(s, generator=g) * 5 for s in shapes]
 
@@ -273,21 +286,23 @@ def linear_model_forward(ex, case):
 
 
 @linear_model_forward.judge
-def _(obs, case):
+def _judge(obs, case):
     weight, bias, xs = _forward_inputs(case)
     for got, x in zip(obs["outs"], xs):
         expect_tensor(got, x * weight + bias,
-                      f"LinearModel with weight={weight:.4f}, bias={bias:.4f}: model(x) for x of shape "
-                      f"{tuple(x.shape)}, on {case.device}",
-                      "forward returns x * self.weight + self.bias; broadcasting keeps x's shape.",
+                      _("LinearModel with weight={weight:.4f}, bias={bias:.4f}: model(x) for x "
+                        "of shape {shape}, on {device}").format(weight=weight, bias=bias, shape=tuple(x.shape), device=case.device),
+                      _("forward returns x * self.weight + self.bias; broadcasting keeps x's "
+                        "shape."),
                       rtol=1e-5, atol=1e-5, device=case.device)
     x = xs[-1]
-    hint = "Use the parameters themselves in forward (no .item(), no torch.no_grad()), so loss.backward() reaches them."
+    hint = _("Use the parameters themselves in forward (no .item(), no torch.no_grad()), so "
+             "loss.backward() reaches them.")
     for name, expected in (("weight", x.sum().reshape(1)), ("bias", torch.tensor([float(x.numel())]))):
         got = obs[f"{name}_grad"]
-        checked = f"model(x).sum().backward() for x of shape {tuple(x.shape)}: model.{name}.grad"
+        checked = _("model(x).sum().backward() for x of shape {shape}: model.{name}.grad").format(shape=tuple(x.shape), name=name)
         if got is None:
-            fail(checked, f"a gradient ({expected.item():.4g})", "None", hint, tag=Tag.GRAPH_BROKEN)
+            fail(checked, _("a gradient ({expected:.4g})").format(expected=expected.item()), "None", hint, tag=Tag.GRAPH_BROKEN)
         expect_tensor(got, expected, checked, hint, rtol=1e-4, atol=1e-3, dtype=False)
 
 
@@ -306,7 +321,7 @@ def _datasets(case: Case) -> list[tuple[float, float, torch.Tensor, torch.Tensor
     for k in range(3):
         g = case.generator(100 + k)
         n = int(torch.randint(30, 201, (1,), generator=g))
-        a, b = (float(torch.empty(1).uniform_(-3, 3, generator=g)) for _ in range(2))
+        a, b = (float(torch.empty(1).uniform_(-3, 3, generator=g)) for _unused in range(2))
         x = torch.rand(n, generator=g) * 20 - 10
         y = a * x + b + NOISE * torch.randn(n, generator=g)
         found.append((a, b, x, y))
@@ -317,28 +332,29 @@ def _parameter_value(model, name: str):
     value = getattr(model, name, None)
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         return float(value.detach().reshape(()))
-    return f"{type(value).__name__} (not a one-element tensor)"
+    return _("{name} (not a one-element tensor)").format(name=type(value).__name__)
 
 
 @EXERCISE.check(points=3, needs=("fit_linear",), timeout=30)
 def fit_linear_recovers_line(ex, case):
     """fit_linear finds weight and bias within 0.1 of a and b on noisy lines y = a*x + b."""
     found = []
-    for _, _, x, y in _datasets(case):
+    for _unused, _unused, x, y in _datasets(case):
         model = ex.fit_linear(x, y)
         found.append({"weight": _parameter_value(model, "weight"), "bias": _parameter_value(model, "bias")})
     return {"fits": found}
 
 
 @fit_linear_recovers_line.judge
-def _(obs, case):
-    for got, (a, b, x, _) in zip(obs["fits"], _datasets(case)):
-        checked = f"fit_linear on {x.numel()} points of y = {a:.3f}*x + {b:.3f} + noise"
-        hint = ("If the values are huge or NaN, lower the learning rate (below 2 / (2*mean(x**2))); if bias is "
-                "still far off, raise it or rescale x. Zero the gradients every epoch.")
+def _judge(obs, case):
+    for got, (a, b, x, _unused) in zip(obs["fits"], _datasets(case)):
+        checked = _("fit_linear on {x} points of y = {a:.3f}*x + {b:.3f} + noise").format(x=x.numel(), a=a, b=b)
+        hint = (_("If the values are huge or NaN, lower the learning rate (below 2 / "
+                  "(2*mean(x**2))); if bias is still far off, raise it or rescale x. Zero the "
+                  "gradients every epoch."))
         for name, target in (("weight", a), ("bias", b)):
             if not isinstance(got[name], float):
-                fail(checked + f": model.{name}", "a one-element tensor parameter", describe(got[name]), hint,
+                fail(checked + f": model.{name}", _("a one-element tensor parameter"), describe(got[name]), hint,
                      tag=Tag.WRONG_TYPE)
             expect_close(got[name], target, checked + f": model.{name}", hint, rtol=0.0, atol=TOLERANCE,
                          tag=Tag.THRESHOLD_NOT_REACHED)
@@ -347,7 +363,7 @@ def _(obs, case):
 @EXERCISE.check(points=1, needs=("fit_linear",), timeout=30)
 def fit_linear_returns_model_and_leaves_data(ex, case):
     """fit_linear returns a LinearModel in train mode, and leaves x, y, grad mode and default dtype as they were."""
-    _, _, x, y = _datasets(case)[0]
+    _unused, _unused, x, y = _datasets(case)[0]
     model = ex.fit_linear(x, y)
     return {
         "is_module": isinstance(model, nn.Module), "type": type(model).__name__,
@@ -358,29 +374,35 @@ def fit_linear_returns_model_and_leaves_data(ex, case):
 
 
 @fit_linear_returns_model_and_leaves_data.judge
-def _(obs, case):
-    _, _, x, y = _datasets(case)[0]
+def _judge(obs, case):
+    _unused, _unused, x, y = _datasets(case)[0]
     checked = "fit_linear(x, y)"
-    expect_true(obs["is_module"], checked + ": what it returns", "the trained LinearModel (an nn.Module)",
-                f"a {obs['type']}", "Return the model you trained.", tag=Tag.WRONG_TYPE)
+    expect_true(obs["is_module"], _("{checked}: what it returns").format(checked=checked), _("the trained LinearModel (an nn.Module)"),
+                _("a {type}").format(type=obs['type']), _("Return the model you trained."), tag=Tag.WRONG_TYPE)
     for name in ("weight", "bias"):
-        expect_true(isinstance(obs[name], float), checked + f": the returned model's .{name}",
-                    "a one-element tensor parameter", describe(obs[name]), "Return the LinearModel you trained.",
+        expect_true(isinstance(obs[name], float), _("{checked}: the returned model's .{name}").format(checked=checked, name=name),
+                    _("a one-element tensor parameter"), describe(obs[name]), _("Return the LinearModel you trained."),
                     tag=Tag.WRONG_TYPE)
-    expect_equal(obs["training"], True, checked + ": the returned model's mode (model.training)",
-                 "A training function leaves the model in train mode: do not call model.eval() at the end.",
+    expect_equal(obs["training"], True, _("{checked}: the returned model's mode (model.training)").format(checked=checked),
+                 _("A training function leaves the model in train mode: do not call model.eval() "
+                   "at the end."),
                  tag=Tag.MODE_NOT_RESTORED)
-    hint = "Do not change the caller's data: x = x * scale makes a new tensor, x *= scale overwrites the caller's."
+    hint = _("Do not change the caller's data: x = x * scale makes a new tensor, x *= scale "
+             "overwrites the caller's.")
     for key, expected in (("x", x), ("y", y)):
         got = obs[key]
-        expect_tensor(got, expected, checked + f": the caller's {key} afterwards", hint, tag=Tag.INPUT_MODIFIED)
+        expect_tensor(got, expected, _("{checked}: the caller's {key} afterwards").format(checked=checked, key=key), hint, tag=Tag.INPUT_MODIFIED)
         expect_true(isinstance(got, TensorObs) and got.requires_grad is False,
-                    checked + f": {key}.requires_grad afterwards", "False", "True",
-                    "Do not call requires_grad_ on the data; only the model's parameters need gradients.",
+                    _("{checked}: {key}.requires_grad afterwards").format(checked=checked, key=key), "False", "True",
+                    _("Do not call requires_grad_ on the data; only the model's parameters need "
+                      "gradients."),
                     tag=Tag.INPUT_MODIFIED)
-    expect_equal(obs["grad_enabled"], True, checked + ": grad mode after the call",
-                 "Use `with torch.no_grad():` blocks rather than torch.set_grad_enabled(False) without restoring.",
+    expect_equal(obs["grad_enabled"], True, _("{checked}: grad mode after the call").format(checked=checked),
+                 _("Use `with torch.no_grad():` blocks rather than torch.set_grad_enabled(False) "
+                   "without restoring."),
                  tag=Tag.GRAD_MODE_LEAKED)
-    expect_equal(obs["default_dtype"], "torch.float32", checked + ": torch.get_default_dtype() after the call",
-                 "Do not call torch.set_default_dtype; convert your own tensors with .double() if you need to.",
+    expect_equal(obs["default_dtype"], "torch.float32", _("{checked}: torch.get_default_dtype() "
+                                                          "after the call").format(checked=checked),
+                 _("Do not call torch.set_default_dtype; convert your own tensors with .double() "
+                   "if you need to."),
                  tag=Tag.GLOBAL_STATE_LEAKED)

@@ -16,6 +16,7 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.i18n import _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -36,7 +37,7 @@ def _ints(g: torch.Generator, low: int, high: int, count: int) -> list[int]:
 def _module_facts(module) -> dict:
     """What a judge needs to know about one layer, without trusting its repr."""
     if not isinstance(module, nn.Module):
-        return {"type": describe(module) if module is not None else "nothing (no such attribute)", "module": False}
+        return {"type": describe(module) if module is not None else _("nothing (no such attribute)"), "module": False}
     facts = {"type": type(module).__name__, "module": True,
              "linear": isinstance(module, nn.Linear), "relu": isinstance(module, nn.ReLU),
              "softmax": isinstance(module, nn.Softmax), "conv2d": isinstance(module, nn.Conv2d)}
@@ -57,15 +58,15 @@ def _state(model) -> dict:
 def _param(state: dict, key: str, checked: str, hint: str) -> torch.Tensor:
     got = state.get(key)
     if not isinstance(got, TensorObs) or got.values is None:
-        fail(checked, f"a parameter named '{key}' in the model's state_dict",
-             f"no such parameter (names found: {', '.join(sorted(state)) or 'none'})", hint, tag=Tag.WRONG_ARCHITECTURE)
+        fail(checked, _("a parameter named '{key}' in the model's state_dict").format(key=key),
+             _("no such parameter (names found: {state})").format(state=', '.join(sorted(state)) or 'none'), hint, tag=Tag.WRONG_ARCHITECTURE)
     return got.values.double()
 
 
 def _expect_layer(facts: dict, kind: str, checked: str, hint: str, **wanted) -> None:
     """The layer is an nn.<kind> with the wanted attributes (in_features=…, …)."""
     flag = {"Linear": "linear", "ReLU": "relu", "Softmax": "softmax", "Conv2d": "conv2d"}[kind]
-    expect_true(facts.get(flag) is True, checked, f"an nn.{kind}", facts.get("type", "?"), hint,
+    expect_true(facts.get(flag) is True, checked, _("an nn.{kind}").format(kind=kind), facts.get("type", "?"), hint,
                 tag=Tag.WRONG_ARCHITECTURE)
     for name, value in wanted.items():
         got = facts.get(name)
@@ -76,19 +77,19 @@ def _expect_layer(facts: dict, kind: str, checked: str, hint: str, **wanted) -> 
 def _expect_probabilities(got, rows: int, cols: int, checked: str) -> None:
     """Softmax over dim 1: non-negative rows that each sum to 1."""
     if not isinstance(got, TensorObs) or got.values is None:
-        fail(checked, f"a tensor of shape ({rows}, {cols})", describe(got), "forward must return a tensor.",
+        fail(checked, _("a tensor of shape ({rows}, {cols})").format(rows=rows, cols=cols), describe(got), _("forward must return a tensor."),
              tag=Tag.WRONG_TYPE)
     if tuple(got.shape) != (rows, cols):
-        fail(checked, f"shape ({rows}, {cols})", f"shape {tuple(got.shape)}",
-             "One row per sample, one column per class.", tag=Tag.WRONG_SHAPE)
+        fail(checked, _("shape ({rows}, {cols})").format(rows=rows, cols=cols), _("shape {shape}").format(shape=tuple(got.shape)),
+             _("One row per sample, one column per class."), tag=Tag.WRONG_SHAPE)
     values = got.values.double()
     sums = values.sum(dim=1)
     ok = bool(torch.isfinite(values).all()) and bool((values >= 0).all()) and bool(((sums - 1).abs() <= 1e-5).all())
-    expect_true(ok, checked + ": every row is a probability distribution",
-                "non-negative values, each row summing to 1",
-                f"row sums {[round(float(s), 5) for s in sums[:4]]}{' …' if rows > 4 else ''}, "
-                f"smallest value {float(values.min()):.4g}",
-                "Apply softmax over dim=1 (the class dimension), e.g. F.softmax(logits, dim=1), as the last step.",
+    expect_true(ok, _("{checked}: every row is a probability distribution").format(checked=checked),
+                _("non-negative values, each row summing to 1"),
+                _("row sums {sums}{rows}, smallest value {values:.4g}").format(sums=[round(float(s), 5) for s in sums[:4]], rows=' …' if rows > 4 else '', values=float(values.min())),
+                _("Apply softmax over dim=1 (the class dimension), e.g. F.softmax(logits, "
+                  "dim=1), as the last step."),
                 tag=Tag.WRONG_VALUE if bool(torch.isfinite(values).all()) else Tag.NOT_FINITE)
 
 
@@ -102,16 +103,16 @@ def network_layers(ex, case):
     """Network has fc1 = Linear(784, 128), fc2 = Linear(128, 64), fc3 = Linear(64, 10)."""
     model = ex.Network()
     return {"is_module": isinstance(model, nn.Module),
-            "layers": {name: _module_facts(getattr(model, name, None)) for name, _, _ in _NETWORK_SIZES}}
+            "layers": {name: _module_facts(getattr(model, name, None)) for name, _unused, _unused in _NETWORK_SIZES}}
 
 
 @network_layers.judge
-def _(obs, case):
-    expect_true(obs["is_module"], "Network() builds an nn.Module", "an nn.Module", "something else",
-                "class Network(nn.Module) and call super().__init__() first in __init__.", tag=Tag.WRONG_TYPE)
+def _judge(obs, case):
+    expect_true(obs["is_module"], _("Network() builds an nn.Module"), _("an nn.Module"), _("something else"),
+                _("class Network(nn.Module) and call super().__init__() first in __init__."), tag=Tag.WRONG_TYPE)
     for name, n_in, n_out in _NETWORK_SIZES:
         _expect_layer(obs["layers"][name], "Linear", f"Network().{name}",
-                      f"Create self.{name} = nn.Linear({n_in}, {n_out}) in __init__.",
+                      _("Create self.{name} = nn.Linear({n_in}, {n_out}) in __init__.").format(name=name, n_in=n_in, n_out=n_out),
                       in_features=n_in, out_features=n_out, has_bias=True)
 
 
@@ -140,8 +141,8 @@ def network_forward(ex, case):
 
 def _network_expected(state: dict, x: torch.Tensor, checked: str) -> torch.Tensor:
     h = x.double()
-    for k, (name, _, _) in enumerate(_NETWORK_SIZES):
-        hint = f"Network needs a layer self.{name} (nn.Linear)."
+    for k, (name, _unused, _unused) in enumerate(_NETWORK_SIZES):
+        hint = _("Network needs a layer self.{name} (nn.Linear).").format(name=name)
         h = F.linear(h, _param(state, f"{name}.weight", checked, hint), _param(state, f"{name}.bias", checked, hint))
         if k < 2:
             h = F.relu(h)
@@ -149,28 +150,32 @@ def _network_expected(state: dict, x: torch.Tensor, checked: str) -> torch.Tenso
 
 
 @network_forward.judge
-def _(obs, case):
+def _judge(obs, case):
     x = _network_input(case)
     n = x.shape[0]
-    expected = _network_expected(obs["state"], x, "Network forward")
-    hint = ("forward: x = relu(fc1(x)); x = relu(fc2(x)); return softmax(fc3(x), dim=1) — "
-            "ReLU after fc1 and fc2 only, softmax last.")
+    expected = _network_expected(obs["state"], x, _("Network forward"))
+    hint = (_("forward: x = relu(fc1(x)); x = relu(fc2(x)); return softmax(fc3(x), dim=1) — ReLU "
+              "after fc1 and fc2 only, softmax last."))
     for key, how in (("call", "model(x)"), ("forward", "model.forward(x)")):
-        checked = f"Network output of {how} on a random batch of shape ({n}, 784)"
+        checked = _("Network output of {how} on a random batch of shape ({n}, 784)").format(how=how, n=n)
         _expect_probabilities(obs[key], n, 10, checked)
         expect_tensor(obs[key], expected, checked, hint, rtol=RTOL, atol=ATOL)
-    expect_tensor(obs["x_after"], x, "the input batch after Network forward",
-                  "Do not change the caller's x in place (no x.relu_() or in-place ops on the input).",
+    expect_tensor(obs["x_after"], x, _("the input batch after Network forward"),
+                  _("Do not change the caller's x in place (no x.relu_() or in-place ops on the "
+                    "input)."),
                   tag=Tag.INPUT_MODIFIED)
-    expect_equal(obs["grad_after_call"], True, "grad mode after model(x) with gradients enabled",
-                 "forward must not switch gradient recording off (no torch.set_grad_enabled(False)).",
+    expect_equal(obs["grad_after_call"], True, _("grad mode after model(x) with gradients enabled"),
+                 _("forward must not switch gradient recording off (no "
+                   "torch.set_grad_enabled(False))."),
                  tag=Tag.GRAD_MODE_LEAKED)
-    expect_equal(obs["grad_after_forward"], False, "grad mode after model.forward(x) inside torch.no_grad()",
-                 "forward must not switch gradient recording on.", tag=Tag.GRAD_MODE_LEAKED)
-    expect_equal(obs["training_after_call"], True, "model.training after model(x) in train mode",
-                 "forward must not call self.eval() or self.train().", tag=Tag.MODE_NOT_RESTORED)
-    expect_equal(obs["training_after_forward"], False, "model.training after model.forward(x) in eval mode",
-                 "forward must not call self.train() or self.eval().", tag=Tag.MODE_NOT_RESTORED)
+    expect_equal(obs["grad_after_forward"], False, _("grad mode after model.forward(x) inside "
+                                                     "torch.no_grad()"),
+                 _("forward must not switch gradient recording on."), tag=Tag.GRAD_MODE_LEAKED)
+    expect_equal(obs["training_after_call"], True, _("model.training after model(x) in train mode"),
+                 _("forward must not call self.eval() or self.train()."), tag=Tag.MODE_NOT_RESTORED)
+    expect_equal(obs["training_after_forward"], False, _("model.training after model.forward(x) "
+                                                         "in eval mode"),
+                 _("forward must not call self.train() or self.eval()."), tag=Tag.MODE_NOT_RESTORED)
 
 
 # ---- init_weights_ -------------------------------------------------------------
@@ -256,28 +261,30 @@ def _expect_normal(w: torch.Tensor, std: float, checked: str) -> None:
     """
     w = w.double().flatten()
     n = w.numel()
-    hint_std = f"Draw the weight with weight.normal_(mean=0, std=std) (std is the standard deviation, here {std:g})."
+    hint_std = _("Draw the weight with weight.normal_(mean=0, std=std) (std is the standard "
+                 "deviation, here {std:g}).").format(std=std)
     mean = float(w.mean())
     mean_tol = 6 * std / math.sqrt(n)
-    expect_true(abs(mean) <= mean_tol, checked + ": mean of the weights", f"0 (within {mean_tol:.2g})",
-                f"{mean:.4g}", "Draw the weights with mean 0.")
+    expect_true(abs(mean) <= mean_tol, _("{checked}: mean of the weights").format(checked=checked), _("0 (within {mean_tol:.2g})").format(mean_tol=mean_tol),
+                f"{mean:.4g}", _("Draw the weights with mean 0."))
     sd = float(w.std())
     sd_tol = 6 / math.sqrt(2 * (n - 1))
-    expect_true(abs(sd / std - 1) <= sd_tol, checked + ": standard deviation of the weights",
-                f"{std:g} (within {100 * sd_tol:.1f}%)", f"{sd:.4g}", hint_std)
+    expect_true(abs(sd / std - 1) <= sd_tol, _("{checked}: standard deviation of the weights").format(checked=checked),
+                _("{std:g} (within {sd_tol:.1f}%)").format(std=std, sd_tol=100 * sd_tol), f"{sd:.4g}", hint_std)
     inside = float((w.abs() <= std).double().mean())
     p = math.erf(1 / math.sqrt(2))  # P(|Z| <= 1) for a normal distribution
     tol = 6 * math.sqrt(p * (1 - p) / n)
-    expect_true(abs(inside - p) <= tol, checked + ": shape of the distribution of the weights",
-                f"a normal distribution: {100 * p:.1f}% of the weights within one std of 0",
-                f"{100 * inside:.1f}%", "Use a normal distribution (normal_), not a uniform one (uniform_).")
+    expect_true(abs(inside - p) <= tol, _("{checked}: shape of the distribution of the weights").format(checked=checked),
+                _("a normal distribution: {p:.1f}% of the weights within one std of 0").format(p=100 * p),
+                f"{100 * inside:.1f}%", _("Use a normal distribution (normal_), not a uniform "
+                                          "one (uniform_)."))
 
 
 def _params_of(run: dict, key: str, checked: str) -> torch.Tensor:
     got = run["params"].get(key)
     if not isinstance(got, TensorObs) or got.values is None:
-        fail(checked, f"the model's parameter '{key}'", "it is gone from the model",
-             "Change the existing parameters in place; do not delete or rename them.")
+        fail(checked, _("the model's parameter '{key}'").format(key=key), _("it is gone from the model"),
+             _("Change the existing parameters in place; do not delete or rename them."))
     return got
 
 
@@ -288,28 +295,31 @@ def init_weights_linear_layers(ex, case):
 
 
 @init_weights_linear_layers.judge
-def _(obs, case):
+def _judge(obs, case):
     for label, std in (("custom", _custom_std(case)), ("default", 0.01)):
         run = obs[label]
-        call = f"init_weights_(model, std={std:g})" if label == "custom" else "init_weights_(model) (default std=0.01)"
+        call = f"init_weights_(model, std={std:g})" if label == "custom" else _("init_weights_(model) (default std=0.01)")
         fresh = _init_model(case, 10 if label == "custom" else 20)
         linears = set(_linear_names(fresh))
         for name, start in fresh.named_parameters():
             owner = name.rsplit(".", 1)[0]
-            checked = f"{call} on nested layers: parameter '{name}'"
+            checked = _("{call} on nested layers: parameter '{name}'").format(call=call, name=name)
             got = _params_of(run, name, checked)
             if owner not in linears:
-                expect_tensor(got, start.detach(), checked + f" of a {type(fresh.get_submodule(owner)).__name__}",
-                              "Only re-initialise nn.Linear layers: test isinstance(module, nn.Linear).")
+                expect_tensor(got, start.detach(), _("{checked} of a {name}").format(checked=checked, name=type(fresh.get_submodule(owner)).__name__),
+                              _("Only re-initialise nn.Linear layers: test isinstance(module, "
+                                "nn.Linear)."))
             elif name.endswith(".bias"):
-                expect_tensor(got, torch.zeros_like(start), checked + " (a Linear bias)",
-                              "Fill every Linear's bias with 0 (bias.fill_(0) or nn.init.zeros_).")
+                expect_tensor(got, torch.zeros_like(start), _("{checked} (a Linear bias)").format(checked=checked),
+                              _("Fill every Linear's bias with 0 (bias.fill_(0) or "
+                                "nn.init.zeros_)."))
             else:
                 unchanged = torch.equal(got.values, start.detach())
-                expect_true(not unchanged, checked + " (a Linear weight)", "new values drawn from N(0, std)",
-                            "the weights were not changed",
-                            "Visit every module, nested ones too: for module in model.modules(): ...")
-                _expect_normal(got.values, std, checked + " (a Linear weight)")
+                expect_true(not unchanged, _("{checked} (a Linear weight)").format(checked=checked), _("new values drawn from N(0, std)"),
+                            _("the weights were not changed"),
+                            _("Visit every module, nested ones too: for module in "
+                              "model.modules(): ..."))
+                _expect_normal(got.values, std, _("{checked} (a Linear weight)").format(checked=checked))
 
 
 @EXERCISE.check(points=2, needs=("init_weights_",), timeout=30)
@@ -319,32 +329,38 @@ def init_weights_in_place(ex, case):
 
 
 @init_weights_in_place.judge
-def _(obs, case):
+def _judge(obs, case):
     for label, std in (("custom", _custom_std(case)), ("default", 0.01)):
         run = obs[label]
-        call = f"init_weights_(model, std={std:g})" if label == "custom" else "init_weights_(model) inside torch.no_grad()"
-        expect_true(run["returned_model"], call + ": the return value", "the model object that was passed in",
-                    run["returned"] or "?", "End with `return model`.", tag=Tag.NOT_IN_PLACE)
+        call = f"init_weights_(model, std={std:g})" if label == "custom" else _("init_weights_(model) inside "
+                                                                                "torch.no_grad()")
+        expect_true(run["returned_model"], _("{call}: the return value").format(call=call), _("the model object that was passed in"),
+                    run["returned"] or "?", _("End with `return model`."), tag=Tag.NOT_IN_PLACE)
         for name, same in run["same_objects"].items():
-            expect_true(same, f"{call}: parameter '{name}'", "the same nn.Parameter object as before the call",
-                        "a new object", "Write into the existing tensors (weight.normal_(...), bias.fill_(0)) "
-                        "instead of assigning new nn.Parameter objects.", tag=Tag.NOT_IN_PLACE)
+            expect_true(same, _("{call}: parameter '{name}'").format(call=call, name=name), _("the same nn.Parameter object as before "
+                                                               "the call"),
+                        _("a new object"), _("Write into the existing tensors (weight.normal_(...), "
+                                          "bias.fill_(0)) instead of assigning new nn.Parameter "
+                                          "objects."), tag=Tag.NOT_IN_PLACE)
         for name, flags in run["flags"].items():
-            checked = f"{call}: parameter '{name}' afterwards"
-            hint = ("Do the writes inside `with torch.no_grad():` so autograd does not record them; "
-                    "never set requires_grad=False.")
+            checked = _("{call}: parameter '{name}' afterwards").format(call=call, name=name)
+            hint = (_("Do the writes inside `with torch.no_grad():` so autograd does not record "
+                      "them; never set requires_grad=False."))
             ok = flags["requires_grad"] is True and flags["is_leaf"] is True and flags["grad_fn"] is False
-            expect_true(ok, checked, "a leaf tensor with requires_grad=True and no grad_fn",
-                        f"requires_grad={flags['requires_grad']}, is_leaf={flags['is_leaf']}, "
-                        f"grad_fn {'set' if flags['grad_fn'] else 'None'}", hint, tag=Tag.GRAPH_BUILT)
+            expect_true(ok, checked, _("a leaf tensor with requires_grad=True and no grad_fn"),
+                        _("requires_grad={requires_grad}, is_leaf={is_leaf}, grad_fn {grad_fn}").format(
+                            requires_grad=flags["requires_grad"], is_leaf=flags["is_leaf"],
+                            grad_fn=_("set") if flags["grad_fn"] else "None"), hint, tag=Tag.GRAPH_BUILT)
         wanted_grad = label == "custom"
-        expect_equal(run["grad_after"], wanted_grad, f"{call}: grad mode after the call",
-                     "Use `with torch.no_grad():` (it restores grad mode) rather than torch.set_grad_enabled(False).",
+        expect_equal(run["grad_after"], wanted_grad, _("{call}: grad mode after the call").format(call=call),
+                     _("Use `with torch.no_grad():` (it restores grad mode) rather than "
+                       "torch.set_grad_enabled(False)."),
                      tag=Tag.GRAD_MODE_LEAKED)
         wanted_mode = label != "custom"
-        expect_true(all(flag is wanted_mode for flag in run["training"]), f"{call}: train/eval mode of the model",
-                    f"every module still in {'train' if wanted_mode else 'eval'} mode",
-                    f"training flags {run['training']}", "init_weights_ must not call model.train() or model.eval().",
+        expect_true(all(flag is wanted_mode for flag in run["training"]), _("{call}: train/eval mode of the model").format(call=call),
+                    _("every module still in {wanted_mode} mode").format(wanted_mode='train' if wanted_mode else 'eval'),
+                    _("training flags {training}").format(training=run['training']), _("init_weights_ must not call "
+                                                           "model.train() or model.eval()."),
                     tag=Tag.MODE_NOT_RESTORED)
 
 
@@ -366,8 +382,8 @@ def _seq_facts(seq, hidden_arg) -> dict:
     facts = {"sequential": isinstance(seq, nn.Sequential), "type": describe(seq) if not isinstance(seq, nn.Module)
              else type(seq).__name__, "hidden_after": list(hidden_arg) if hidden_arg is not None else None}
     if isinstance(seq, nn.Module):
-        facts["names"] = [name for name, _ in seq.named_children()]
-        facts["layers"] = [_module_facts(m) for _, m in seq.named_children()]
+        facts["names"] = [name for name, _unused in seq.named_children()]
+        facts["layers"] = [_module_facts(m) for _unused, m in seq.named_children()]
     return facts
 
 
@@ -392,31 +408,36 @@ def build_sequential_layers(ex, case):
 
 
 @build_sequential_layers.judge
-def _(obs, case):
+def _judge(obs, case):
     configs = _seq_configs(case) + [(784, [128, 64], 10)]
     for (n_in, hidden, n_out), got in zip(configs, obs["configs"]):
         default = (n_in, hidden, n_out) == (784, [128, 64], 10) and got["hidden_after"] is None
         call = "build_sequential()" if default else f"build_sequential({n_in}, {hidden}, {n_out})"
-        expect_true(got["sequential"], call, "an nn.Sequential", got["type"],
-                    "Return nn.Sequential(OrderedDict([...])).", tag=Tag.WRONG_ARCHITECTURE)
+        expect_true(got["sequential"], call, _("an nn.Sequential"), got["type"],
+                    _("Return nn.Sequential(OrderedDict([...]))."), tag=Tag.WRONG_ARCHITECTURE)
         names = _expected_names(len(hidden))
-        expect_equal(got["names"], names, call + ": the names of the layers, in order",
-                     "Build an OrderedDict: fc1, relu1, fc2, relu2, … (K counts from 1, one pair per hidden size), "
-                     "then 'output' and 'softmax'; pass it to nn.Sequential.", tag=Tag.WRONG_ARCHITECTURE)
+        expect_equal(got["names"], names, _("{call}: the names of the layers, in order").format(call=call),
+                     _("Build an OrderedDict: fc1, relu1, fc2, relu2, … (K counts from 1, one "
+                       "pair per hidden size), then 'output' and 'softmax'; pass it to "
+                       "nn.Sequential."), tag=Tag.WRONG_ARCHITECTURE)
         sizes = [n_in, *hidden]
         for k in range(len(hidden)):
-            _expect_layer(got["layers"][2 * k], "Linear", f"{call}: layer 'fc{k + 1}'",
-                          "fcK maps the previous size to hidden_sizes[K-1] (the first one reads input_size).",
+            _expect_layer(got["layers"][2 * k], "Linear", _("{call}: layer 'fc{k}'").format(call=call, k=k + 1),
+                          _("fcK maps the previous size to hidden_sizes[K-1] (the first one "
+                            "reads input_size)."),
                           in_features=sizes[k], out_features=sizes[k + 1])
-            _expect_layer(got["layers"][2 * k + 1], "ReLU", f"{call}: layer 'relu{k + 1}'",
-                          "Each hidden Linear is followed by nn.ReLU().")
-        _expect_layer(got["layers"][-2], "Linear", f"{call}: layer 'output'",
-                      "output = nn.Linear(last hidden size, output_size).", in_features=sizes[-1], out_features=n_out)
-        _expect_layer(got["layers"][-1], "Softmax", f"{call}: layer 'softmax'",
-                      "The last layer is nn.Softmax(dim=1): probabilities over the classes of each sample.", dim=1)
+            _expect_layer(got["layers"][2 * k + 1], "ReLU", _("{call}: layer 'relu{k}'").format(call=call, k=k + 1),
+                          _("Each hidden Linear is followed by nn.ReLU()."))
+        _expect_layer(got["layers"][-2], "Linear", _("{call}: layer 'output'").format(call=call),
+                      _("output = nn.Linear(last hidden size, output_size)."), in_features=sizes[-1], out_features=n_out)
+        _expect_layer(got["layers"][-1], "Softmax", _("{call}: layer 'softmax'").format(call=call),
+                      _("The last layer is nn.Softmax(dim=1): probabilities over the classes of "
+                        "each sample."), dim=1)
         if not default:
-            expect_equal(got["hidden_after"], list(hidden), f"{call}: the hidden_sizes argument after the call",
-                         "Do not change the caller's list (no append/insert/pop on hidden_sizes); build a new one.",
+            expect_equal(got["hidden_after"], list(hidden), _("{call}: the hidden_sizes argument after "
+                                                              "the call").format(call=call),
+                         _("Do not change the caller's list (no append/insert/pop on "
+                           "hidden_sizes); build a new one."),
                          tag=Tag.INPUT_MODIFIED)
 
 
@@ -435,28 +456,30 @@ def build_sequential_forward(ex, case):
     """The model from build_sequential computes Linear, ReLU, …, output, softmax(dim=1)."""
     found = []
     for index, cfg in enumerate(_seq_forward_configs(case)):
-        seq, _ = _call_build(ex, case, index, cfg)
+        seq, _unused = _call_build(ex, case, index, cfg)
         found.append({"state": _state(seq), "out": seq(_seq_input(case, index, cfg[0]))})
     return {"configs": found}
 
 
 @build_sequential_forward.judge
-def _(obs, case):
+def _judge(obs, case):
     for index, ((n_in, hidden, n_out), got) in enumerate(zip(_seq_forward_configs(case), obs["configs"])):
         x = _seq_input(case, index, n_in)
-        checked = f"build_sequential({n_in}, {hidden}, {n_out}) applied to a batch of shape {tuple(x.shape)}"
+        checked = _("build_sequential({n_in}, {hidden}, {n_out}) applied to a batch of shape "
+                    "{shape}").format(n_in=n_in, hidden=hidden, n_out=n_out, shape=tuple(x.shape))
         h = x.double()
         for k in range(1, len(hidden) + 1):
-            hint = "Name the hidden Linear layers fc1, fc2, … in the OrderedDict."
+            hint = _("Name the hidden Linear layers fc1, fc2, … in the OrderedDict.")
             h = F.relu(F.linear(h, _param(got["state"], f"fc{k}.weight", checked, hint),
                                 _param(got["state"], f"fc{k}.bias", checked, hint)))
-        hint = "Name the last Linear layer 'output'."
+        hint = _("Name the last Linear layer 'output'.")
         h = F.linear(h, _param(got["state"], "output.weight", checked, hint),
                      _param(got["state"], "output.bias", checked, hint))
         expected = F.softmax(h, dim=1).float()
         _expect_probabilities(got["out"], x.shape[0], n_out, checked)
         expect_tensor(got["out"], expected, checked,
-                      "Order: fc1, relu1, fc2, relu2, …, output, softmax — each Linear reads the previous layer's size.",
+                      _("Order: fc1, relu1, fc2, relu2, …, output, softmax — each Linear reads "
+                        "the previous layer's size."),
                       rtol=RTOL, atol=ATOL)
 
 
@@ -484,15 +507,15 @@ def _layer_input(case: Case, index: int, channels: int, h: int, w: int) -> torch
 def custom_layer_convs(ex, case):
     """CustomLayer(in, out): conv1 = Conv2d(in, 3, kernel_size=3), conv2 = Conv2d(3, out, kernel_size=2)."""
     found = []
-    for c_in, c_out, _, _ in _layer_configs(case)[:3]:
+    for c_in, c_out, _unused, _unused in _layer_configs(case)[:3]:
         layer = ex.CustomLayer(c_in, c_out)
         found.append({name: _module_facts(getattr(layer, name, None)) for name in ("conv1", "conv2")})
     return {"configs": found}
 
 
 @custom_layer_convs.judge
-def _(obs, case):
-    for (c_in, c_out, _, _), got in zip(_layer_configs(case), obs["configs"]):
+def _judge(obs, case):
+    for (c_in, c_out, _unused, _unused), got in zip(_layer_configs(case), obs["configs"]):
         call = f"CustomLayer({c_in}, {c_out})"
         _expect_layer(got["conv1"], "Conv2d", call + ".conv1",
                       f"self.conv1 = nn.Conv2d({c_in}, 3, kernel_size=3, padding='same')",
@@ -505,7 +528,7 @@ def _(obs, case):
 def _convs(state: dict, prefix: str, x: torch.Tensor, checked: str) -> torch.Tensor:
     """conv1 then conv2 with padding='same', from the parameters the student's layer holds."""
     for name in ("conv1", "conv2"):
-        hint = f"CustomLayer needs self.{name} (an nn.Conv2d)."
+        hint = _("CustomLayer needs self.{name} (an nn.Conv2d).").format(name=name)
         weight = _param(state, f"{prefix}{name}.weight", checked, hint)
         bias = _param(state, f"{prefix}{name}.bias", checked, hint)
         with warnings.catch_warnings():  # PyTorch warns that kernel_size=2 with "same" pads a copy
@@ -525,18 +548,19 @@ def custom_layer_forward(ex, case):
 
 
 @custom_layer_forward.judge
-def _(obs, case):
+def _judge(obs, case):
     for index, ((c_in, c_out, h, w), got) in enumerate(zip(_layer_configs(case), obs["configs"])):
         x = _layer_input(case, index, c_in, h, w)
-        checked = f"CustomLayer({c_in}, {c_out}) on an input of shape {tuple(x.shape)}"
+        checked = _("CustomLayer({c_in}, {c_out}) on an input of shape {shape}").format(c_in=c_in, c_out=c_out, shape=tuple(x.shape))
         expected = _convs(got["state"], "", x.double(), checked).float()
         out = got["out"]
         if isinstance(out, TensorObs) and tuple(out.shape[-2:]) != (h, w):
-            fail(checked, f"spatial size ({h}, {w}) kept: output shape {tuple(expected.shape)}",
-                 f"shape {tuple(out.shape)}",
-                 "Use padding='same' in both convolutions (padding=1 is not the same for kernel_size=2).",
+            fail(checked, _("spatial size ({h}, {w}) kept: output shape {shape}").format(h=h, w=w, shape=tuple(expected.shape)),
+                 _("shape {shape}").format(shape=tuple(out.shape)),
+                 _("Use padding='same' in both convolutions (padding=1 is not the same for "
+                   "kernel_size=2)."),
                  tag=Tag.WRONG_SHAPE)
-        expect_tensor(out, expected, checked, "forward returns self.conv2(self.conv1(x)).", rtol=RTOL, atol=1e-5)
+        expect_tensor(out, expected, checked, _("forward returns self.conv2(self.conv1(x))."), rtol=RTOL, atol=1e-5)
 
 
 # ---- CustomModel ---------------------------------------------------------------
@@ -557,7 +581,7 @@ def custom_model_layers(ex, case):
         params = list(model.parameters()) if isinstance(model, nn.Module) else []
         found.append({
             "modulelist": isinstance(layers, nn.ModuleList),
-            "layers_type": "nothing (no attribute 'layers')" if layers is None else f"a {type(layers).__name__}",
+            "layers_type": _("nothing (no attribute 'layers')") if layers is None else _("a {name}").format(name=type(layers).__name__),
             "length": len(layers) if isinstance(layers, (nn.ModuleList, list, tuple)) else None,
             "custom": [isinstance(m, ex.CustomLayer) for m in layers]
             if isinstance(layers, (nn.ModuleList, list, tuple)) else [],
@@ -568,26 +592,30 @@ def custom_model_layers(ex, case):
 
 
 @custom_model_layers.judge
-def _(obs, case):
+def _judge(obs, case):
     configs = [(n, c) for n in (1, 2, 3, 4) for c in (1, 2, 3)] + [(3, 1)]
     for index, ((num_layers, channels), got) in enumerate(zip(configs, obs["configs"])):
         call = "CustomModel()" if index == len(configs) - 1 else f"CustomModel({num_layers}, {channels})"
-        expect_true(got["modulelist"], call + ".layers", "an nn.ModuleList", got["layers_type"],
-                    "self.layers = nn.ModuleList(...): a plain list hides the blocks from model.parameters().",
+        expect_true(got["modulelist"], call + ".layers", _("an nn.ModuleList"), got["layers_type"],
+                    _("self.layers = nn.ModuleList(...): a plain list hides the blocks from "
+                      "model.parameters()."),
                     tag=Tag.WRONG_ARCHITECTURE)
         expect_equal(got["length"], num_layers, call + ": len(model.layers)",
-                     "Create one CustomLayer per layer: num_layers of them (the default is 3).",
+                     _("Create one CustomLayer per layer: num_layers of them (the default is 3)."),
                      tag=Tag.WRONG_ARCHITECTURE)
-        expect_true(all(got["custom"]), call + ": the entries of model.layers", "CustomLayer objects",
-                    f"{got['custom']} (True where a CustomLayer)", "Fill the ModuleList with CustomLayer(channels, channels).",
+        expect_true(all(got["custom"]), _("{call}: the entries of model.layers").format(call=call), _("CustomLayer objects"),
+                    _("{custom} (True where a CustomLayer)").format(custom=got['custom']), _("Fill the ModuleList with "
+                                                                     "CustomLayer(channels, channels)."),
                     tag=Tag.WRONG_ARCHITECTURE)
         tensors, scalars = _params_per_layer(channels)
         expect_equal(got["n_params"], tensors * num_layers, call + ": len(list(model.parameters()))",
-                     "Each block needs its own CustomLayer(channels, channels) object (not one object repeated), "
-                     "kept in an nn.ModuleList so its 4 parameters (two convs, weight and bias) are registered.",
+                     _("Each block needs its own CustomLayer(channels, channels) object (not one "
+                       "object repeated), kept in an nn.ModuleList so its 4 parameters (two "
+                       "convs, weight and bias) are registered."),
                      tag=Tag.WRONG_ARCHITECTURE)
-        expect_equal(got["numel"], scalars * num_layers, call + ": total number of parameter values",
-                     "Use CustomLayer(channels, channels) for every block (the default channels is 1).",
+        expect_equal(got["numel"], scalars * num_layers, _("{call}: total number of parameter values").format(call=call),
+                     _("Use CustomLayer(channels, channels) for every block (the default "
+                       "channels is 1)."),
                      tag=Tag.WRONG_ARCHITECTURE)
 
 
@@ -609,15 +637,16 @@ def custom_model_forward(ex, case):
 
 
 @custom_model_forward.judge
-def _(obs, case):
+def _judge(obs, case):
     for index, ((num_layers, channels, h, w), got) in enumerate(zip(_model_configs(case), obs["configs"])):
         call = "CustomModel()" if num_layers is None else f"CustomModel({num_layers}, {channels})"
         num_layers, channels = num_layers or 3, channels or 1
         x = _layer_input(case, 80 + index, channels, h, w)
-        checked = f"{call} on an input of shape {tuple(x.shape)}"
+        checked = _("{call} on an input of shape {shape}").format(call=call, shape=tuple(x.shape))
         expected = x.double()
         for i in range(num_layers):
             expected = _convs(got["state"], f"layers.{i}.", expected, checked)
         expect_tensor(got["out"], expected.float(), checked,
-                      "forward: for layer in self.layers: x = layer(x); return x — every block, first to last.",
+                      _("forward: for layer in self.layers: x = layer(x); return x — every "
+                        "block, first to last."),
                       rtol=RTOL, atol=1e-5)

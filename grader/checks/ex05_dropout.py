@@ -15,6 +15,7 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -22,8 +23,9 @@ EXERCISE = Exercise("ex05_dropout")
 
 RTOL, ATOL = 1e-4, 1e-5  # float32 recomputed in another order (and on another device)
 MISSING = "<missing>"
-FORWARD_HINT = ("forward: for each layer in self.hidden_layers: x = self.dropout(F.relu(layer(x))); "
-                "then return F.log_softmax(self.output(x), dim=1).")
+FORWARD_HINT = (N_("forward: for each layer in self.hidden_layers: x = "
+                  "self.dropout(F.relu(layer(x))); then return F.log_softmax(self.output(x), "
+                  "dim=1)."))
 
 
 def _ints(g: torch.Generator, low: int, high: int, count: int) -> list[int]:
@@ -62,9 +64,10 @@ def _call(cfg: dict, drop_p: float | None = None) -> str:
 def _param(state: dict, key: str, checked: str) -> torch.Tensor:
     got = state.get(key)
     if not isinstance(got, TensorObs) or got.values is None:
-        fail(checked, f"a parameter named '{key}' in the model's state_dict",
-             f"no such parameter (names found: {', '.join(sorted(state)) or 'none'})",
-             "Keep the layers in self.hidden_layers (an nn.ModuleList of nn.Linear) and self.output (nn.Linear).",
+        fail(checked, _("a parameter named '{key}' in the model's state_dict").format(key=key),
+             _("no such parameter (names found: {state})").format(state=', '.join(sorted(state)) or 'none'),
+             _("Keep the layers in self.hidden_layers (an nn.ModuleList of nn.Linear) and "
+               "self.output (nn.Linear)."),
              tag=Tag.WRONG_ARCHITECTURE)
     return got.values
 
@@ -90,16 +93,18 @@ def _reference(state: dict, cfg: dict, x: torch.Tensor, checked: str, dropout_p:
 
 def _expect_log_probabilities(got, rows: int, cols: int, checked: str) -> None:
     if not isinstance(got, TensorObs) or got.values is None:
-        fail(checked, f"a tensor of shape ({rows}, {cols})", describe(got), "forward must return a tensor.",
+        fail(checked, _("a tensor of shape ({rows}, {cols})").format(rows=rows, cols=cols), describe(got), _("forward must return a tensor."),
              tag=Tag.WRONG_TYPE)
     if tuple(got.shape) != (rows, cols):
-        fail(checked, f"shape ({rows}, {cols})", f"shape {tuple(got.shape)}", "One row per sample, one column per class.",
+        fail(checked, _("shape ({rows}, {cols})").format(rows=rows, cols=cols), _("shape {shape}").format(shape=tuple(got.shape)), _("One row per sample, one column per "
+                                                                                "class."),
              tag=Tag.WRONG_SHAPE)
     sums = got.values.double().exp().sum(dim=1)
     ok = bool(torch.isfinite(sums).all()) and bool(((sums - 1).abs() <= 1e-4).all())
-    expect_true(ok, checked + ": every row holds log-probabilities", "exp(output) summing to 1 in each row",
-                f"row sums of exp(output): {[round(float(s), 4) for s in sums[:4]]}{' …' if rows > 4 else ''}",
-                "Return F.log_softmax(self.output(x), dim=1) (log_softmax over the classes, not softmax).",
+    expect_true(ok, _("{checked}: every row holds log-probabilities").format(checked=checked), _("exp(output) summing to 1 in each row"),
+                _("row sums of exp(output): {sums}{rows}").format(sums=[round(float(s), 4) for s in sums[:4]], rows=' …' if rows > 4 else ''),
+                _("Return F.log_softmax(self.output(x), dim=1) (log_softmax over the classes, "
+                  "not softmax)."),
                 tag=Tag.WRONG_VALUE if bool(torch.isfinite(sums).all()) else Tag.NOT_FINITE)
 
 
@@ -144,42 +149,47 @@ def network_attributes(ex, case):
 
 
 @network_attributes.judge
-def _(obs, case):
+def _judge(obs, case):
     for index, (cfg, got) in enumerate(zip(_attribute_configs(case), obs["configs"])):
-        call = (f"Network({cfg['n_in']}, {cfg['n_out']}, {cfg['hidden']}) (default drop_p)" if index == 3
+        call = (_("Network({n_in}, {n_out}, {hidden}) (default drop_p)").format(n_in=cfg['n_in'], n_out=cfg['n_out'], hidden=cfg['hidden']) if index == 3
                 else _call(cfg))
-        expect_true(got["modulelist"], call + ".hidden_layers", "an nn.ModuleList", got["layers_type"],
-                    "self.hidden_layers = nn.ModuleList([...]): a plain list does not register the layers.",
+        expect_true(got["modulelist"], call + ".hidden_layers", _("an nn.ModuleList"), got["layers_type"],
+                    _("self.hidden_layers = nn.ModuleList([...]): a plain list does not register "
+                      "the layers."),
                     tag=Tag.WRONG_ARCHITECTURE)
         sizes = [cfg["n_in"], *cfg["hidden"]]
         expect_equal(len(got["layers"]), len(cfg["hidden"]), call + ": len(model.hidden_layers)",
-                     "One nn.Linear per entry of the hidden_layers argument.", tag=Tag.WRONG_ARCHITECTURE)
+                     _("One nn.Linear per entry of the hidden_layers argument."), tag=Tag.WRONG_ARCHITECTURE)
         for i, facts in enumerate(got["layers"]):
             checked = f"{call}.hidden_layers[{i}]"
-            expect_true(facts.get("linear") is True, checked, "an nn.Linear", facts["type"],
-                        "Fill hidden_layers with nn.Linear layers only (ReLU and dropout are applied in forward).",
+            expect_true(facts.get("linear") is True, checked, _("an nn.Linear"), facts["type"],
+                        _("Fill hidden_layers with nn.Linear layers only (ReLU and dropout are "
+                          "applied in forward)."),
                         tag=Tag.WRONG_ARCHITECTURE)
             expect_equal((facts["in_features"], facts["out_features"]), (sizes[i], sizes[i + 1]),
                          checked + ": (in_features, out_features)",
-                         "Layer i maps sizes[i] to sizes[i+1] where sizes = [input_size, *hidden_layers].",
+                         _("Layer i maps sizes[i] to sizes[i+1] where sizes = [input_size, "
+                           "*hidden_layers]."),
                          tag=Tag.WRONG_ARCHITECTURE)
         out = got["output"]
-        expect_true(out.get("linear") is True, call + ".output", "an nn.Linear", out["type"],
+        expect_true(out.get("linear") is True, call + ".output", _("an nn.Linear"), out["type"],
                     "self.output = nn.Linear(hidden_layers[-1], output_size).", tag=Tag.WRONG_ARCHITECTURE)
         expect_equal((out["in_features"], out["out_features"]), (sizes[-1], cfg["n_out"]),
                      call + ".output: (in_features, out_features)",
-                     "The output layer reads the last hidden size and has output_size outputs.",
+                     _("The output layer reads the last hidden size and has output_size outputs."),
                      tag=Tag.WRONG_ARCHITECTURE)
         drop = got["dropout"]
-        expect_true(drop.get("dropout") is True, call + ".dropout", "an nn.Dropout", drop["type"],
+        expect_true(drop.get("dropout") is True, call + ".dropout", _("an nn.Dropout"), drop["type"],
                     "self.dropout = nn.Dropout(p=drop_p).", tag=Tag.WRONG_ARCHITECTURE)
         expect_equal(drop["p"], float(cfg["p"]), call + ".dropout.p",
-                     "Pass the constructor's drop_p to nn.Dropout (the default is 0.5).", tag=Tag.WRONG_ARCHITECTURE)
+                     _("Pass the constructor's drop_p to nn.Dropout (the default is 0.5)."), tag=Tag.WRONG_ARCHITECTURE)
         for name, value in (("input_size", cfg["n_in"]), ("output_size", cfg["n_out"]), ("drop_p", cfg["p"])):
             expect_equal(got["stored"][name], value, f"{call}.{name}",
-                         f"Store the constructor argument: self.{name} = {name}.")
-        expect_equal(got["hidden_after"], cfg["hidden"], call + ": the caller's hidden_layers list after the call",
-                     "Do not change the caller's list (no append/insert/pop); build a new list of sizes.",
+                         _("Store the constructor argument: self.{name} = {name}.").format(name=name))
+        expect_equal(got["hidden_after"], cfg["hidden"], _("{call}: the caller's hidden_layers list "
+                                                           "after the call").format(call=call),
+                     _("Do not change the caller's list (no append/insert/pop); build a new list "
+                       "of sizes."),
                      tag=Tag.INPUT_MODIFIED)
 
 
@@ -195,7 +205,7 @@ def network_eval_forward(ex, case):
     """In eval mode forward is Linear+ReLU per hidden layer, output, log_softmax over dim 1; deterministic."""
     found = []
     for index, cfg in enumerate(_eval_configs(case)):
-        model, _ = _build(ex, cfg, index)
+        model, _unused = _build(ex, cfg, index)
         x = _input(cfg, case)
         model.eval()
         by_call = model(x)
@@ -210,25 +220,27 @@ def network_eval_forward(ex, case):
 
 
 @network_eval_forward.judge
-def _(obs, case):
+def _judge(obs, case):
     for cfg, got in zip(_eval_configs(case), obs["configs"]):
         x = _input(cfg, case)
-        head = f"{_call(cfg)} in eval() mode on a batch of shape {tuple(x.shape)}"
+        head = _("{cfg} in eval() mode on a batch of shape {shape}").format(cfg=_call(cfg), shape=tuple(x.shape))
         expected = _reference(got["state"], cfg, x, head)
         for key, how in (("call", "model(x)"), ("forward", "model.forward(x)")):
-            checked = f"{head}: {how}"
+            checked = _("{head}: {how}").format(head=head, how=how)
             _expect_log_probabilities(got[key], cfg["n"], cfg["n_out"], checked)
             expect_tensor(got[key], expected, checked,
-                          FORWARD_HINT + " In eval mode dropout must do nothing: use self.dropout (nn.Dropout), "
-                          "or F.dropout(x, p, training=self.training).", rtol=RTOL, atol=ATOL)
-        expect_tensor(got["x_after"], x, head + ": the input batch after the call",
-                      "Do not modify the caller's x in place.", tag=Tag.INPUT_MODIFIED)
-        expect_equal(got["grad_after_call"], True, head + ": grad mode after model(x)",
-                     "forward must not switch gradient recording off.", tag=Tag.GRAD_MODE_LEAKED)
-        expect_equal(got["grad_after_forward"], False, head + ": grad mode after model.forward(x) inside no_grad",
-                     "forward must not switch gradient recording on.", tag=Tag.GRAD_MODE_LEAKED)
-        expect_equal(got["training_after"], False, head + ": model.training after the call",
-                     "forward must not call self.train() or self.eval().", tag=Tag.MODE_NOT_RESTORED)
+                          _("{FORWARD_HINT} In eval mode dropout must do nothing: use "
+                            "self.dropout (nn.Dropout), or F.dropout(x, p, "
+                            "training=self.training).").format(FORWARD_HINT=_(FORWARD_HINT)), rtol=RTOL, atol=ATOL)
+        expect_tensor(got["x_after"], x, _("{head}: the input batch after the call").format(head=head),
+                      _("Do not modify the caller's x in place."), tag=Tag.INPUT_MODIFIED)
+        expect_equal(got["grad_after_call"], True, _("{head}: grad mode after model(x)").format(head=head),
+                     _("forward must not switch gradient recording off."), tag=Tag.GRAD_MODE_LEAKED)
+        expect_equal(got["grad_after_forward"], False, _("{head}: grad mode after "
+                                                         "model.forward(x) inside no_grad").format(head=head),
+                     _("forward must not switch gradient recording on."), tag=Tag.GRAD_MODE_LEAKED)
+        expect_equal(got["training_after"], False, _("{head}: model.training after the call").format(head=head),
+                     _("forward must not call self.train() or self.eval()."), tag=Tag.MODE_NOT_RESTORED)
 
 
 # ---- drop_p = 0 and drop_p = 1 ----------------------------------------------------
@@ -243,7 +255,7 @@ def network_dropout_p0_p1(ex, case):
     """drop_p is honoured in train mode: p=0 changes nothing, p=1 zeroes every hidden activation."""
     found = []
     for index, cfg in enumerate(_extreme_configs(case)):
-        model, _ = _build(ex, cfg, index)
+        model, _unused = _build(ex, cfg, index)
         x = _input(cfg, case)
         model.train()
         first, second = model(x), model.forward(x)
@@ -255,29 +267,32 @@ def network_dropout_p0_p1(ex, case):
 
 
 @network_dropout_p0_p1.judge
-def _(obs, case):
+def _judge(obs, case):
     for cfg, got in zip(_extreme_configs(case), obs["configs"]):
         x = _input(cfg, case)
-        head = f"{_call(cfg)} in train() mode on a batch of shape {tuple(x.shape)}"
+        head = _("{cfg} in train() mode on a batch of shape {shape}").format(cfg=_call(cfg), shape=tuple(x.shape))
         no_dropout = _reference(got["state"], cfg, x, head)
         if cfg["p"] == 0.0:
-            expected, what = no_dropout, "the same output as in eval mode (dropout with p=0 drops nothing)"
-            hint = "Build the dropout layer with the constructor's probability: nn.Dropout(p=drop_p)."
+            expected, what = no_dropout, _("the same output as in eval mode (dropout with p=0 "
+                                           "drops nothing)")
+            hint = _("Build the dropout layer with the constructor's probability: "
+                     "nn.Dropout(p=drop_p).")
         else:
             bias = _param(got["state"], "output.bias", head)
             expected = F.log_softmax(bias.double(), dim=0).float().expand(cfg["n"], -1)
-            what = "log_softmax(output.bias) in every row (p=1 zeroes every hidden activation)"
-            hint = ("Apply self.dropout (nn.Dropout(p=drop_p)) after the ReLU of every hidden layer, the last one "
-                    "included, and not after the output layer.")
-        for key, how in (("first", "model(x)"), ("second", "model.forward(x), called again")):
-            checked = f"{head}: {how} — expected {what}"
+            what = _("log_softmax(output.bias) in every row (p=1 zeroes every hidden activation)")
+            hint = (_("Apply self.dropout (nn.Dropout(p=drop_p)) after the ReLU of every hidden "
+                      "layer, the last one included, and not after the output layer."))
+        for key, how in (("first", "model(x)"), ("second", _("model.forward(x), called again"))):
+            checked = _("{head}: {how} — expected {what}").format(head=head, how=how, what=what)
             _expect_log_probabilities(got[key], cfg["n"], cfg["n_out"], checked)
             expect_tensor(got[key], expected, checked, hint, rtol=RTOL, atol=ATOL)
-        expect_tensor(got["eval"], no_dropout, f"{_call(cfg)} switched to eval() afterwards",
-                      "In eval mode dropout does nothing whatever drop_p is: use self.dropout (nn.Dropout).",
+        expect_tensor(got["eval"], no_dropout, _("{cfg} switched to eval() afterwards").format(cfg=_call(cfg)),
+                      _("In eval mode dropout does nothing whatever drop_p is: use self.dropout "
+                        "(nn.Dropout)."),
                       rtol=RTOL, atol=ATOL)
-        expect_equal(got["training_after"], True, head + ": model.training after the calls",
-                     "forward must not call self.eval() or self.train().", tag=Tag.MODE_NOT_RESTORED)
+        expect_equal(got["training_after"], True, _("{head}: model.training after the calls").format(head=head),
+                     _("forward must not call self.eval() or self.train()."), tag=Tag.MODE_NOT_RESTORED)
 
 
 # ---- randomness in train mode, determinism in eval mode ---------------------------
@@ -291,7 +306,7 @@ def _random_config(case: Case) -> dict:
 def network_train_randomness(ex, case):
     """With 0 < drop_p < 1, two forward passes differ in train() mode and agree in eval() mode."""
     cfg = _random_config(case)
-    model, _ = _build(ex, cfg, 1)
+    model, _unused = _build(ex, cfg, 1)
     x = _input(cfg, case)
     model.train()
     train = [model(x), model(x)]
@@ -302,24 +317,29 @@ def network_train_randomness(ex, case):
 
 
 @network_train_randomness.judge
-def _(obs, case):
+def _judge(obs, case):
     cfg = _random_config(case)
     call = _call(cfg)
     a, b = obs["train"]
     for got in (a, b):
-        _expect_log_probabilities(got, cfg["n"], cfg["n_out"], f"{call} in train() mode")
-    expect_true(not torch.equal(a.values, b.values), f"{call}: two calls of model(x) on the same x in train() mode",
-                "different outputs (dropout draws new random masks on every call)", "identical outputs",
-                "Apply self.dropout (nn.Dropout(p=drop_p)) in forward; it is active in train mode.")
+        _expect_log_probabilities(got, cfg["n"], cfg["n_out"], _("{call} in train() mode").format(call=call))
+    expect_true(not torch.equal(a.values, b.values), _("{call}: two calls of model(x) on the "
+                                                       "same x in train() mode").format(call=call),
+                _("different outputs (dropout draws new random masks on every call)"), _("identical outputs"),
+                _("Apply self.dropout (nn.Dropout(p=drop_p)) in forward; it is active in train "
+                  "mode."))
     c, d = obs["eval"]
-    _expect_log_probabilities(c, cfg["n"], cfg["n_out"], f"{call} in eval() mode")
-    expect_tensor(d, c.values, f"{call}: model(x) and model.forward(x) on the same x in eval() mode",
-                  "In eval mode dropout must do nothing: use self.dropout (nn.Dropout) or "
-                  "F.dropout(x, p, training=self.training), never F.dropout(x, p) alone.", rtol=0, atol=0)
-    expect_equal(obs["training_after_train"], True, f"{call}: model.training after forward in train mode",
-                 "forward must not call self.eval() or self.train().", tag=Tag.MODE_NOT_RESTORED)
-    expect_equal(obs["training_after_eval"], False, f"{call}: model.training after forward in eval mode",
-                 "forward must not call self.train() or self.eval().", tag=Tag.MODE_NOT_RESTORED)
+    _expect_log_probabilities(c, cfg["n"], cfg["n_out"], _("{call} in eval() mode").format(call=call))
+    expect_tensor(d, c.values, _("{call}: model(x) and model.forward(x) on the same x in eval() "
+                                 "mode").format(call=call),
+                  _("In eval mode dropout must do nothing: use self.dropout (nn.Dropout) or "
+                    "F.dropout(x, p, training=self.training), never F.dropout(x, p) alone."), rtol=0, atol=0)
+    expect_equal(obs["training_after_train"], True, _("{call}: model.training after forward in "
+                                                      "train mode").format(call=call),
+                 _("forward must not call self.eval() or self.train()."), tag=Tag.MODE_NOT_RESTORED)
+    expect_equal(obs["training_after_eval"], False, _("{call}: model.training after forward in "
+                                                      "eval mode").format(call=call),
+                 _("forward must not call self.train() or self.eval()."), tag=Tag.MODE_NOT_RESTORED)
 
 
 # ---- where dropout sits ------------------------------------------------------------
@@ -338,7 +358,7 @@ def network_dropout_placement(ex, case):
     """In train mode dropout acts after each hidden ReLU only (replayed under the same torch.manual_seed)."""
     found = []
     for index, cfg in enumerate(_placement_configs(case)):
-        model, _ = _build(ex, cfg, index)
+        model, _unused = _build(ex, cfg, index)
         x = _input(cfg, case)
         model.train()
         torch.manual_seed(_placement_seed(case, index))  # the runner restores the global RNG afterwards
@@ -348,21 +368,22 @@ def network_dropout_placement(ex, case):
 
 
 @network_dropout_placement.judge
-def _(obs, case):
+def _judge(obs, case):
     for index, (cfg, got) in enumerate(zip(_placement_configs(case), obs["configs"])):
         x = _input(cfg, case)
         seed = _placement_seed(case, index)
-        head = f"{_call(cfg)} in train() mode after torch.manual_seed({seed})"
+        head = _("{cfg} in train() mode after torch.manual_seed({seed})").format(cfg=_call(cfg), seed=seed)
         with torch.random.fork_rng(devices=[]):  # do not disturb the grader's own RNG
             torch.manual_seed(seed)
             expected = _reference(got["state"], cfg, x, head, dropout_p=cfg["p"])
         _expect_log_probabilities(got["out"], cfg["n"], cfg["n_out"], head)
         expect_tensor(
             got["out"], expected,
-            head + ": the output, compared with the same forward pass where self.dropout is called once after "
-            "each hidden ReLU (the same random masks)",
-            "Call self.dropout exactly once per hidden layer, right after its ReLU; do not apply dropout to the "
-            "input or to the output layer, and use self.dropout (nn.Dropout(p=drop_p)), not masks of your own.",
+            _("{head}: the output, compared with the same forward pass where self.dropout is "
+              "called once after each hidden ReLU (the same random masks)").format(head=head),
+            _("Call self.dropout exactly once per hidden layer, right after its ReLU; do not "
+              "apply dropout to the input or to the output layer, and use self.dropout "
+              "(nn.Dropout(p=drop_p)), not masks of your own."),
             rtol=RTOL, atol=ATOL)
 
 
@@ -377,12 +398,12 @@ def _device_config(case: Case) -> dict:
 def network_on_device(ex, case):
     """A Network moved with .to(device) runs there, in eval mode and with dropout active."""
     cfg = _device_config(case)
-    model, _ = _build(ex, cfg, 1)
+    model, _unused = _build(ex, cfg, 1)
     model = model.to(case.device)
     x = _input(cfg, case).to(torch.device(case.device))
     model.eval()
     eval_out = model(x)
-    ones, _ = _build(ex, {**cfg, "p": 1.0}, 0)
+    ones, _unused = _build(ex, {**cfg, "p": 1.0}, 0)
     ones.to(torch.device(case.device))
     ones.train()
     return {"state": dict(model.state_dict()), "eval": eval_out,
@@ -390,15 +411,17 @@ def network_on_device(ex, case):
 
 
 @network_on_device.judge
-def _(obs, case):
+def _judge(obs, case):
     cfg = _device_config(case)
     x = _input(cfg, case)
-    head = f"{_call(cfg)}.to('{case.device}') in eval() mode"
-    expect_tensor(obs["eval"], _reference(obs["state"], cfg, x, head), head, FORWARD_HINT + " Create no tensors "
-                  "on a fixed device in forward: everything follows the input and the model.",
+    head = _("{cfg}.to('{device}') in eval() mode").format(cfg=_call(cfg), device=case.device)
+    expect_tensor(obs["eval"], _reference(obs["state"], cfg, x, head), head, _("{FORWARD_HINT} Create no tensors on a "
+                                                                               "fixed device in forward: everything "
+                                                                               "follows the input and the model.").format(FORWARD_HINT=_(FORWARD_HINT)),
                   rtol=RTOL, atol=ATOL, device=case.device)
-    head = f"{_call(cfg, 1.0)}.to('{case.device}') in train() mode"
+    head = _("{cfg}.to('{device}') in train() mode").format(cfg=_call(cfg, 1.0), device=case.device)
     bias = _param(obs["ones_state"], "output.bias", head)
     expect_tensor(obs["ones"], F.log_softmax(bias.double(), dim=0).float().expand(cfg["n"], -1), head,
-                  "With drop_p=1 every hidden activation is zeroed, leaving log_softmax(output.bias).",
+                  _("With drop_p=1 every hidden activation is zeroed, leaving "
+                    "log_softmax(output.bias)."),
                   rtol=RTOL, atol=ATOL, device=case.device)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from grader.engine.expect import expect_equal, fail
+from grader.engine.i18n import _
 from grader.engine.model import Tag
 
 HISTORY_KEYS = ["epoch", "test_accuracy", "test_loss", "train_loss"]
@@ -30,23 +31,25 @@ def history_facts(history: Any) -> dict[str, Any]:
 
 def expect_history(obs: Any, checked: str, epochs: int) -> list[dict]:
     """Judge side: a list of ``epochs`` dicts with exactly the contract's keys; returns their numbers."""
-    expect_equal(obs["history_type"], "list", checked + ": the type of the history returned",
-                 "Start with history = [] and history.append({...}) once per epoch; return history.",
+    expect_equal(obs["history_type"], "list", _("{checked}: the type of the history returned").format(checked=checked),
+                 _("Start with history = [] and history.append({...}) once per epoch; return "
+                   "history."),
                  tag=Tag.WRONG_TYPE)
     rows = obs["rows"]
-    expect_equal(len(rows), epochs, checked + ": the number of entries in the history",
-                 "Append exactly one dict per epoch.")
+    expect_equal(len(rows), epochs, _("{checked}: the number of entries in the history").format(checked=checked),
+                 _("Append exactly one dict per epoch."))
     for k, row in enumerate(rows, start=1):
         where = f"{checked}: history[{k - 1}]"
         if "not_a_dict" in row:
-            fail(where, "a dict", f"a {row['not_a_dict']}", "Append a dict: {\"epoch\": ..., \"train_loss\": ...}.")
-        expect_equal(row["keys"], HISTORY_KEYS, where + ": its keys",
-                     "Use exactly the keys \"epoch\", \"train_loss\", \"test_loss\", \"test_accuracy\".")
-        expect_equal(row["types"]["epoch"], "int", where + "[\"epoch\"]: its type", "Use the loop's Python int.",
+            fail(where, _("a dict"), _("a {not_a_dict}").format(not_a_dict=row['not_a_dict']), _('Append a dict: {"epoch": ..., '
+                                                              '"train_loss": ...}.'))
+        expect_equal(row["keys"], HISTORY_KEYS, _("{where}: its keys").format(where=where),
+                     _('Use exactly the keys "epoch", "train_loss", "test_loss", "test_accuracy".'))
+        expect_equal(row["types"]["epoch"], "int", _('{where}["epoch"]: its type').format(where=where), _("Use the loop's Python int."),
                      tag=Tag.WRONG_TYPE)
         expect_equal(row["values"]["epoch"], k, where + "[\"epoch\"]",
-                     "Count epochs from 1: for epoch in range(1, epochs + 1).")
+                     _("Count epochs from 1: for epoch in range(1, epochs + 1)."))
         for key in ("train_loss", "test_loss", "test_accuracy"):
-            expect_equal(row["types"][key], "float", where + f"[\"{key}\"]: its type",
-                         "Store Python floats: use .item() on tensors.", tag=Tag.WRONG_TYPE)
+            expect_equal(row["types"][key], "float", _('{where}["{key}"]: its type').format(where=where, key=key),
+                         _("Store Python floats: use .item() on tensors."), tag=Tag.WRONG_TYPE)
     return [row["values"] for row in rows]

@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping
 
 from grader.checks import registry
 from grader.engine.api import DEFAULT_TIMEOUT, Exercise
+from grader.engine.i18n import _
 from grader.engine.model import CheckResult, GradeResult, Outcome
 from grader.reporters import notebook as display
 from grader.sandbox.loading import SubmissionLoader
@@ -89,7 +90,7 @@ def run_checks(
     for exercise in exercises.values():
         for item in exercise.checks:
             if progress is not None and item.timeout > DEFAULT_TIMEOUT:
-                progress(f"running {exercise.name}::{item.name}… (trains a model: takes seconds)")
+                progress(_("running {name}… (trains a model: takes seconds)").format(name=f"{exercise.name}::{item.name}"))
             results += [_in_cells(run_case(item, case, loader, cuda), files) for case in item.cases()]
     return GradeResult("notebook", tuple(results))
 
@@ -98,20 +99,22 @@ def hint_text(result: GradeResult) -> str:
     for r in result.results:
         if r.outcome in (Outcome.PASSED, Outcome.SKIPPED):
             continue
-        hints = [line.split(":", 1)[1].strip() for line in r.message.splitlines() if line.startswith("Hint:")]
+        label = _("Hint:     {hint}").format(hint="")
+        hints = [line[len(label):].strip() for line in r.message.splitlines() if line.startswith(label)]
         return f"{r.name}: {hints[0] if hints else r.message}"
     names = ", ".join(e.name for e in result.exercises())
-    return f"Every check of {names} passes: no hint needed."
+    return _("Every check of {names} passes: no hint needed.").format(names=names)
 
 
 def _chosen(exercises: dict[str, Exercise], name: str | None, namespace: Mapping[str, Any]) -> dict[str, Exercise] | Shown:
     if name is not None:
         if name not in exercises:
-            return _shown(f"There is no exercise {name!r}. Choose one of: {', '.join(exercises)}.")
+            return _shown(_("There is no exercise {name}. Choose one of: {choices}.").format(
+                name=repr(name), choices=", ".join(exercises)))
         return {name: exercises[name]}
     defined = {n: e for n, e in exercises.items() if _needs(e) and _needs(e) <= namespace.keys()}
     if not defined:
-        return _shown('This notebook defines no exercise yet: run its cells, or name one, as in check("ex05_dropout").')
+        return _shown(_('This notebook defines no exercise yet: run its cells, or name one, as in check("ex05_dropout").'))
     return defined
 
 
@@ -123,16 +126,18 @@ def _cell_files() -> tuple[dict[str, str], Path]:
     """IPython's file of each executed cell -> ``cell [n]`` (its execution count), and their folder."""
     shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
     numbers: dict[str, int] = dict(getattr(getattr(shell, "compile", None), "_filename_map", {}) or {})
-    files = {Path(filename).name: f"cell [{number}]" for filename, number in numbers.items()}
+    files = {Path(filename).name: _("cell [{number}]").format(number=number) for filename, number in numbers.items()}
     directory = Path(next(iter(numbers))).parent if numbers else Path.cwd()
     return files, directory
 
 
 def _in_cells(result: CheckResult, files: dict[str, str]) -> CheckResult:
     """Say "cell [7], line 3" where the message names IPython's file for that cell; "notebook" for "file"."""
-    message = result.message.replace(f"{result.exercise}.py has no ", "This notebook has not defined ")
+    missing = _("{exercise}.py has no {names}.").split("{names}")[0].format(exercise=result.exercise)
+    message = result.message.replace(missing, _("This notebook has not defined {names}.").split("{names}")[0])
+    between = _("at {file}, line {line}, in {function}").split("{file}")[1].split("{line}")[0]  # ", line "
     for filename, cell in files.items():
-        message = message.replace(f"{filename}, line ", f"{cell}, line ")
+        message = message.replace(f"{filename}{between}", f"{cell}{between}")
     return result if message == result.message else dataclasses.replace(result, message=message)
 
 

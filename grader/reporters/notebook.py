@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from grader.engine.i18n import _
 from grader.engine.model import CheckResult, GradeResult, Outcome
 from grader.reporters import terminal
 
@@ -19,11 +20,12 @@ def text(result: GradeResult) -> str:
 
 
 def html(result: GradeResult) -> str:
-    rows = [f"<tr><th {_CELL}>check</th><th {_CELL}>status</th><th {_CELL}>points</th></tr>"]
+    heads = (_("check"), _("status"), _("points"))
+    rows = ["<tr>" + "".join(f"<th {_CELL}>{escape(head)}</th>" for head in heads) + "</tr>"]
     rows += [_row(r) for r in result.results]
     for exercise in result.exercises():
         rows.append(
-            f"<tr><th {_CELL}>{escape(exercise.name)}</th><th {_CELL}>{escape(exercise.status)}</th>"
+            f"<tr><th {_CELL}>{escape(exercise.name)}</th><th {_CELL}>{escape(exercise.status_label)}</th>"
             f"<th {_CELL}>{_points(exercise.score)} / {_points(exercise.max_score)}</th></tr>"
         )
     return f'<table style="border-collapse:collapse">{"".join(rows)}</table>'
