@@ -106,8 +106,8 @@ def run_exercises(
                 advance(*waiting.pop(0), None)
             if not running:
                 continue
-            fds = [fd for _, (watched, _) in running.values() for fd in watched]
-            wake = min(until for _, (_, until) in running.values())
+            fds = [fd for _steps, (watched, _until) in running.values() for fd in watched]
+            wake = min(until for _steps, (_watched, until) in running.values())
             ready = set(select.select(fds, [], [], max(0.0, wake - time.monotonic()))[0])
             now = time.monotonic()
             for index, (steps, (watched, until)) in list(running.items()):
@@ -115,7 +115,7 @@ def run_exercises(
                 if hits or now >= until:
                     advance(index, steps, hits)
     finally:
-        for steps, _ in running.values():
+        for steps, _waiting_on in running.values():
             steps.close()  # ends its child
         end_strays()
     return [done[i] for i in range(len(exercises))]
@@ -367,7 +367,7 @@ def end_strays(keep: set[int] | frozenset[int] = frozenset()) -> None:
 
 
 def _children(parent: str) -> list[int]:
-    return [pid for pid, _ in _children_and_groups(parent)]
+    return [pid for pid, _group in _children_and_groups(parent)]
 
 
 def _children_and_groups(parent: str) -> list[tuple[int, int]]:
