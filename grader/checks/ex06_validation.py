@@ -512,7 +512,7 @@ def _judge(obs, case):
     if not isinstance(weights, dict):
         fail(checked, _("the model's parameters"), describe(weights), tag=Tag.WRONG_TYPE)
     for name, parameter in model.named_parameters():
-        expect_tensor(weights.get(name), parameter.detach(), f"{checked}: {name}",
+        expect_tensor(weights.get(name), parameter.detach(), _("{checked}: {name}").format(checked=checked, name=name),
                       _("Per batch: optimizer.zero_grad(), loss = criterion(model(images), "
                         "labels), loss.backward(), optimizer.step() — one step per batch, every "
                         "batch of every epoch."), rtol=1e-4, atol=1e-5)
