@@ -351,7 +351,7 @@ def _judge(obs, case):
         _judge_steps(_parsed(call["steps"]), _train_steps(size), checked,
                      _("RandomRotation(30), RandomResizedCrop({size}), RandomHorizontalFlip(), "
                        "ToTensor(), Normalize(IMAGENET_MEAN, IMAGENET_STD), in this order").format(size=size),
-                     "Return transforms.Compose([...]) with exactly these steps, in the contract's order.")
+                     _("Return transforms.Compose([...]) with exactly these steps, in the contract's order."))
 
 
 @EXERCISE.check(points=2, needs=("build_transforms",))
@@ -368,7 +368,7 @@ def _judge(obs, case):
         _judge_steps(_parsed(call["steps"]), _test_steps(size), checked,
                      _("Resize({resize}), CenterCrop({size}), ToTensor(), "
                        "Normalize(IMAGENET_MEAN, IMAGENET_STD), in this order").format(resize=size * 256 // 224, size=size),
-                     "The test pipeline has no random step: Resize, CenterCrop, ToTensor, Normalize.")
+                     _("The test pipeline has no random step: Resize, CenterCrop, ToTensor, Normalize."))
 
 
 # ---- build_transforms: effect on a real photo ---------------------------------------------------
@@ -938,6 +938,6 @@ def tensor_loader_shuffles_by_default(ex, case):
 
 @tensor_loader_shuffles_by_default.judge
 def _judge(obs, case):
-    _judge_shuffled(obs, case, 3, "tensor_loader(x, y, {batch_size}) with the default shuffle",
+    _judge_shuffled(obs, case, 3, _("tensor_loader(x, y, {batch_size}) with the default shuffle"),
                     _("The signature is tensor_loader(x, y, batch_size, shuffle=True): shuffle "
                       "by default."))

@@ -295,7 +295,7 @@ def _describe_expected(spec: dict) -> str:
         return f"Linear({spec['in_features']}, {spec['out_features']})"
     if kind == "MaxPool2d":
         return "MaxPool2d(2, 2)"
-    return "an activation (ReLU, LeakyReLU or Sigmoid)"
+    return _("an activation (ReLU, LeakyReLU or Sigmoid)")
 
 
 def _describe_found(facts: dict) -> str:
