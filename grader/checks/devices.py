@@ -96,7 +96,8 @@ def expect_model_rule(facts: dict, devices_seen: list[str], checked: str, model:
     went = asked_for_cuda(facts, devices_seen)
     if went is not None:
         fail(_("{checked}, {situation}").format(checked=checked, situation=offered_situation(facts)),
-             _("the device of the {model}'s first parameter (cpu), because {rule}").format(model=model, rule=_(MODEL_RULE)),
+             _("the device of the {model}'s first parameter (cpu), because {rule}").format(model=model,
+                                                                                           rule=_(MODEL_RULE)),
              went,
              _("When device is None use device = next({model}.parameters()).device; \"cuda when available\" is "
                "the rule only for fit_lenet and load_checkpoint, which build their own model.").format(model=model),

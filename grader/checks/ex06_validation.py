@@ -241,7 +241,8 @@ def _judge(obs, case):
                      _("Use the context manager `with torch.no_grad():` instead of "
                        "torch.set_grad_enabled(False), so the caller's grad mode comes back by "
                        "itself."), tag=Tag.GRAD_MODE_LEAKED)
-        expect_true(not any(call["grads"]), _("{checked}: the parameters' .grad").format(checked=checked), _("None (nothing back-propagated)"),
+        expect_true(not any(call["grads"]), _("{checked}: the parameters' .grad").format(checked=checked),
+                    _("None (nothing back-propagated)"),
                     _("some parameters got a .grad"), _("Do not call loss.backward() in validation."), tag=Tag.STALE_GRAD)
 
 
@@ -264,13 +265,16 @@ def _judge_mode(obs, function: str, model_word: str) -> None:
             checked = _("{function} on a {model_word} in train mode").format(function=function, model_word=model_word)
         else:
             checked = _("{function} on a {model_word} in eval mode").format(function=function, model_word=model_word)
-        expect_true(len(call["training"]) > 0, checked, _("the {model_word} called on every batch").format(model_word=model_word),
+        expect_true(len(call["training"]) > 0, checked,
+                    _("the {model_word} called on every batch").format(model_word=model_word),
                     _("the {model_word} was never called").format(model_word=model_word))
-        expect_true(not any(call["training"]), _("{checked}: {model_word}.training inside forward").format(checked=checked, model_word=model_word),
+        expect_true(not any(call["training"]),
+                    _("{checked}: {model_word}.training inside forward").format(checked=checked, model_word=model_word),
                     _("False for every batch (eval mode: dropout off)"), f"{call['training']}",
                     _("Call {model_word}.eval() before the loop.").format(model_word=model_word), tag=Tag.MODE_NOT_RESTORED)
         expect_equal(call["train_after"], call["train_before"], _("{checked}: {model_word}.training after "
-                                                                  "the call").format(checked=checked, model_word=model_word),
+                                                                  "the call").format(checked=checked,
+                                                                                     model_word=model_word),
                      _("Remember was_training = {model_word}.training before, and call "
                        "{model_word}.train(was_training) at the end (not always "
                        "{model_word}.train()).").format(model_word=model_word),
@@ -301,7 +305,8 @@ def _judge(obs, case):
     hint = _("Turn tensors into numbers with .item() (e.g. loss.item(), (pred == "
              "labels).sum().item()).")
     expect_true(obs["pair_type"] == "tuple" and obs["pair_len"] == 2, _("validation(...) return value"),
-                _("a tuple of two floats"), _("a {type} of length {length}").format(type=obs["pair_type"], length=obs["pair_len"]),
+                _("a tuple of two floats"), _("a {type} of length {length}").format(type=obs["pair_type"],
+                                                                                    length=obs["pair_len"]),
                 _("Return `mean_loss, accuracy` (a tuple)."), tag=Tag.WRONG_TYPE)
     expect_equal(obs["types"], ["float", "float"], _("validation(...): the types of mean_loss "
                                                      "and accuracy"), hint,
@@ -367,7 +372,8 @@ def _judge(obs, case):
                     _("every batch on {device}").format(device=want_device), _("batches on {wrong}").format(wrong=sorted(set(wrong))),
                     _("Move inputs and labels with .to(device); when device is None use the "
                       "device of the net's first parameter: next(net.parameters()).device."), tag=Tag.WRONG_DEVICE)
-        expect_close(call["result"], accuracy, _("{checked} — the accuracy").format(checked=checked), rtol=1e-6, atol=1e-9)
+        expect_close(call["result"], accuracy, _("{checked} — the accuracy").format(checked=checked), rtol=1e-6,
+                     atol=1e-9)
 
 
 @EXERCISE.check(points=2, needs=("evaluate_accuracy",))
@@ -458,14 +464,16 @@ def _judge(obs, case):
     checked = (_("train(...) with SGD(lr=0) (the weights never change), {epochs} epochs, "
                  "training batches of {sizes}").format(epochs=epochs, sizes=train_setup.batch_sizes()))
     if not isinstance(history, list) or len(history) != epochs or not all(isinstance(r, dict) for r in history):
-        fail(checked, _("a list of {epochs} dicts").format(epochs=epochs), describe(history), _("Append one dict per epoch and return "
+        fail(checked, _("a list of {epochs} dicts").format(epochs=epochs), describe(history),
+             _("Append one dict per epoch and return "
                                                                         "the list."),
              tag=Tag.WRONG_TYPE)
     for k, row in enumerate(history, start=1):
         where = _("{checked}: epoch {k}").format(checked=checked, k=k)
         for key in ("train_loss", "test_loss", "test_accuracy"):
             if key not in row:
-                fail(where, _('a key "{key}"').format(key=key), _("keys {keys}").format(keys=sorted(row)), _("Use the keys of the contract."))
+                fail(where, _('a key "{key}"').format(key=key), _("keys {keys}").format(keys=sorted(row)),
+                     _("Use the keys of the contract."))
         expect_close(row["train_loss"], train_loss, _("{where} — train_loss (the same every "
                                                       "epoch, as lr=0)").format(where=where),
                      _("Add loss.item() * batch_size for every batch and divide by the number of "
@@ -572,7 +580,8 @@ def _judge(obs, case):
         expect_true(not in_eval, _("{checked}: model.training in the forward passes with "
                                    "autograd on").format(checked=checked),
                     _("True (train mode) for every training batch"),
-                    _("eval mode in {count} of {total} passes with autograd on").format(count=len(in_eval), total=len(training_calls)),
+                    _("eval mode in {count} of {total} passes with autograd on").format(count=len(in_eval),
+                                                                                        total=len(training_calls)),
                     _("Call model.train() at the start of every epoch (the model may come in "
                       "eval mode), and run the test pass through validation, which works under "
                       "torch.no_grad()."), tag=Tag.MODE_NOT_RESTORED)
@@ -585,7 +594,8 @@ def _judge(obs, case):
                     tag=Tag.MODE_NOT_RESTORED)
         shapes = [call["input_shapes"][i] for i in training_calls]
         flat = all(len(s) == 2 and s[1] == FEATURES for s in shapes)
-        expect_true(flat, _("{checked}: the shapes the model was trained on").format(checked=checked), _("(N, {features}) for every batch").format(features=FEATURES),
+        expect_true(flat, _("{checked}: the shapes the model was trained on").format(checked=checked),
+                    _("(N, {features}) for every batch").format(features=FEATURES),
                     f"{sorted({tuple(s) for s in shapes})}",
                     _("Flatten each training batch: images.reshape(images.shape[0], -1)."), tag=Tag.WRONG_SHAPE)
         wrong = sorted({d for d in call["input_devices"] if not same_device(d, case.device)})
@@ -670,7 +680,8 @@ def mnist_metric(obs, case) -> float:
 def _weights(got, template: torch.Tensor) -> torch.Tensor:
     """The values of an observed tensor of the template's shape, finite."""
     if not isinstance(got, TensorObs) or got.values is None or tuple(got.shape) != tuple(template.shape):
-        fail(_(MNIST_CHECKED), _("a weight tensor of shape {shape}").format(shape=tuple(template.shape)), describe(got), tag=Tag.WRONG_TYPE)
+        fail(_(MNIST_CHECKED), _("a weight tensor of shape {shape}").format(shape=tuple(template.shape)),
+             describe(got), tag=Tag.WRONG_TYPE)
     values = got.values.to(template.dtype)
     if not torch.isfinite(values).all():
         fail(_(MNIST_CHECKED), _("finite weights"), _("NaN or infinite weights"),
@@ -689,7 +700,8 @@ def train_reaches_accuracy_on_mnist(ex, case):
 def _judge(obs, case):
     accuracy = mnist_metric(obs, case)
     if not accuracy >= MNIST_ACCURACY_THRESHOLD:
-        fail(_(MNIST_CHECKED), _("at least {threshold:.2f}").format(threshold=MNIST_ACCURACY_THRESHOLD), f"{accuracy:.3f}",
+        fail(_(MNIST_CHECKED), _("at least {threshold:.2f}").format(threshold=MNIST_ACCURACY_THRESHOLD),
+             f"{accuracy:.3f}",
              _("Check the training loop: model.train(), then per batch flatten the images, "
                "optimizer.zero_grad(), loss = criterion(model(images), labels), loss.backward(), "
                "optimizer.step()."),

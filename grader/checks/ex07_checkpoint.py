@@ -123,22 +123,27 @@ def _expect_weights(got: Any, net: Network, checked: str, hint: str) -> None:
     expected = net.state_dict()
     if not isinstance(got, dict):
         fail(checked, _("a state_dict (a dict of tensors)"), describe(got), hint, tag=Tag.WRONG_ARCHITECTURE)
-    expect_equal(sorted(got), sorted(expected), _("{checked}: the names in the state_dict").format(checked=checked), hint,
+    expect_equal(sorted(got), sorted(expected), _("{checked}: the names in the state_dict").format(checked=checked),
+                 hint,
                  tag=Tag.WRONG_ARCHITECTURE)
     for name, tensor in expected.items():
-        expect_tensor(got[name], tensor, _("{checked}: {name}").format(checked=checked, name=name), hint, rtol=0, atol=0)
+        expect_tensor(got[name], tensor, _("{checked}: {name}").format(checked=checked, name=name), hint, rtol=0,
+                      atol=0)
 
 
 def _expect_drop_p(model: dict, drop_p: float, checked: str, hint: str) -> None:
     for attribute, key in (("drop_p", "drop_p"), ("dropout.p", "dropout_p")):
         got = model[key]
         if isinstance(got, bool) or not isinstance(got, (int, float)):
-            fail(_("{checked}: {name}").format(checked=checked, name=f"model.{attribute}"), f"{drop_p}", describe(got), hint, tag=Tag.WRONG_TYPE)
-        expect_close(got, drop_p, _("{checked}: {name}").format(checked=checked, name=f"model.{attribute}"), hint, rtol=0, atol=1e-9)
+            fail(_("{checked}: {name}").format(checked=checked, name=f"model.{attribute}"), f"{drop_p}", describe(got),
+                 hint, tag=Tag.WRONG_TYPE)
+        expect_close(got, drop_p, _("{checked}: {name}").format(checked=checked, name=f"model.{attribute}"), hint,
+                     rtol=0, atol=1e-9)
 
 
 def _expect_eval(model: dict, checked: str) -> None:
-    expect_true(not model["training"] and not model["submodules_training"], _("{checked}: {name}").format(checked=checked, name="model.training"),
+    expect_true(not model["training"] and not model["submodules_training"],
+                _("{checked}: {name}").format(checked=checked, name="model.training"),
                 _("False (eval mode)"), _("train mode in {modules}").format(modules=model["submodules_training"]),
                 _("Call model.eval() before returning it: a loaded model is used for predictions "
                   "(dropout off)."),
@@ -152,7 +157,8 @@ DEVICE_HINT = N_("Load with torch.load(path, weights_only=True, map_location=dev
 
 def _expect_device(model: dict, device: str, checked: str, hint: str | None = None) -> None:
     wrong = [d for d in model["devices"] if not same_device(d, device)]
-    expect_true(not wrong, _("{checked}: the device of the parameters").format(checked=checked), _("all on {device}").format(device=device),
+    expect_true(not wrong, _("{checked}: the device of the parameters").format(checked=checked),
+                _("all on {device}").format(device=device),
                 _("parameters on {devices}").format(devices=model["devices"]), hint or _(DEVICE_HINT),
                 tag=Tag.WRONG_DEVICE)
 
@@ -226,26 +232,36 @@ def _judge(obs, case):
                  _('Save one dict: torch.save({"input_size": ..., ...}, path).'), tag=Tag.WRONG_TYPE)
     missing = [k for k in ALL_KEYS if k not in obs["keys"]]
     expect_true(not missing, _("{checked}: the keys of the saved dict").format(checked=checked), f"{list(ALL_KEYS)}",
-                _("{keys} (missing {missing})").format(keys=obs["keys"], missing=missing), _("Use exactly these key names."))
+                _("{keys} (missing {missing})").format(keys=obs["keys"],
+                                                       missing=missing), _("Use exactly these key names."))
     hint_sizes = _("Store the constructor's numbers: model.input_size, model.output_size.")
-    expect_equal(obs["types"]["input_size"], "int", _('{checked}: the type of "input_size"').format(checked=checked), hint_sizes,
+    expect_equal(obs["types"]["input_size"], "int", _('{checked}: the type of "input_size"').format(checked=checked),
+                 hint_sizes,
                  tag=Tag.WRONG_TYPE)
-    expect_equal(obs["input_size"], input_size, _("{checked}: {name}").format(checked=checked, name='"input_size"'), hint_sizes)
-    expect_equal(obs["types"]["output_size"], "int", _('{checked}: the type of "output_size"').format(checked=checked), hint_sizes,
+    expect_equal(obs["input_size"], input_size, _("{checked}: {name}").format(checked=checked, name='"input_size"'),
+                 hint_sizes)
+    expect_equal(obs["types"]["output_size"], "int", _('{checked}: the type of "output_size"').format(checked=checked),
+                 hint_sizes,
                  tag=Tag.WRONG_TYPE)
-    expect_equal(obs["output_size"], output_size, _("{checked}: {name}").format(checked=checked, name='"output_size"'), hint_sizes)
+    expect_equal(obs["output_size"], output_size, _("{checked}: {name}").format(checked=checked, name='"output_size"'),
+                 hint_sizes)
     hint_hidden = _("Read the sizes from the layers: [layer.out_features for layer in "
                     "model.hidden_layers].")
-    expect_equal(obs["types"]["hidden_layers"], "list", _('{checked}: the type of "hidden_layers"').format(checked=checked), hint_hidden,
+    expect_equal(obs["types"]["hidden_layers"], "list",
+                 _('{checked}: the type of "hidden_layers"').format(checked=checked), hint_hidden,
                  tag=Tag.WRONG_TYPE)
     expect_equal(obs["hidden_item_types"], ["int"] * len(hidden),
                  _('{checked}: the types of the items of "hidden_layers"').format(checked=checked), hint_hidden)
-    expect_equal(obs["hidden_layers"], hidden, _("{checked}: {name}").format(checked=checked, name='"hidden_layers"'), hint_hidden)
+    expect_equal(obs["hidden_layers"], hidden, _("{checked}: {name}").format(checked=checked, name='"hidden_layers"'),
+                 hint_hidden)
     hint_p = _("Store model.drop_p (the dropout probability the network was built with).")
     if obs["drop_p"] is None:
-        fail(_("{checked}: {name}").format(checked=checked, name='"drop_p"'), f"{drop_p}", _("a {type}").format(type=obs["types"]["drop_p"]), hint_p)
-    expect_close(obs["drop_p"], drop_p, _("{checked}: {name}").format(checked=checked, name='"drop_p"'), hint_p, rtol=0, atol=1e-9)
-    _expect_weights(obs["state_dict"], _network(case), _("{checked}: {name}").format(checked=checked, name='"state_dict"'),
+        fail(_("{checked}: {name}").format(checked=checked, name='"drop_p"'), f"{drop_p}",
+             _("a {type}").format(type=obs["types"]["drop_p"]), hint_p)
+    expect_close(obs["drop_p"], drop_p, _("{checked}: {name}").format(checked=checked, name='"drop_p"'), hint_p,
+                 rtol=0, atol=1e-9)
+    _expect_weights(obs["state_dict"], _network(case),
+                    _("{checked}: {name}").format(checked=checked, name='"state_dict"'),
                     _("Store model.state_dict() (the weights, named like hidden_layers.0.weight)."))
 
 
@@ -270,11 +286,13 @@ def _judge(obs, case):
             checked = _("save_checkpoint(model, path) with the model in train mode")
         else:
             checked = _("save_checkpoint(model, path) with the model in eval mode")
-        expect_equal(call["train_after"], call["train_before"], _("{checked}: model.training afterwards").format(checked=checked),
+        expect_equal(call["train_after"], call["train_before"],
+                     _("{checked}: model.training afterwards").format(checked=checked),
                      _("Saving only reads the model: do not call model.eval() or model.train() "
                        "in save_checkpoint."),
                      tag=Tag.MODE_NOT_RESTORED)
-        expect_equal(call["devices"], ["cpu"], _("{checked}: the device of the model afterwards").format(checked=checked),
+        expect_equal(call["devices"], ["cpu"],
+                     _("{checked}: the device of the model afterwards").format(checked=checked),
                      _("Do not move the caller's model; model.state_dict() can be saved from any "
                        "device."),
                      tag=Tag.INPUT_MODIFIED)
@@ -451,10 +469,13 @@ def _judge(obs, case):
         hint = (_("Read it as checkpoint[\"{key}\"] (a missing key raises KeyError('{key}') by "
                   "itself) — not with .get(), which hides the problem.").format(key=key))
         if got["raised"] is None:
-            fail(checked, _("KeyError naming '{key}'").format(key=key), _("no exception (it returned a {type})").format(type=got["text"]), hint,
+            fail(checked, _("KeyError naming '{key}'").format(key=key),
+                 _("no exception (it returned a {type})").format(type=got["text"]), hint,
                  tag=Tag.WRONG_ERROR)
-        expect_equal(got["raised"], "KeyError", _("{checked}: the exception type").format(checked=checked), hint, tag=Tag.WRONG_ERROR)
-        expect_true(key in got["text"], _("{checked}: the error message").format(checked=checked), _("a message naming '{key}'").format(key=key),
+        expect_equal(got["raised"], "KeyError", _("{checked}: the exception type").format(checked=checked), hint,
+                     tag=Tag.WRONG_ERROR)
+        expect_true(key in got["text"], _("{checked}: the error message").format(checked=checked),
+                    _("a message naming '{key}'").format(key=key),
                     repr(got["text"]), hint)
 
 
@@ -604,10 +625,12 @@ def _judge(obs, case):
         hint = _("Load with map_location=device, then "
                  'model.load_state_dict(checkpoint["state_dict"]).')
         if not isinstance(got, dict) or sorted(got) != sorted(saved["state_dict"]):
-            fail(_("{checked}: the names in the state_dict").format(checked=checked), f"{sorted(saved['state_dict'])}", describe(got), hint,
+            fail(_("{checked}: the names in the state_dict").format(checked=checked), f"{sorted(saved['state_dict'])}",
+                 describe(got), hint,
                  tag=Tag.WRONG_ARCHITECTURE)
         for name, tensor in saved["state_dict"].items():
-            expect_tensor(got[name], tensor, _("{checked}: {name}").format(checked=checked, name=name), hint, rtol=0, atol=0)
+            expect_tensor(got[name], tensor, _("{checked}: {name}").format(checked=checked, name=name), hint, rtol=0,
+                          atol=0)
         drop_p = GPU_FILES[call["file"]]
         _expect_drop_p(call, drop_p, checked, _('Pass checkpoint.get("drop_p", 0.5) to '
                                                 "Network(...)."))

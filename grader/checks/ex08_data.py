@@ -209,7 +209,8 @@ def _judge_conversions(steps: list[dict], checked: str, expected: str) -> None:
         for s in before[from_pil + 1:]
     )
     if not scaled:
-        fail(checked, expected, _("{steps} (no conversion to a float tensor before Normalize)").format(steps=_render_all(steps)), hint)
+        fail(checked, expected,
+             _("{steps} (no conversion to a float tensor before Normalize)").format(steps=_render_all(steps)), hint)
 
 
 def _judge_steps(steps: list[dict] | None, want: list[tuple[str, Any]], checked: str, expected: str,
@@ -228,7 +229,8 @@ def _judge_steps(steps: list[dict] | None, want: list[tuple[str, Any]], checked:
 
 def _test_normalize(step: dict, checked: str) -> None:
     params = step["params"]
-    expect_true(_close(params.get("mean"), MEAN) and _close(params.get("std"), STD), _("{checked}: {name}").format(checked=checked, name="Normalize"),
+    expect_true(_close(params.get("mean"), MEAN) and _close(params.get("std"), STD),
+                _("{checked}: {name}").format(checked=checked, name="Normalize"),
                 f"Normalize(mean={list(MEAN)}, std={list(STD)})", _render(step),
                 _("Pass the ImageNet constants: Normalize(IMAGENET_MEAN, IMAGENET_STD) (mean "
                   "first, then std)."))
@@ -291,7 +293,8 @@ def _train_steps(size: int) -> list[tuple[str, Any]]:
     def rotation(step, checked):
         params = step["params"]
         expect_true(_close(params.get("degrees"), (-30.0, 30.0)) and not params.get("expand"),
-                    _("{checked}: {name}").format(checked=checked, name="RandomRotation"), "RandomRotation(30): degrees (-30, 30), expand=False",
+                    _("{checked}: {name}").format(checked=checked,
+                                                  name="RandomRotation"), "RandomRotation(30): degrees (-30, 30), expand=False",
                     _render(step), _("RandomRotation(30) turns by a random angle between -30 and "
                                      "30 degrees."))
 
@@ -306,7 +309,8 @@ def _train_steps(size: int) -> list[tuple[str, Any]]:
                       "the other defaults."))
 
     def flip(step, checked):
-        expect_true(_close(step["params"].get("p"), (0.5,)), _("{checked}: {name}").format(checked=checked, name="RandomHorizontalFlip"),
+        expect_true(_close(step["params"].get("p"), (0.5,)),
+                    _("{checked}: {name}").format(checked=checked, name="RandomHorizontalFlip"),
                     "RandomHorizontalFlip() with p=0.5", _render(step),
                     _("Keep the default p=0.5: half of the images are mirrored."))
 
@@ -320,17 +324,20 @@ def _test_steps(size: int) -> list[tuple[str, Any]]:
     def resize(step, checked):
         got = _numbers(step["params"].get("size"))
         if got is not None and len(got) == 2:
-            fail(_("{checked}: {name}").format(checked=checked, name="Resize"), _("Resize({resize}): one number, the length of the "
+            fail(_("{checked}: {name}").format(checked=checked, name="Resize"),
+                 _("Resize({resize}): one number, the length of the "
                                          "shorter side").format(resize=resize_to),
                  _render(step), _("Resize((h, w)) squashes the photo to that shape; Resize(n) "
                                   "scales the shorter side to n and keeps the aspect ratio."))
-        expect_true(got is not None and got == [resize_to] and _bilinear(step), _("{checked}: {name}").format(checked=checked, name="Resize"),
+        expect_true(got is not None and got == [resize_to] and _bilinear(step),
+                    _("{checked}: {name}").format(checked=checked, name="Resize"),
                     f"Resize({resize_to}) (image_size * 256 // 224, bilinear)", _render(step),
                     _("Compute image_size * 256 // 224 from the argument (256 for 224, 73 for "
                       "64)."))
 
     def center(step, checked):
-        expect_true(_square(step["params"].get("size")) == (size, size), _("{checked}: {name}").format(checked=checked, name="CenterCrop"),
+        expect_true(_square(step["params"].get("size")) == (size, size),
+                    _("{checked}: {name}").format(checked=checked, name="CenterCrop"),
                     f"CenterCrop({size})", _render(step), _("Crop the centre to image_size: "
                                                             "CenterCrop(image_size)."))
 
@@ -367,7 +374,8 @@ def _judge(obs, case):
         checked = _("the steps of {call}").format(call=_call_text(False, None if key == "default" else size))
         _judge_steps(_parsed(call["steps"]), _test_steps(size), checked,
                      _("Resize({resize}), CenterCrop({size}), ToTensor(), "
-                       "Normalize(IMAGENET_MEAN, IMAGENET_STD), in this order").format(resize=size * 256 // 224, size=size),
+                       "Normalize(IMAGENET_MEAN, IMAGENET_STD), in this order").format(resize=size * 256 // 224,
+                                                                                       size=size),
                      _("The test pipeline has no random step: Resize, CenterCrop, ToTensor, Normalize."))
 
 
@@ -410,7 +418,8 @@ def _expect_normalised_photo(values: torch.Tensor, checked: str) -> None:
                   "Check both steps and their order."))
     steps = pixels * 255
     off = float((steps - steps.round()).abs().max())
-    expect_true(off < 2e-3, _("{checked}: the values after undoing the normalisation, times 255").format(checked=checked),
+    expect_true(off < 2e-3,
+                _("{checked}: the values after undoing the normalisation, times 255").format(checked=checked),
                 _("whole numbers (the photo's 8-bit pixels, up to float error)"),
                 _("values up to {off:.3g} away from a whole number").format(off=off),
                 _("Normalize with exactly IMAGENET_MEAN and IMAGENET_STD (mean first), and do "
@@ -471,7 +480,8 @@ def test_transform_matches_torchvision(ex, case):
 def _judge(obs, case):
     for i, call in enumerate(obs["calls"]):
         size = call["size"]
-        checked = _("{call} applied to the photo {photo}").format(call=_call_text(False, size), photo=_photo_name(case, 20 + i))
+        checked = _("{call} applied to the photo {photo}").format(call=_call_text(False, size),
+                                                                  photo=_photo_name(case, 20 + i))
         values = _expect_image_tensor(call["out"], size, checked)
         _expect_normalised_photo(values, checked)
         pil_path, *tensor_paths = _test_references(_photo(case, 20 + i), size)
@@ -480,7 +490,8 @@ def _judge(obs, case):
             continue  # resized as a uint8 tensor (v2 with ToImage() first): also correct
         expect_tensor(call["out"], pil_path, _("{checked}, compared with torchvision's "
                                                "Resize({resize}), CenterCrop({size}), ToTensor(), "
-                                               "Normalize(IMAGENET_MEAN, IMAGENET_STD)").format(checked=checked, resize=size * 256 // 224, size=size),
+                                               "Normalize(IMAGENET_MEAN, IMAGENET_STD)").format(checked=checked,
+                                                                                                resize=size * 256 // 224, size=size),
                       _("Resize(image_size * 256 // 224) with ONE number (the shorter side, "
                         "keeping the aspect ratio, default bilinear), then "
                         "CenterCrop(image_size), then ToTensor() and Normalize."), **tol)
@@ -559,7 +570,8 @@ def train_transform_normalised(ex, case):
 @train_transform_normalised.judge
 def _judge(obs, case):
     for k, call in enumerate(obs["calls"]):
-        checked = _("{call} applied to the photo {photo}").format(call=_call_text(True, call["size"]), photo=_photo_name(case, 50 + k))
+        checked = _("{call} applied to the photo {photo}").format(call=_call_text(True, call["size"]),
+                                                                  photo=_photo_name(case, 50 + k))
         values = _expect_image_tensor(call["out"], call["size"], checked)
         _expect_normalised_photo(values, checked)
 
@@ -619,8 +631,10 @@ def _sizes_of(batches: list, checked: str) -> tuple[list[int], torch.Tensor, tor
     sizes = [int(images.shape[0]) if images.shape else 0 for images, _unused in pairs]
     shapes = {tuple(images.shape[1:]) for images, _unused in pairs}
     if len(shapes) != 1:
-        fail(checked, _("batches of samples with one shape"), _("sample shapes {shapes}").format(shapes=sorted(shapes)), tag=Tag.WRONG_SHAPE)
-    return sizes, torch.cat([i.values for i, _unused in pairs]), torch.cat([l.values.reshape(-1) for _unused, l in pairs])
+        fail(checked, _("batches of samples with one shape"),
+             _("sample shapes {shapes}").format(shapes=sorted(shapes)), tag=Tag.WRONG_SHAPE)
+    return sizes, torch.cat([i.values for i, _unused in pairs]), torch.cat([l.values.reshape(-1) for _unused,
+                                                                            l in pairs])
 
 
 def _expected_sizes(n: int, batch_size: int) -> list[int]:
@@ -667,17 +681,21 @@ def _judge(obs, case):
         got = obs[str(train)]
         split = "train" if train else "test"
         checked = f"image_folder_loader(data_fixtures.cats_dogs_root({train}), transform, 4, False)"
-        expect_true(got["is_dataloader"], checked, _("a torch.utils.data.DataLoader"), _("a {type} object").format(type=got["type"]),
+        expect_true(got["is_dataloader"], checked, _("a torch.utils.data.DataLoader"),
+                    _("a {type} object").format(type=got["type"]),
                     _("Return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)."))
-        expect_true(got["is_image_folder"], _("{checked}: {name}").format(checked=checked, name="loader.dataset"), _("a torchvision.datasets.ImageFolder"),
+        expect_true(got["is_image_folder"], _("{checked}: {name}").format(checked=checked, name="loader.dataset"),
+                    _("a torchvision.datasets.ImageFolder"),
                     _("a {type} object").format(type=got["dataset_type"]), _("Build datasets.ImageFolder(root, "
                                                          "transform=transform)."))
-        expect_equal(got["class_to_idx"], {"cat": 0, "dog": 1}, _("{checked}: {name}").format(checked=checked, name="loader.dataset.class_to_idx"),
+        expect_equal(got["class_to_idx"], {"cat": 0, "dog": 1},
+                     _("{checked}: {name}").format(checked=checked, name="loader.dataset.class_to_idx"),
                      _("ImageFolder names the classes after the sub-folders of root, in sorted "
                        "order."))
         photos = len(_photo_paths(train))
         expect_equal(got["length"], photos, _("{checked}: len(loader.dataset) (the {split} "
-                                              "folder has {photos} photos)").format(checked=checked, split=split, photos=photos),
+                                              "folder has {photos} photos)").format(checked=checked, split=split,
+                                                                                    photos=photos),
                      _("Use root itself (the folder holding cat/ and dog/), not a sub-folder or "
                        "its parent."))
 
@@ -703,15 +721,18 @@ def _judge(obs, case):
     want_sizes = _expected_sizes(len(labels), batch_size)
     for k, batches in enumerate(obs["epochs"], start=1):
         checked = (_("image_folder_loader(cats_dogs train folder, Resize(({size}, {size})) + "
-                     "ToTensor(), batch_size={batch_size}, shuffle=False), epoch {k}").format(size=size, batch_size=batch_size, k=k))
+                     "ToTensor(), batch_size={batch_size}, shuffle=False), epoch {k}").format(size=size,
+                                                                                              batch_size=batch_size, k=k))
         for images_obs, labels_obs in (_split_batch(b, checked) for b in batches):
-            expect_equal(labels_obs.dtype, "torch.int64", _("{checked}: the dtype of the labels").format(checked=checked),
+            expect_equal(labels_obs.dtype, "torch.int64",
+                         _("{checked}: the dtype of the labels").format(checked=checked),
                          _("ImageFolder gives int labels; DataLoader stacks them into an int64 "
                            "tensor."))
         sizes, got_images, got_labels = _sizes_of(batches, checked)
         expect_equal(sizes, want_sizes, _("{checked}: the sizes of the batches").format(checked=checked),
                      _("Pass batch_size to DataLoader and keep the last, smaller batch (no "
-                       "drop_last): {count} photos in batches of {batch_size}.").format(count=len(labels), batch_size=batch_size))
+                       "drop_last): {count} photos in batches of {batch_size}.").format(count=len(labels),
+                                                                                        batch_size=batch_size))
         expect_tensor(_tensor_obs(got_images),
                       images, _("{checked}: the images of one epoch, in order").format(checked=checked),
                       _("Give transform to ImageFolder(root, transform=transform) and do not "
@@ -740,7 +761,8 @@ def _judge(obs, case):
                  _("Keep the defaults of the signature: batch_size=32, shuffle=False."))
     images, labels = _folder_reference(False, case)
     sizes, got_images, got_labels = _sizes_of(obs["epoch"], checked)
-    expect_equal(sizes, [len(labels)], _("{checked}: the sizes of the batches").format(checked=checked), _("batch_size=32 by default."))
+    expect_equal(sizes, [len(labels)], _("{checked}: the sizes of the batches").format(checked=checked),
+                 _("batch_size=32 by default."))
     expect_equal(_match_rows(got_images, images), list(range(len(labels))), _("{checked}: the order of the photos "
                                                                               "(their index in the folder)").format(checked=checked), _("shuffle=False by default: keep the folder "
                                                   "order."))
@@ -769,7 +791,8 @@ def _judge(obs, case):
         checked = (_("image_folder_loader(cats_dogs train folder, transform, "
                      "batch_size={batch_size}, shuffle=True), epoch {k} after torch.manual_seed").format(batch_size=batch_size, k=k))
         sizes, got_images, got_labels = _sizes_of(batches, checked)
-        expect_equal(sizes, _expected_sizes(n, batch_size), _("{checked}: the sizes of the batches").format(checked=checked),
+        expect_equal(sizes, _expected_sizes(n, batch_size),
+                     _("{checked}: the sizes of the batches").format(checked=checked),
                      _("Pass batch_size to DataLoader and keep the last, smaller batch."))
         order = _match_rows(got_images, images)
         expect_true(sorted(i for i in order if i is not None) == list(range(n)) and None not in order,
@@ -816,16 +839,20 @@ def _tensor_epoch(batches: Any, x: torch.Tensor, y: torch.Tensor, batch_size: in
              tag=Tag.WRONG_TYPE)
     for batch in batches:
         xb, yb = _split_batch(batch, checked)
-        expect_equal((xb.dtype, yb.dtype), (str(x.dtype), str(y.dtype)), _("{checked}: the dtypes of (xb, yb)").format(checked=checked),
+        expect_equal((xb.dtype, yb.dtype), (str(x.dtype), str(y.dtype)),
+                     _("{checked}: the dtypes of (xb, yb)").format(checked=checked),
                      _("Keep x and y as they are: TensorDataset(x, y) does not convert them."))
     sizes, rows, labels = _sizes_of(batches, checked)
-    expect_equal(sizes, _expected_sizes(n, batch_size), _("{checked}: the sizes of the batches").format(checked=checked),
+    expect_equal(sizes, _expected_sizes(n, batch_size),
+                 _("{checked}: the sizes of the batches").format(checked=checked),
                  _("DataLoader(dataset, batch_size=batch_size) without drop_last: {n} samples in "
                    "batches of {batch_size}, the last one smaller.").format(n=n, batch_size=batch_size))
-    expect_equal(tuple(rows.shape[1:]), tuple(x.shape[1:]), _("{checked}: the shape of one sample of x").format(checked=checked),
+    expect_equal(tuple(rows.shape[1:]), tuple(x.shape[1:]),
+                 _("{checked}: the shape of one sample of x").format(checked=checked),
                  _("Do not reshape x: TensorDataset(x, y)[i] is (x[i], y[i])."), tag=Tag.WRONG_SHAPE)
     order = _match_rows(rows, x)
-    expect_true(None not in order and sorted(order) == list(range(n)), _("{checked}: which samples came out").format(checked=checked),
+    expect_true(None not in order and sorted(order) == list(range(n)),
+                _("{checked}: which samples came out").format(checked=checked),
                 _("each of the {n} samples exactly once").format(n=n), _("sample indices {order}").format(order=order),
                 _("Use DataLoader's own shuffle (a permutation per epoch), not sampling with "
                   "replacement."))
@@ -854,17 +881,23 @@ def tensor_loader_dataset(ex, case):
 @tensor_loader_dataset.judge
 def _judge(obs, case):
     x, y, batch_size = _tensor_data(case)
-    checked = _("tensor_loader(x, y, {batch_size}, False) with x of shape {shape}").format(batch_size=batch_size, shape=tuple(x.shape))
-    expect_true(obs["is_dataloader"], checked, _("a torch.utils.data.DataLoader"), _("a {type} object").format(type=obs["type"]),
+    checked = _("tensor_loader(x, y, {batch_size}, False) with x of shape {shape}").format(batch_size=batch_size,
+                                                                                           shape=tuple(x.shape))
+    expect_true(obs["is_dataloader"], checked, _("a torch.utils.data.DataLoader"),
+                _("a {type} object").format(type=obs["type"]),
                 _("Return DataLoader(TensorDataset(x, y), batch_size=batch_size, "
                   "shuffle=shuffle)."))
-    expect_true(obs["is_tensor_dataset"], _("{checked}: {name}").format(checked=checked, name="loader.dataset"), _("a torch.utils.data.TensorDataset"),
+    expect_true(obs["is_tensor_dataset"], _("{checked}: {name}").format(checked=checked, name="loader.dataset"),
+                _("a torch.utils.data.TensorDataset"),
                 _("a {type} object").format(type=obs["dataset_type"]), _("Wrap x and y in TensorDataset(x, y)."))
     tensors = obs["tensors"]
-    expect_equal(len(tensors), 2, _("{checked}: the number of tensors in loader.dataset.tensors").format(checked=checked),
+    expect_equal(len(tensors), 2,
+                 _("{checked}: the number of tensors in loader.dataset.tensors").format(checked=checked),
                  _("TensorDataset(x, y): exactly x and y."))
-    expect_tensor(tensors[0], x, _("{checked}: {name}").format(checked=checked, name="loader.dataset.tensors[0]"), _("The first tensor is x, unchanged."))
-    expect_tensor(tensors[1], y, _("{checked}: {name}").format(checked=checked, name="loader.dataset.tensors[1]"), _("The second tensor is y, unchanged."))
+    expect_tensor(tensors[0], x, _("{checked}: {name}").format(checked=checked, name="loader.dataset.tensors[0]"),
+                  _("The first tensor is x, unchanged."))
+    expect_tensor(tensors[1], y, _("{checked}: {name}").format(checked=checked, name="loader.dataset.tensors[1]"),
+                  _("The second tensor is y, unchanged."))
 
 
 @EXERCISE.check(points=2, needs=("tensor_loader",))
@@ -915,7 +948,8 @@ def _judge_shuffled(obs, case, offset: int, call: str, hint: str) -> None:
         orders.append(_tensor_epoch(batches, x, y, batch_size, checked))
     identity = list(range(x.shape[0]))
     expect_true(any(o != identity for o in orders) and len({tuple(o) for o in orders}) > 1,
-                _("{call} over {count} epochs with different seeds").format(call=call.format(batch_size=batch_size), count=len(orders)),
+                _("{call} over {count} epochs with different seeds").format(call=call.format(batch_size=batch_size),
+                                                                            count=len(orders)),
                 _("a new random order each epoch"), _("orders {orders}").format(orders=orders), hint)
 
 

@@ -240,10 +240,12 @@ def _weights_from(obs_state, checked: str) -> dict:
     for name, shape in LENET_SHAPES.items():
         got = obs_state[name]
         if not isinstance(got, TensorObs) or got.values is None or tuple(got.shape) != shape:
-            fail(_("{checked}: {name}").format(checked=checked, name=name), _("a tensor of shape {shape}").format(shape=shape), describe(got), tag=Tag.WRONG_TYPE)
+            fail(_("{checked}: {name}").format(checked=checked, name=name),
+                 _("a tensor of shape {shape}").format(shape=shape), describe(got), tag=Tag.WRONG_TYPE)
         values = got.values.float()
         if not torch.isfinite(values).all():
-            fail(_("{checked}: {name}").format(checked=checked, name=name), _("finite weights"), _("NaN or infinite weights"),
+            fail(_("{checked}: {name}").format(checked=checked, name=name), _("finite weights"),
+                 _("NaN or infinite weights"),
                  _("A learning rate too large or a wrong loss can make training diverge."), tag=Tag.NOT_FINITE)
         weights[name] = values
     return weights
@@ -253,7 +255,8 @@ def _expect_activations(specs, checked: str) -> list:
     if not isinstance(specs, list) or len(specs) != 4:
         fail(checked, _("four activation layers"), describe(specs), tag=Tag.WRONG_TYPE)
     for spec in specs:
-        expect_true(spec.get("kind") in ACTIVATIONS, _("{checked}: the activation at {where}").format(checked=checked, where=spec.get("where")),
+        expect_true(spec.get("kind") in ACTIVATIONS,
+                    _("{checked}: the activation at {where}").format(checked=checked, where=spec.get("where")),
                     _("one of ReLU, LeakyReLU, Sigmoid"), f"{spec.get('type')}",
                     _("Put nn.ReLU() (or nn.LeakyReLU() / nn.Sigmoid()) after each convolution "
                       "and after the first two Linear layers, inside the Sequential blocks."), tag=Tag.WRONG_ARCHITECTURE)
@@ -325,8 +328,10 @@ def _judge(obs, case):
     for block, expected in EXPECTED_LAYERS.items():
         facts = obs[block]
         checked = f"LeNet().{block}"
-        expect_true(facts["present"], checked, _("an attribute self.{block}").format(block=block), _("no such attribute"), _(LAYERS_HINT))
-        expect_true(facts["sequential"], checked, _("an nn.Sequential"), _("a {type}").format(type=facts["type"]), _(LAYERS_HINT),
+        expect_true(facts["present"], checked, _("an attribute self.{block}").format(block=block),
+                    _("no such attribute"), _(LAYERS_HINT))
+        expect_true(facts["sequential"], checked, _("an nn.Sequential"), _("a {type}").format(type=facts["type"]),
+                    _(LAYERS_HINT),
                     tag=Tag.WRONG_ARCHITECTURE)
         layers = facts["layers"]
         wanted = ", ".join(_describe_expected(s) for s in expected)
@@ -367,7 +372,8 @@ def lenet_parameter_count(ex, case):
 
 @lenet_parameter_count.judge
 def _judge(obs, case):
-    expect_equal(obs["type"], "module", _("LeNet() is an nn.Module"), _("class LeNet(nn.Module): ..."), tag=Tag.WRONG_TYPE)
+    expect_equal(obs["type"], "module", _("LeNet() is an nn.Module"), _("class LeNet(nn.Module): ..."),
+                 tag=Tag.WRONG_TYPE)
     hint = (_("Count by layer: Conv2d(1, 6, 5) has 6*1*5*5 + 6 = 156, Conv2d(6, 16, 5) 2,416, "
               "Linear(256, 120) 30,840, Linear(120, 84) 10,164, Linear(84, 10) 850. Keep the "
               "biases and add no other layers."))
@@ -419,7 +425,8 @@ def _judge(obs, case):
     for x, out in zip(_forward_inputs(case), obs["outputs"]):
         expected = lenet_logits(weights, specs, x)
         for key, how in (("call", "model(x)"), ("forward", "model.forward(x)")):
-            checked = _("{how} for x of shape {shape} on {device} (random weights)").format(how=how, shape=tuple(x.shape), device=case.device)
+            checked = _("{how} for x of shape {shape} on {device} (random weights)").format(how=how,
+                                                                                            shape=tuple(x.shape), device=case.device)
             expect_tensor(out[key], expected, checked,
                           _("forward: x = self.conv(x); x = x.reshape(x.shape[0], -1)  # (N, "
                             "256); return self.fc(x) — raw logits, no softmax; keep the batch "
@@ -520,7 +527,8 @@ def _judge(obs, case):
     checked = f"fit_lenet(trainloader, testloader, epochs={FORMAT_EPOCHS}, device=\"cpu\")"
     _expect_pair(obs, checked)
     expect_history(obs, checked, FORMAT_EPOCHS)
-    expect_equal(obs["training_after"], True, _("{checked}: model.training of the model returned").format(checked=checked),
+    expect_equal(obs["training_after"], True,
+                 _("{checked}: model.training of the model returned").format(checked=checked),
                  _("End with model.train() before returning: a training function hands the model "
                    "back in train mode."),
                  tag=Tag.MODE_NOT_RESTORED)
@@ -570,13 +578,15 @@ def _judge(obs, case):
     for name, expected in weights.items():
         expect_tensor(obs["state_dict"][name], expected, _("{checked}: {name} after training, "
                                                            "compared with the grader's own training "
-                                                           "from the same initial weights").format(checked=checked, name=name),
+                                                           "from the same initial weights").format(checked=checked,
+                                                                                                   name=name),
                       _("Use optimizer = torch.optim.Adam(model.parameters(), lr=1e-3) and "
                         "nn.CrossEntropyLoss() on the raw logits; per batch: "
                         "optimizer.zero_grad(), loss.backward(), optimizer.step()."),
                       rtol=1e-3, atol=2e-4)
     for k, (row, loss) in enumerate(zip(rows, losses), start=1):
-        expect_close_float(row.get("train_loss"), loss, _("{checked}: {name}").format(checked=checked, name=f'history[{k - 1}]["train_loss"]'),
+        expect_close_float(row.get("train_loss"), loss,
+                           _("{checked}: {name}").format(checked=checked, name=f'history[{k - 1}]["train_loss"]'),
                            _("Add loss.item() * batch_size for every batch and divide by the "
                              "number of samples of the epoch (not by the number of batches): the "
                              "last batch is smaller."))
@@ -628,7 +638,8 @@ def _judge(obs, case):
                        _("Add criterion(logits, labels).item() * batch_size for every test batch "
                          "and divide by the number of test samples; compute it after the epoch's "
                          "training."))
-    expect_close_float(last.get("test_accuracy"), accuracy, _("{checked}: {name}").format(checked=checked, name='history[-1]["test_accuracy"]'),
+    expect_close_float(last.get("test_accuracy"), accuracy,
+                       _("{checked}: {name}").format(checked=checked, name='history[-1]["test_accuracy"]'),
                        _("Count (logits.argmax(dim=1) == labels).sum() over all test batches and "
                          "divide by the number of test samples."), rtol=1e-6, atol=1e-9)
 
@@ -638,7 +649,8 @@ def _device_variants(case: Case) -> list[tuple[str, object]]:
                 (f'device=torch.device("{case.device}")', torch.device(case.device))]
     default = "cuda" if torch.cuda.is_available() else "cpu"
     if case.device == default:
-        variants.append((_("device=None (CUDA when available, else the CPU: {device} here)").format(device=default), None))
+        variants.append((_("device=None (CUDA when available, else the CPU: {device} here)").format(device=default),
+                         None))
     return variants
 
 
