@@ -231,7 +231,7 @@ def _judge(obs, case):
         checked = _("validation(...) called {where}").format(where=where)
         expect_true(len(call["grad_enabled"]) > 0, checked, _("the model called on every batch"),
                     _("the model was never called"), _("Call model(images) for each batch of the "
-                                                    "loader."))
+                                                       "loader."))
         expect_true(not any(call["grad_enabled"]), _("{checked}: torch.is_grad_enabled() inside "
                                                      "the model's forward").format(checked=checked),
                     _("False for every batch (no autograd graph)"), f"{call['grad_enabled']}",
@@ -466,7 +466,7 @@ def _judge(obs, case):
     if not isinstance(history, list) or len(history) != epochs or not all(isinstance(r, dict) for r in history):
         fail(checked, _("a list of {epochs} dicts").format(epochs=epochs), describe(history),
              _("Append one dict per epoch and return "
-                                                                        "the list."),
+               "the list."),
              tag=Tag.WRONG_TYPE)
     for k, row in enumerate(history, start=1):
         where = _("{checked}: epoch {k}").format(checked=checked, k=k)

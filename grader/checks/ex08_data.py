@@ -326,7 +326,7 @@ def _test_steps(size: int) -> list[tuple[str, Any]]:
         if got is not None and len(got) == 2:
             fail(_("{checked}: {name}").format(checked=checked, name="Resize"),
                  _("Resize({resize}): one number, the length of the "
-                                         "shorter side").format(resize=resize_to),
+                   "shorter side").format(resize=resize_to),
                  _render(step), _("Resize((h, w)) squashes the photo to that shape; Resize(n) "
                                   "scales the shorter side to n and keeps the aspect ratio."))
         expect_true(got is not None and got == [resize_to] and _bilinear(step),
@@ -687,7 +687,7 @@ def _judge(obs, case):
         expect_true(got["is_image_folder"], _("{checked}: {name}").format(checked=checked, name="loader.dataset"),
                     _("a torchvision.datasets.ImageFolder"),
                     _("a {type} object").format(type=got["dataset_type"]), _("Build datasets.ImageFolder(root, "
-                                                         "transform=transform)."))
+                                                                             "transform=transform)."))
         expect_equal(got["class_to_idx"], {"cat": 0, "dog": 1},
                      _("{checked}: {name}").format(checked=checked, name="loader.dataset.class_to_idx"),
                      _("ImageFolder names the classes after the sub-folders of root, in sorted "
@@ -798,7 +798,7 @@ def _judge(obs, case):
         expect_true(sorted(i for i in order if i is not None) == list(range(n)) and None not in order,
                     _("{checked}: which photos came out").format(checked=checked), _("each of the {n} photos exactly once").format(n=n),
                     _("photo indices {order}").format(order=order), _("Let DataLoader(shuffle=True) shuffle: it gives "
-                                                "a permutation per epoch."))
+                                                                      "a permutation per epoch."))
         expect_tensor(_tensor_obs(got_labels),
                       labels[order], _("{checked}: the label of each photo").format(checked=checked),
                       _("Keep each photo with its own label (ImageFolder's (image, label) pairs)."))
@@ -835,7 +835,7 @@ def _tensor_epoch(batches: Any, x: torch.Tensor, y: torch.Tensor, batch_size: in
     n = x.shape[0]
     if not isinstance(batches, list) or not batches:
         fail(checked, _("at least one batch"), describe(batches), _("Return a DataLoader over "
-                                                                 "TensorDataset(x, y)."),
+                                                                    "TensorDataset(x, y)."),
              tag=Tag.WRONG_TYPE)
     for batch in batches:
         xb, yb = _split_batch(batch, checked)

@@ -689,7 +689,7 @@ def _judge(obs, case):
         train_calls = [c for c in run["calls"] if c["phase"] == "train"]
         expect_true(len(train_calls) > 0, checked, _("the model trained on the training batches"),
                     _("the model never saw a training batch"), _("Loop over trainloader and call "
-                                                              "model(images)."))
+                                                                 "model(images)."))
         wrong = sorted({c["device"] for c in run["calls"] if not same_device(c["device"], case.device)})
         expect_true(not wrong, _("{checked}: the device of the batches given to the model").format(checked=checked),
                     _("every batch on {device}").format(device=case.device), _("batches on {wrong}").format(wrong=wrong),
