@@ -32,10 +32,11 @@ from typing import Any, Callable, Iterator
 import torch
 
 from grader.engine.expect import fail, same_device
+from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 
-MODEL_RULE = "device=None means 'where the model is' for a function given a model"
-CUDA_RULE = "device=None means 'CUDA when available, else the CPU' for a function that builds its own model"
+MODEL_RULE = N_("device=None means 'where the model is' for a function given a model")
+CUDA_RULE = N_("device=None means 'CUDA when available, else the CPU' for a function that builds its own model")
 
 # torch's own modules see the truth (an optimizer or DataLoader asking torch.cuda.is_available() must not take
 # a CUDA path), except the loader and its helper, which ask only to validate the map_location the submission
@@ -75,18 +76,18 @@ def offer_cuda(call: Callable[[], Any]) -> Offered:
 def offered_situation(facts: dict) -> str:
     """How a check describes the machine it offered CUDA on, for the learner."""
     if facts.get("pretended"):
-        return "with torch.cuda.is_available() returning True (the grader pretends a GPU is present)"
-    return "on a machine with CUDA"
+        return _("with torch.cuda.is_available() returning True (the grader pretends a GPU is present)")
+    return _("on a machine with CUDA")
 
 
 def asked_for_cuda(facts: dict, devices_seen: list[str]) -> str | None:
     """A description of how the code went for CUDA, or None if it stayed on the CPU."""
     requests = facts.get("cuda_requests") or []
     if requests:
-        return f"your code asked for a CUDA device (at {requests[0]})"
+        return _("your code asked for a CUDA device (at {where})").format(where=requests[0])
     on_cuda = sorted({d for d in devices_seen if not same_device(d, "cpu")})
     if on_cuda:
-        return f"your code used {on_cuda}"
+        return _("your code used {devices}").format(devices=on_cuda)
     return None
 
 
@@ -94,19 +95,22 @@ def expect_model_rule(facts: dict, devices_seen: list[str], checked: str, model:
     """Rule A: the model is on the CPU and device=None, so the code must stay on the CPU."""
     went = asked_for_cuda(facts, devices_seen)
     if went is not None:
-        fail(f"{checked}, {offered_situation(facts)}",
-             f"the device of the {model}'s first parameter (cpu), because {MODEL_RULE}",
+        fail(_("{checked}, {situation}").format(checked=checked, situation=offered_situation(facts)),
+             _("the device of the {model}'s first parameter (cpu), because {rule}").format(model=model,
+                                                                                           rule=_(MODEL_RULE)),
              went,
-             f"When device is None use device = next({model}.parameters()).device; \"cuda when available\" is "
-             "the rule only for fit_lenet and load_checkpoint, which build their own model.", tag=Tag.WRONG_DEVICE_RULE)
+             _("When device is None use device = next({model}.parameters()).device; \"cuda when available\" is "
+               "the rule only for fit_lenet and load_checkpoint, which build their own model.").format(model=model),
+             tag=Tag.WRONG_DEVICE_RULE)
 
 
 def expect_cuda_rule(facts: dict, devices_seen: list[str], checked: str, hint: str) -> None:
     """Rule B: device=None, CUDA available, so the code must ask for CUDA."""
     if asked_for_cuda(facts, devices_seen) is None:
-        fail(f"{checked}, {offered_situation(facts)}",
-             f"the model on CUDA, because {CUDA_RULE}",
-             f"everything stayed on {sorted(set(devices_seen)) or ['cpu']}: your code never asked for CUDA",
+        fail(_("{checked}, {situation}").format(checked=checked, situation=offered_situation(facts)),
+             _("the model on CUDA, because {rule}").format(rule=_(CUDA_RULE)),
+             _("everything stayed on {devices}: your code never asked for CUDA").format(
+                 devices=sorted(set(devices_seen)) or ["cpu"]),
              hint, tag=Tag.WRONG_DEVICE_RULE)
 
 
@@ -131,7 +135,7 @@ def _pretended_cuda(requests: list[str]) -> Iterator[None]:
                             ("current_accelerator", lambda *a, **k: torch.device("cuda"))):
             if hasattr(accelerator, name):
                 patches.append((accelerator, name, _for_submission(getattr(accelerator, name), value)))
-    originals = [(module, name, getattr(module, name)) for module, name, _ in patches]
+    originals = [(module, name, getattr(module, name)) for module, name, _value in patches]
     try:
         for module, name, value in patches:
             setattr(module, name, value)
@@ -162,6 +166,6 @@ def _where(frame: FrameType | None) -> str:
     while frame is not None:
         name = frame.f_globals.get("__name__", "")
         if not (_is_torch(name) or name == "grader" or name.startswith("grader.")):
-            return f"{Path(frame.f_code.co_filename).name}, line {frame.f_lineno}"
+            return _("{file}, line {line}").format(file=Path(frame.f_code.co_filename).name, line=frame.f_lineno)
         frame = frame.f_back
-    return "a call inside torch"
+    return _("a call inside torch")

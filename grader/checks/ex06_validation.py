@@ -24,6 +24,7 @@ from grader.checks.history import expect_history, history_facts
 from grader.checks.collaborators import Network, RecordingClassifier, batches, fill_parameters_
 from grader.checks.devices import expect_model_rule, offer_cuda
 from grader.engine.expect import expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -51,7 +52,7 @@ class Setup:
         return DataLoader(TensorDataset(self.x, self.y), batch_size=self.batch_size, shuffle=False)
 
     def batch_sizes(self) -> list[int]:
-        return [len(b) for b, _ in batches(self.x, self.y, self.batch_size)]
+        return [len(b) for b, _unused in batches(self.x, self.y, self.batch_size)]
 
 
 def _randint(g: torch.Generator, low: int, high: int) -> int:
@@ -101,16 +102,16 @@ def _expected(setup: Setup, model: nn.Module | None = None) -> tuple[float, floa
 def _device_variants(case: Case) -> list[tuple[str, str, object]]:
     """(label, device the model starts on, device argument) for a device-handling check."""
     variants = [
-        (f'device="{case.device}" (a str)', case.device, case.device),
+        (_('device="{device}" (a str)').format(device=case.device), case.device, case.device),
         (f'device=torch.device("{case.device}")', case.device, torch.device(case.device)),
-        (f"device=None with the model on {case.device}", case.device, None),
+        (_("device=None with the model on {device}").format(device=case.device), case.device, None),
     ]
     if case.device != "cpu":
-        variants.append(("device=None with the model on cpu", "cpu", None))
+        variants.append((_(OFFERED), "cpu", None))
     return variants
 
 
-OFFERED = "device=None with the model on cpu"
+OFFERED = N_("device=None with the model on cpu")
 
 
 def _offered_call(case: Case, offset: int, call) -> dict:
@@ -122,7 +123,7 @@ def _offered_call(case: Case, offset: int, call) -> dict:
         return {}
     setup = _setup(case, offset=offset)
     offered = offer_cuda(lambda: call(setup))
-    return {"label": OFFERED, "model_device": "cpu", "result": offered.result, **setup.model.records(),
+    return {"label": _(OFFERED), "model_device": "cpu", "result": offered.result, **setup.model.records(),
             **offered.facts()}
 
 
@@ -133,8 +134,8 @@ def _with_offered(obs) -> list:
 def _pair(result, checked: str) -> tuple:
     """The (mean_loss, accuracy) pair, or a learner-facing failure."""
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        fail(checked, "a tuple (mean_loss, accuracy)", describe(result),
-             "End with `return total_loss / count, correct / count`.", tag=Tag.WRONG_TYPE)
+        fail(checked, _("a tuple (mean_loss, accuracy)"), describe(result),
+             _("End with `return total_loss / count, correct / count`."), tag=Tag.WRONG_TYPE)
     return tuple(result)
 
 
@@ -151,20 +152,22 @@ def validation_mean_loss_and_accuracy(ex, case):
 
 
 @validation_mean_loss_and_accuracy.judge
-def _(obs, case):
+def _judge(obs, case):
     setup = _setup(case)
     loss, accuracy = _expected(setup)
     sizes = setup.batch_sizes()
-    checked = (f"validation(model, loader, nn.CrossEntropyLoss(), \"{case.device}\") over {sum(sizes)} samples "
-               f"in batches of {sizes}")
+    checked = (_('validation(model, loader, nn.CrossEntropyLoss(), "{device}") over {count} '
+                 "samples in batches of {sizes}").format(device=case.device, count=sum(sizes), sizes=sizes))
     got_loss, got_accuracy = _pair(obs["result"], checked)
     tol = dict(rtol=1e-5, atol=1e-6) if case.device == "cpu" else dict(rtol=1e-4, atol=1e-5)
-    expect_close(got_accuracy, accuracy, checked + " — the accuracy (second value)",
-                 "Count correct samples over all batches (output.argmax(dim=1) == labels).sum(), then divide by "
-                 "the number of samples — not the mean of per-batch accuracies: the last batch is smaller.", **tol)
-    expect_close(got_loss, loss, checked + " — the mean loss (first value)",
-                 "criterion(...) gives a batch *mean*: add loss.item() * batch_size per batch and divide by the "
-                 "number of samples, so the smaller last batch gets its true weight.", **tol)
+    expect_close(got_accuracy, accuracy, _("{checked} — the accuracy (second value)").format(checked=checked),
+                 _("Count correct samples over all batches (output.argmax(dim=1) == "
+                   "labels).sum(), then divide by the number of samples — not the mean of "
+                   "per-batch accuracies: the last batch is smaller."), **tol)
+    expect_close(got_loss, loss, _("{checked} — the mean loss (first value)").format(checked=checked),
+                 _("criterion(...) gives a batch *mean*: add loss.item() * batch_size per batch "
+                   "and divide by the number of samples, so the smaller last batch gets its true "
+                   "weight."), **tol)
 
 
 @EXERCISE.check(points=2, needs=("validation",), per_device=True)
@@ -181,28 +184,28 @@ def validation_flattens_and_moves_inputs(ex, case):
 
 
 @validation_flattens_and_moves_inputs.judge
-def _(obs, case):
+def _judge(obs, case):
     setup = _setup(case)
     sizes = setup.batch_sizes()
     loss, accuracy = _expected(setup)
     for call in _with_offered(obs):
-        checked = f"validation(..., {call['label']}) with images of shape (N, 1, 4, 4)"
+        checked = _("validation(..., {label}) with images of shape (N, 1, 4, 4)").format(label=call['label'])
         if "cuda_requests" in call:
             expect_model_rule(call, call["input_devices"], checked)
         want_device = call["model_device"] if call["label"].startswith("device=None") else case.device
         expect_equal(call["input_shapes"], [[n, FEATURES] for n in sizes],
-                     checked + ": the shapes the model was called with, batch by batch",
-                     "Flatten each batch before calling the model: images.reshape(images.shape[0], -1) "
-                     "(keep the batch dimension).", tag=Tag.WRONG_SHAPE)
+                     _("{checked}: the shapes the model was called with, batch by batch").format(checked=checked),
+                     _("Flatten each batch before calling the model: "
+                       "images.reshape(images.shape[0], -1) (keep the batch dimension)."), tag=Tag.WRONG_SHAPE)
         wrong = [d for d in call["input_devices"] if not same_device(d, want_device)]
-        expect_true(not wrong, checked + ": the device of the images given to the model",
-                    f"every batch on {want_device}", f"batches on {sorted(set(wrong))}",
-                    "Move images and labels with .to(device); when device is None use the device of the model's "
-                    "first parameter: next(model.parameters()).device.", tag=Tag.WRONG_DEVICE)
+        expect_true(not wrong, _("{checked}: the device of the images given to the model").format(checked=checked),
+                    _("every batch on {device}").format(device=want_device), _("batches on {wrong}").format(wrong=sorted(set(wrong))),
+                    _("Move images and labels with .to(device); when device is None use the "
+                      "device of the model's first parameter: next(model.parameters()).device."), tag=Tag.WRONG_DEVICE)
         got_loss, got_accuracy = _pair(call["result"], checked)
         tol = dict(rtol=1e-4, atol=1e-5)
-        expect_close(got_loss, loss, checked + " — the mean loss", **tol)
-        expect_close(got_accuracy, accuracy, checked + " — the accuracy", **tol)
+        expect_close(got_loss, loss, _("{checked} — the mean loss").format(checked=checked), **tol)
+        expect_close(got_accuracy, accuracy, _("{checked} — the accuracy").format(checked=checked), **tol)
 
 
 @EXERCISE.check(points=2, needs=("validation",))
@@ -222,20 +225,25 @@ def validation_builds_no_graph(ex, case):
 
 
 @validation_builds_no_graph.judge
-def _(obs, case):
+def _judge(obs, case):
     for call in obs["calls"]:
-        where = "with grad mode on" if call["grad_before"] else "inside torch.no_grad()"
-        checked = f"validation(...) called {where}"
-        expect_true(len(call["grad_enabled"]) > 0, checked, "the model called on every batch",
-                    "the model was never called", "Call model(images) for each batch of the loader.")
-        expect_true(not any(call["grad_enabled"]), checked + ": torch.is_grad_enabled() inside the model's forward",
-                    "False for every batch (no autograd graph)", f"{call['grad_enabled']}",
-                    "Wrap the loop in `with torch.no_grad():` — evaluation needs no graph.", tag=Tag.GRAPH_BUILT)
-        expect_equal(call["grad_after"], call["grad_before"], checked + ": torch.is_grad_enabled() after it returned",
-                     "Use the context manager `with torch.no_grad():` instead of torch.set_grad_enabled(False), "
-                     "so the caller's grad mode comes back by itself.", tag=Tag.GRAD_MODE_LEAKED)
-        expect_true(not any(call["grads"]), checked + ": the parameters' .grad", "None (nothing back-propagated)",
-                    "some parameters got a .grad", "Do not call loss.backward() in validation.", tag=Tag.STALE_GRAD)
+        where = _("with grad mode on") if call["grad_before"] else _("inside torch.no_grad()")
+        checked = _("validation(...) called {where}").format(where=where)
+        expect_true(len(call["grad_enabled"]) > 0, checked, _("the model called on every batch"),
+                    _("the model was never called"), _("Call model(images) for each batch of the "
+                                                       "loader."))
+        expect_true(not any(call["grad_enabled"]), _("{checked}: torch.is_grad_enabled() inside "
+                                                     "the model's forward").format(checked=checked),
+                    _("False for every batch (no autograd graph)"), f"{call['grad_enabled']}",
+                    _("Wrap the loop in `with torch.no_grad():` — evaluation needs no graph."), tag=Tag.GRAPH_BUILT)
+        expect_equal(call["grad_after"], call["grad_before"], _("{checked}: torch.is_grad_enabled() "
+                                                                "after it returned").format(checked=checked),
+                     _("Use the context manager `with torch.no_grad():` instead of "
+                       "torch.set_grad_enabled(False), so the caller's grad mode comes back by "
+                       "itself."), tag=Tag.GRAD_MODE_LEAKED)
+        expect_true(not any(call["grads"]), _("{checked}: the parameters' .grad").format(checked=checked),
+                    _("None (nothing back-propagated)"),
+                    _("some parameters got a .grad"), _("Do not call loss.backward() in validation."), tag=Tag.STALE_GRAD)
 
 
 @EXERCISE.check(points=2, needs=("validation",))
@@ -253,21 +261,28 @@ def validation_eval_mode_restored(ex, case):
 
 def _judge_mode(obs, function: str, model_word: str) -> None:
     for call in obs["calls"]:
-        before = "train" if call["train_before"] else "eval"
-        checked = f"{function} on a {model_word} in {before} mode"
-        expect_true(len(call["training"]) > 0, checked, f"the {model_word} called on every batch",
-                    f"the {model_word} was never called")
-        expect_true(not any(call["training"]), checked + f": {model_word}.training inside forward",
-                    "False for every batch (eval mode: dropout off)", f"{call['training']}",
-                    f"Call {model_word}.eval() before the loop.", tag=Tag.MODE_NOT_RESTORED)
-        expect_equal(call["train_after"], call["train_before"], checked + f": {model_word}.training after the call",
-                     f"Remember was_training = {model_word}.training before, and call "
-                     f"{model_word}.train(was_training) at the end (not always {model_word}.train()).",
+        if call["train_before"]:
+            checked = _("{function} on a {model_word} in train mode").format(function=function, model_word=model_word)
+        else:
+            checked = _("{function} on a {model_word} in eval mode").format(function=function, model_word=model_word)
+        expect_true(len(call["training"]) > 0, checked,
+                    _("the {model_word} called on every batch").format(model_word=model_word),
+                    _("the {model_word} was never called").format(model_word=model_word))
+        expect_true(not any(call["training"]),
+                    _("{checked}: {model_word}.training inside forward").format(checked=checked, model_word=model_word),
+                    _("False for every batch (eval mode: dropout off)"), f"{call['training']}",
+                    _("Call {model_word}.eval() before the loop.").format(model_word=model_word), tag=Tag.MODE_NOT_RESTORED)
+        expect_equal(call["train_after"], call["train_before"], _("{checked}: {model_word}.training after "
+                                                                  "the call").format(checked=checked,
+                                                                                     model_word=model_word),
+                     _("Remember was_training = {model_word}.training before, and call "
+                       "{model_word}.train(was_training) at the end (not always "
+                       "{model_word}.train()).").format(model_word=model_word),
                      tag=Tag.MODE_NOT_RESTORED)
 
 
 @validation_eval_mode_restored.judge
-def _(obs, case):
+def _judge(obs, case):
     _judge_mode(obs, "validation(model, ...)", "model")
 
 
@@ -286,14 +301,17 @@ def results_are_python_floats(ex, case):
 
 
 @results_are_python_floats.judge
-def _(obs, case):
-    hint = "Turn tensors into numbers with .item() (e.g. loss.item(), (pred == labels).sum().item())."
-    expect_true(obs["pair_type"] == "tuple" and obs["pair_len"] == 2, "validation(...) return value",
-                "a tuple of two floats", f"a {obs['pair_type']} of length {obs['pair_len']}",
-                "Return `mean_loss, accuracy` (a tuple).", tag=Tag.WRONG_TYPE)
-    expect_equal(obs["types"], ["float", "float"], "validation(...): the types of mean_loss and accuracy", hint,
+def _judge(obs, case):
+    hint = _("Turn tensors into numbers with .item() (e.g. loss.item(), (pred == "
+             "labels).sum().item()).")
+    expect_true(obs["pair_type"] == "tuple" and obs["pair_len"] == 2, _("validation(...) return value"),
+                _("a tuple of two floats"), _("a {type} of length {length}").format(type=obs["pair_type"],
+                                                                                    length=obs["pair_len"]),
+                _("Return `mean_loss, accuracy` (a tuple)."), tag=Tag.WRONG_TYPE)
+    expect_equal(obs["types"], ["float", "float"], _("validation(...): the types of mean_loss "
+                                                     "and accuracy"), hint,
                  tag=Tag.WRONG_TYPE)
-    expect_equal(obs["accuracy_type"], "float", "evaluate_accuracy(...): the type of the result", hint,
+    expect_equal(obs["accuracy_type"], "float", _("evaluate_accuracy(...): the type of the result"), hint,
                  tag=Tag.WRONG_TYPE)
 
 
@@ -310,15 +328,15 @@ def evaluate_accuracy_over_all_samples(ex, case):
 
 
 @evaluate_accuracy_over_all_samples.judge
-def _(obs, case):
+def _judge(obs, case):
     setup = _setup(case, offset=1)
-    _, accuracy = _expected(setup)
+    _unused, accuracy = _expected(setup)
     sizes = setup.batch_sizes()
-    checked = (f"evaluate_accuracy(loader, net, torch.device(\"{case.device}\")) over {sum(sizes)} samples "
-               f"in batches of {sizes}")
+    checked = (_('evaluate_accuracy(loader, net, torch.device("{device}")) over {count} samples '
+                 "in batches of {sizes}").format(device=case.device, count=sum(sizes), sizes=sizes))
     expect_close(obs["result"], accuracy, checked,
-                 "Add up the correct predictions of every batch and divide by the total number of samples "
-                 "(not the mean of per-batch accuracies: the last batch is smaller).", rtol=1e-6, atol=1e-9)
+                 _("Add up the correct predictions of every batch and divide by the total number "
+                   "of samples (not the mean of per-batch accuracies: the last batch is smaller)."), rtol=1e-6, atol=1e-9)
 
 
 @EXERCISE.check(points=1, needs=("evaluate_accuracy",), per_device=True)
@@ -335,25 +353,27 @@ def evaluate_accuracy_inputs_as_they_come(ex, case):
 
 
 @evaluate_accuracy_inputs_as_they_come.judge
-def _(obs, case):
+def _judge(obs, case):
     setup = _setup(case, offset=1)
     sizes = setup.batch_sizes()
-    _, accuracy = _expected(setup)
+    _unused, accuracy = _expected(setup)
     for call in _with_offered(obs):
-        checked = f"evaluate_accuracy(data_iter, net, {call['label']}) with inputs of shape (N, 1, 4, 4)"
+        checked = _("evaluate_accuracy(data_iter, net, {label}) with inputs of shape (N, 1, 4, 4)").format(label=call['label'])
         if "cuda_requests" in call:
             expect_model_rule(call, call["input_devices"], checked, model="net")
         want_device = call["model_device"] if call["label"].startswith("device=None") else case.device
         expect_equal(call["input_shapes"], [[n, *IMAGE_SHAPE] for n in sizes],
-                     checked + ": the shapes net was called with, batch by batch",
-                     "Pass the inputs to net as they come (no reshape): net decides what shape it needs.",
+                     _("{checked}: the shapes net was called with, batch by batch").format(checked=checked),
+                     _("Pass the inputs to net as they come (no reshape): net decides what shape "
+                       "it needs."),
                      tag=Tag.WRONG_SHAPE)
         wrong = [d for d in call["input_devices"] if not same_device(d, want_device)]
-        expect_true(not wrong, checked + ": the device of the inputs given to net",
-                    f"every batch on {want_device}", f"batches on {sorted(set(wrong))}",
-                    "Move inputs and labels with .to(device); when device is None use the device of the net's "
-                    "first parameter: next(net.parameters()).device.", tag=Tag.WRONG_DEVICE)
-        expect_close(call["result"], accuracy, checked + " — the accuracy", rtol=1e-6, atol=1e-9)
+        expect_true(not wrong, _("{checked}: the device of the inputs given to net").format(checked=checked),
+                    _("every batch on {device}").format(device=want_device), _("batches on {wrong}").format(wrong=sorted(set(wrong))),
+                    _("Move inputs and labels with .to(device); when device is None use the "
+                      "device of the net's first parameter: next(net.parameters()).device."), tag=Tag.WRONG_DEVICE)
+        expect_close(call["result"], accuracy, _("{checked} — the accuracy").format(checked=checked), rtol=1e-6,
+                     atol=1e-9)
 
 
 @EXERCISE.check(points=2, needs=("evaluate_accuracy",))
@@ -372,16 +392,19 @@ def evaluate_accuracy_no_graph_and_mode(ex, case):
 
 
 @evaluate_accuracy_no_graph_and_mode.judge
-def _(obs, case):
+def _judge(obs, case):
     for call in obs["calls"]:
-        where = "with grad mode on" if call["grad_before"] else "inside torch.no_grad()"
-        checked = f"evaluate_accuracy(...) called {where}"
-        expect_true(len(call["grad_enabled"]) > 0, checked, "net called on every batch", "net was never called")
-        expect_true(not any(call["grad_enabled"]), checked + ": torch.is_grad_enabled() inside net's forward",
-                    "False for every batch (no autograd graph)", f"{call['grad_enabled']}",
-                    "Wrap the loop in `with torch.no_grad():`.", tag=Tag.GRAPH_BUILT)
-        expect_equal(call["grad_after"], call["grad_before"], checked + ": torch.is_grad_enabled() after it returned",
-                     "Use `with torch.no_grad():` so the caller's grad mode comes back by itself.",
+        where = _("with grad mode on") if call["grad_before"] else _("inside torch.no_grad()")
+        checked = _("evaluate_accuracy(...) called {where}").format(where=where)
+        expect_true(len(call["grad_enabled"]) > 0, checked, _("net called on every batch"), _("net was never called"))
+        expect_true(not any(call["grad_enabled"]), _("{checked}: torch.is_grad_enabled() inside "
+                                                     "net's forward").format(checked=checked),
+                    _("False for every batch (no autograd graph)"), f"{call['grad_enabled']}",
+                    _("Wrap the loop in `with torch.no_grad():`."), tag=Tag.GRAPH_BUILT)
+        expect_equal(call["grad_after"], call["grad_before"], _("{checked}: torch.is_grad_enabled() "
+                                                                "after it returned").format(checked=checked),
+                     _("Use `with torch.no_grad():` so the caller's grad mode comes back by "
+                       "itself."),
                      tag=Tag.GRAD_MODE_LEAKED)
     _judge_mode(obs, "evaluate_accuracy(data_iter, net, ...)", "net")
 
@@ -415,7 +438,7 @@ def train_history_format(ex, case):
 
 
 @train_history_format.judge
-def _(obs, case):
+def _judge(obs, case):
     epochs = _epochs(case)
     checked = f"train(..., epochs={epochs}, device=\"cpu\")"
     expect_history(obs, checked, epochs)
@@ -432,30 +455,37 @@ def train_loss_is_per_sample_mean(ex, case):
 
 
 @train_loss_is_per_sample_mean.judge
-def _(obs, case):
+def _judge(obs, case):
     train_setup, test_setup = _train_data(case)
-    train_loss, _ = _expected(train_setup)
+    train_loss, _unused = _expected(train_setup)
     test_loss, test_accuracy = _expected(test_setup, train_setup.model)
     history = obs["history"]
     epochs = _epochs(case)
-    checked = (f"train(...) with SGD(lr=0) (the weights never change), {epochs} epochs, training batches of "
-               f"{train_setup.batch_sizes()}")
+    checked = (_("train(...) with SGD(lr=0) (the weights never change), {epochs} epochs, "
+                 "training batches of {sizes}").format(epochs=epochs, sizes=train_setup.batch_sizes()))
     if not isinstance(history, list) or len(history) != epochs or not all(isinstance(r, dict) for r in history):
-        fail(checked, f"a list of {epochs} dicts", describe(history), "Append one dict per epoch and return the list.",
+        fail(checked, _("a list of {epochs} dicts").format(epochs=epochs), describe(history),
+             _("Append one dict per epoch and return "
+               "the list."),
              tag=Tag.WRONG_TYPE)
     for k, row in enumerate(history, start=1):
-        where = f"{checked}: epoch {k}"
+        where = _("{checked}: epoch {k}").format(checked=checked, k=k)
         for key in ("train_loss", "test_loss", "test_accuracy"):
             if key not in row:
-                fail(where, f"a key \"{key}\"", f"keys {sorted(row)}", "Use the keys of the contract.")
-        expect_close(row["train_loss"], train_loss, where + " — train_loss (the same every epoch, as lr=0)",
-                     "Add loss.item() * batch_size for every batch and divide by the number of samples of the "
-                     "epoch (not the number of batches, not the last batch's loss).", rtol=1e-5, atol=1e-6)
-        expect_close(row["test_loss"], test_loss, where + " — test_loss",
-                     "Take test_loss and test_accuracy from validation(model, testloader, criterion, device).",
+                fail(where, _('a key "{key}"').format(key=key), _("keys {keys}").format(keys=sorted(row)),
+                     _("Use the keys of the contract."))
+        expect_close(row["train_loss"], train_loss, _("{where} — train_loss (the same every "
+                                                      "epoch, as lr=0)").format(where=where),
+                     _("Add loss.item() * batch_size for every batch and divide by the number of "
+                       "samples of the epoch (not the number of batches, not the last batch's "
+                       "loss)."), rtol=1e-5, atol=1e-6)
+        expect_close(row["test_loss"], test_loss, _("{where} — test_loss").format(where=where),
+                     _("Take test_loss and test_accuracy from validation(model, testloader, "
+                       "criterion, device)."),
                      rtol=1e-5, atol=1e-6)
-        expect_close(row["test_accuracy"], test_accuracy, where + " — test_accuracy",
-                     "Take test_loss and test_accuracy from validation(model, testloader, criterion, device).",
+        expect_close(row["test_accuracy"], test_accuracy, _("{where} — test_accuracy").format(where=where),
+                     _("Take test_loss and test_accuracy from validation(model, testloader, "
+                       "criterion, device)."),
                      rtol=1e-6, atol=1e-9)
 
 
@@ -474,25 +504,26 @@ def train_updates_weights(ex, case):
 
 
 @train_updates_weights.judge
-def _(obs, case):
-    train_setup, _ = _train_data(case)
+def _judge(obs, case):
+    train_setup, _unused = _train_data(case)
     model = train_setup.model
     optimizer = _sgd_on(model, 0.1)
-    for _ in range(_sgd_epochs(case)):
+    for _i in range(_sgd_epochs(case)):
         for images, labels in train_setup.loader():
             optimizer.zero_grad()
             F.cross_entropy(model(images.reshape(images.shape[0], -1)), labels).backward()
             optimizer.step()
     epochs = _sgd_epochs(case)
-    checked = (f"the weights after train(..., SGD(lr=0.1), epochs={epochs}) on training batches of "
-               f"{train_setup.batch_sizes()}")
+    checked = (_("the weights after train(..., SGD(lr=0.1), epochs={epochs}) on training batches "
+                 "of {sizes}").format(epochs=epochs, sizes=train_setup.batch_sizes()))
     weights = obs["weights"]
     if not isinstance(weights, dict):
-        fail(checked, "the model's parameters", describe(weights), tag=Tag.WRONG_TYPE)
+        fail(checked, _("the model's parameters"), describe(weights), tag=Tag.WRONG_TYPE)
     for name, parameter in model.named_parameters():
-        expect_tensor(weights.get(name), parameter.detach(), f"{checked}: {name}",
-                      "Per batch: optimizer.zero_grad(), loss = criterion(model(images), labels), loss.backward(), "
-                      "optimizer.step() — one step per batch, every batch of every epoch.", rtol=1e-4, atol=1e-5)
+        expect_tensor(weights.get(name), parameter.detach(), _("{checked}: {name}").format(checked=checked, name=name),
+                      _("Per batch: optimizer.zero_grad(), loss = criterion(model(images), "
+                        "labels), loss.backward(), optimizer.step() — one step per batch, every "
+                        "batch of every epoch."), rtol=1e-4, atol=1e-5)
 
 
 @EXERCISE.check(points=2, needs=("train",), per_device=True)
@@ -500,9 +531,10 @@ def train_device_and_mode(ex, case):
     """train moves the model to the device, flattens images, trains in train mode and leaves the model in train mode."""
     found = []
     variants = [
-        (f'device="{case.device}" (a str), model on cpu in eval mode', "cpu", case.device),
-        (f'device=torch.device("{case.device}"), model on cpu in eval mode', "cpu", torch.device(case.device)),
-        (f"device=None, model on {case.device} in eval mode", case.device, None),
+        (_('device="{device}" (a str), model on cpu in eval mode').format(device=case.device), "cpu", case.device),
+        (_('device=torch.device("{device}"), model on cpu in eval mode').format(device=case.device), "cpu",
+         torch.device(case.device)),
+        (_("device=None, model on {device} in eval mode").format(device=case.device), case.device, None),
     ]
     for label, model_device, device in variants:
         train_setup, test_setup = _train_data(case)
@@ -520,7 +552,7 @@ def train_device_and_mode(ex, case):
         offered = offer_cuda(lambda: ex.train(model, train_setup.loader(), test_setup.loader(),
                                               nn.CrossEntropyLoss(), _sgd_on(model, 0.05), 1, None))
         found.append({
-            "label": "device=None, model on cpu in eval mode", "training_after": model.training,
+            "label": _("device=None, model on {device} in eval mode").format(device="cpu"), "training_after": model.training,
             "parameter_devices": sorted({str(p.device) for p in model.parameters()}),
             **model.records(), **offered.facts(),
         })
@@ -528,44 +560,52 @@ def train_device_and_mode(ex, case):
 
 
 @train_device_and_mode.judge
-def _(obs, case):
+def _judge(obs, case):
     for call in obs["calls"]:
         checked = f"train(..., epochs=1, {call['label']})"
         if "cuda_requests" in call:
             expect_model_rule(call, [*call["parameter_devices"], *call["input_devices"]], checked)
         wrong = [d for d in call["parameter_devices"] if not same_device(d, case.device)]
-        expect_true(not wrong, checked + ": the device of the model's parameters afterwards",
-                    f"all on {case.device}", f"parameters on {call['parameter_devices']}",
-                    "Call model.to(device) at the start (device None: next(model.parameters()).device).",
+        expect_true(not wrong, _("{checked}: the device of the model's parameters afterwards").format(checked=checked),
+                    _("all on {device}").format(device=case.device), _("parameters on {devices}").format(devices=call['parameter_devices']),
+                    _("Call model.to(device) at the start (device None: "
+                      "next(model.parameters()).device)."),
                     tag=Tag.WRONG_DEVICE)
         training_calls = [i for i, g in enumerate(call["grad_enabled"]) if g]
-        expect_true(len(training_calls) > 0, checked, "the model called with autograd on for training",
-                    "no forward pass with grad mode on",
-                    "Train: loss = criterion(model(images), labels); loss.backward().")
+        expect_true(len(training_calls) > 0, checked, _("the model called with autograd on for "
+                                                        "training"),
+                    _("no forward pass with grad mode on"),
+                    _("Train: loss = criterion(model(images), labels); loss.backward()."))
         in_eval = [i for i in training_calls if not call["training"][i]]
-        expect_true(not in_eval, checked + ": model.training in the forward passes with autograd on",
-                    "True (train mode) for every training batch",
-                    f"eval mode in {len(in_eval)} of {len(training_calls)} passes with autograd on",
-                    "Call model.train() at the start of every epoch (the model may come in eval mode), and run "
-                    "the test pass through validation, which works under torch.no_grad().", tag=Tag.MODE_NOT_RESTORED)
+        expect_true(not in_eval, _("{checked}: model.training in the forward passes with "
+                                   "autograd on").format(checked=checked),
+                    _("True (train mode) for every training batch"),
+                    _("eval mode in {count} of {total} passes with autograd on").format(count=len(in_eval),
+                                                                                        total=len(training_calls)),
+                    _("Call model.train() at the start of every epoch (the model may come in "
+                      "eval mode), and run the test pass through validation, which works under "
+                      "torch.no_grad()."), tag=Tag.MODE_NOT_RESTORED)
         eval_passes = [i for i, g in enumerate(call["grad_enabled"]) if not g]
         in_train = [i for i in eval_passes if call["training"][i]]
-        expect_true(not in_train, checked + ": the test pass",
-                    "eval mode under torch.no_grad() (as in validation)",
-                    f"{len(in_train)} passes without autograd ran in train mode",
-                    "Use validation(model, testloader, criterion, device) for the test pass.",
+        expect_true(not in_train, _("{checked}: the test pass").format(checked=checked),
+                    _("eval mode under torch.no_grad() (as in validation)"),
+                    _("{count} passes without autograd ran in train mode").format(count=len(in_train)),
+                    _("Use validation(model, testloader, criterion, device) for the test pass."),
                     tag=Tag.MODE_NOT_RESTORED)
         shapes = [call["input_shapes"][i] for i in training_calls]
         flat = all(len(s) == 2 and s[1] == FEATURES for s in shapes)
-        expect_true(flat, checked + ": the shapes the model was trained on", f"(N, {FEATURES}) for every batch",
+        expect_true(flat, _("{checked}: the shapes the model was trained on").format(checked=checked),
+                    _("(N, {features}) for every batch").format(features=FEATURES),
                     f"{sorted({tuple(s) for s in shapes})}",
-                    "Flatten each training batch: images.reshape(images.shape[0], -1).", tag=Tag.WRONG_SHAPE)
+                    _("Flatten each training batch: images.reshape(images.shape[0], -1)."), tag=Tag.WRONG_SHAPE)
         wrong = sorted({d for d in call["input_devices"] if not same_device(d, case.device)})
-        expect_true(not wrong, checked + ": the device of the batches given to the model",
-                    f"every batch on {case.device}", f"batches on {wrong}", "Move images and labels with .to(device).",
+        expect_true(not wrong, _("{checked}: the device of the batches given to the model").format(checked=checked),
+                    _("every batch on {device}").format(device=case.device), _("batches on {wrong}").format(wrong=wrong), _("Move images and labels with .to(device)."),
                     tag=Tag.WRONG_DEVICE)
-        expect_equal(call["training_after"], True, checked + ": model.training after train returned",
-                     "Finish with model.train(): a training function leaves the model in train mode.",
+        expect_equal(call["training_after"], True, _("{checked}: model.training after train "
+                                                     "returned").format(checked=checked),
+                     _("Finish with model.train(): a training function leaves the model in train "
+                       "mode."),
                      tag=Tag.MODE_NOT_RESTORED)
 
 
@@ -617,9 +657,9 @@ def _mnist_test_tensors() -> tuple[torch.Tensor, torch.Tensor]:
     return images, labels
 
 
-MNIST_CHECKED = ("test accuracy (computed by the grader on the fixture's 1,000 test images) of "
-                 "Network(784, 10, [128, 64]) after train(model, trainloader, testloader, nn.NLLLoss(), "
-                 "Adam(lr=1e-3), epochs=2, device=\"cpu\") on the MNIST fixture")
+MNIST_CHECKED = N_("test accuracy (computed by the grader on the fixture's 1,000 test images) of "
+                   "Network(784, 10, [128, 64]) after train(model, trainloader, testloader, "
+                   'nn.NLLLoss(), Adam(lr=1e-3), epochs=2, device="cpu") on the MNIST fixture')
 
 
 def mnist_metric(obs, case) -> float:
@@ -629,7 +669,7 @@ def mnist_metric(obs, case) -> float:
         model = Network(784, 10, MNIST_HIDDEN)
     expected = model.state_dict()
     if not isinstance(got, dict) or sorted(got) != sorted(expected):
-        fail(MNIST_CHECKED, "the model's weights", describe(got), tag=Tag.WRONG_TYPE)
+        fail(_(MNIST_CHECKED), _("the model's weights"), describe(got), tag=Tag.WRONG_TYPE)
     model.load_state_dict({name: _weights(got[name], tensor) for name, tensor in expected.items()})
     model.eval()
     images, labels = _mnist_test_tensors()
@@ -640,11 +680,12 @@ def mnist_metric(obs, case) -> float:
 def _weights(got, template: torch.Tensor) -> torch.Tensor:
     """The values of an observed tensor of the template's shape, finite."""
     if not isinstance(got, TensorObs) or got.values is None or tuple(got.shape) != tuple(template.shape):
-        fail(MNIST_CHECKED, f"a weight tensor of shape {tuple(template.shape)}", describe(got), tag=Tag.WRONG_TYPE)
+        fail(_(MNIST_CHECKED), _("a weight tensor of shape {shape}").format(shape=tuple(template.shape)),
+             describe(got), tag=Tag.WRONG_TYPE)
     values = got.values.to(template.dtype)
     if not torch.isfinite(values).all():
-        fail(MNIST_CHECKED, "finite weights", "NaN or infinite weights",
-             "A learning rate too large or a wrong loss can diverge.", tag=Tag.NOT_FINITE)
+        fail(_(MNIST_CHECKED), _("finite weights"), _("NaN or infinite weights"),
+             _("A learning rate too large or a wrong loss can diverge."), tag=Tag.NOT_FINITE)
     return values
 
 
@@ -656,12 +697,14 @@ def train_reaches_accuracy_on_mnist(ex, case):
 
 
 @train_reaches_accuracy_on_mnist.judge
-def _(obs, case):
+def _judge(obs, case):
     accuracy = mnist_metric(obs, case)
     if not accuracy >= MNIST_ACCURACY_THRESHOLD:
-        fail(MNIST_CHECKED, f"at least {MNIST_ACCURACY_THRESHOLD:.2f}", f"{accuracy:.3f}",
-             "Check the training loop: model.train(), then per batch flatten the images, optimizer.zero_grad(), "
-             "loss = criterion(model(images), labels), loss.backward(), optimizer.step().",
+        fail(_(MNIST_CHECKED), _("at least {threshold:.2f}").format(threshold=MNIST_ACCURACY_THRESHOLD),
+             f"{accuracy:.3f}",
+             _("Check the training loop: model.train(), then per batch flatten the images, "
+               "optimizer.zero_grad(), loss = criterion(model(images), labels), loss.backward(), "
+               "optimizer.step()."),
              tag=Tag.THRESHOLD_NOT_REACHED)
 
 

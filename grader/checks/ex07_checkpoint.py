@@ -28,6 +28,7 @@ from grader.engine.api import Case, Exercise
 from grader.checks.collaborators import Network, dropout_network_module, fill_parameters_
 from grader.checks.devices import asked_for_cuda, expect_cuda_rule, offer_cuda, offered_situation
 from grader.engine.expect import expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import describe
 
@@ -35,7 +36,7 @@ EXERCISE = Exercise("ex07_checkpoint", stand_ins={"ex05_dropout": dropout_networ
 
 REQUIRED_KEYS = ("input_size", "output_size", "hidden_layers", "state_dict")
 ALL_KEYS = ("input_size", "output_size", "hidden_layers", "drop_p", "state_dict")
-NO_ARGUMENT = "no device argument (the default)"
+NO_ARGUMENT = N_("no device argument (the default)")
 
 # ---- the grader's networks and checkpoints ------------------------------------------------------
 
@@ -49,7 +50,7 @@ def _architecture(case: Case, offset: int = 0) -> tuple[int, int, list[int], flo
     g = case.generator(200 + offset)
     input_size = _randint(g, 5, 12)
     output_size = _randint(g, 2, 5)
-    hidden = [_randint(g, 3, 10) for _ in range(_randint(g, 1, 3))]
+    hidden = [_randint(g, 3, 10) for _unused in range(_randint(g, 1, 3))]
     drop_p = round(0.1 + 0.8 * float(torch.rand(1, generator=g)), 2)
     if drop_p == 0.5:  # 0.5 is the default: a loader that ignores drop_p must not match by chance
         drop_p = 0.35
@@ -99,7 +100,7 @@ def _look_at(model: Any, x: torch.Tensor | None) -> dict:
     found = {
         "type": "Module",
         "training": bool(model.training),
-        "submodules_training": sorted(name or "(the model)" for name, m in model.named_modules() if m.training),
+        "submodules_training": sorted(name or _("(the model)") for name, m in model.named_modules() if m.training),
         "devices": sorted({str(t.device) for t in tensors}),
         "state_dict": _state_dict(model.state_dict()),
         "drop_p": getattr(model, "drop_p", None),
@@ -114,42 +115,52 @@ def _look_at(model: Any, x: torch.Tensor | None) -> dict:
 def _expect_model(got: Any, checked: str) -> None:
     if not isinstance(got, dict) or got.get("type") != "Module":
         kind = got.get("type") if isinstance(got, dict) else describe(got)
-        fail(checked, "a Network (an nn.Module)", f"a {kind}", "Return the network you built: `return model`.")
+        fail(checked, _("a Network (an nn.Module)"), _("a {kind}").format(kind=kind),
+             _("Return the network you built: `return model`."))
 
 
 def _expect_weights(got: Any, net: Network, checked: str, hint: str) -> None:
     expected = net.state_dict()
     if not isinstance(got, dict):
-        fail(checked, "a state_dict (a dict of tensors)", describe(got), hint, tag=Tag.WRONG_ARCHITECTURE)
-    expect_equal(sorted(got), sorted(expected), checked + ": the names in the state_dict", hint,
+        fail(checked, _("a state_dict (a dict of tensors)"), describe(got), hint, tag=Tag.WRONG_ARCHITECTURE)
+    expect_equal(sorted(got), sorted(expected), _("{checked}: the names in the state_dict").format(checked=checked),
+                 hint,
                  tag=Tag.WRONG_ARCHITECTURE)
     for name, tensor in expected.items():
-        expect_tensor(got[name], tensor, f"{checked}: {name}", hint, rtol=0, atol=0)
+        expect_tensor(got[name], tensor, _("{checked}: {name}").format(checked=checked, name=name), hint, rtol=0,
+                      atol=0)
 
 
 def _expect_drop_p(model: dict, drop_p: float, checked: str, hint: str) -> None:
     for attribute, key in (("drop_p", "drop_p"), ("dropout.p", "dropout_p")):
         got = model[key]
         if isinstance(got, bool) or not isinstance(got, (int, float)):
-            fail(checked + f": model.{attribute}", f"{drop_p}", describe(got), hint, tag=Tag.WRONG_TYPE)
-        expect_close(got, drop_p, checked + f": model.{attribute}", hint, rtol=0, atol=1e-9)
+            fail(_("{checked}: {name}").format(checked=checked, name=f"model.{attribute}"), f"{drop_p}", describe(got),
+                 hint, tag=Tag.WRONG_TYPE)
+        expect_close(got, drop_p, _("{checked}: {name}").format(checked=checked, name=f"model.{attribute}"), hint,
+                     rtol=0, atol=1e-9)
 
 
 def _expect_eval(model: dict, checked: str) -> None:
-    expect_true(not model["training"] and not model["submodules_training"], checked + ": model.training",
-                "False (eval mode)", f"train mode in {model['submodules_training']}",
-                "Call model.eval() before returning it: a loaded model is used for predictions (dropout off).",
+    expect_true(not model["training"] and not model["submodules_training"],
+                _("{checked}: {name}").format(checked=checked, name="model.training"),
+                _("False (eval mode)"), _("train mode in {modules}").format(modules=model["submodules_training"]),
+                _("Call model.eval() before returning it: a loaded model is used for predictions "
+                  "(dropout off)."),
                 tag=Tag.MODE_NOT_RESTORED)
 
 
-NONE_HINT = "if device is None: device = torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\")."
-DEVICE_HINT = "Load with torch.load(path, weights_only=True, map_location=device) and call model.to(device)."
+NONE_HINT = N_('if device is None: device = torch.device("cuda" if torch.cuda.is_available() else '
+               '"cpu").')
+DEVICE_HINT = N_("Load with torch.load(path, weights_only=True, map_location=device) and call model.to(device).")
 
 
-def _expect_device(model: dict, device: str, checked: str, hint: str = DEVICE_HINT) -> None:
+def _expect_device(model: dict, device: str, checked: str, hint: str | None = None) -> None:
     wrong = [d for d in model["devices"] if not same_device(d, device)]
-    expect_true(not wrong, checked + ": the device of the parameters", f"all on {device}",
-                f"parameters on {model['devices']}", hint, tag=Tag.WRONG_DEVICE)
+    expect_true(not wrong, _("{checked}: the device of the parameters").format(checked=checked),
+                _("all on {device}").format(device=device),
+                _("parameters on {devices}").format(devices=model["devices"]), hint or _(DEVICE_HINT),
+                tag=Tag.WRONG_DEVICE)
 
 
 def _none_device() -> str:
@@ -187,7 +198,8 @@ def _load_error(exc: Exception) -> str:
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
     refused = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
     if refused:
-        return f"{type(exc).__name__}: the file holds a {refused.group(1)} object, which weights_only=True refuses"
+        return _("{error}: the file holds a {name} object, which weights_only=True refuses").format(
+            error=type(exc).__name__, name=refused.group(1))
     first = text.strip().splitlines()[0] if text.strip() else ""
     return f"{type(exc).__name__}: {first[:200]}"
 
@@ -205,40 +217,52 @@ def save_checkpoint_contents(ex, case):
 
 
 @save_checkpoint_contents.judge
-def _(obs, case):
+def _judge(obs, case):
     input_size, output_size, hidden, drop_p = _architecture(case)
-    checked = (f"save_checkpoint(Network({input_size}, {output_size}, {hidden}, drop_p={drop_p}) on {case.device}, "
-               "path), then torch.load(path, weights_only=True)")
-    expect_true(obs["written"], checked, "a file at path", "no file was written",
-                "Call torch.save(checkpoint, path) with the path you were given.")
+    checked = (_("save_checkpoint(Network({input_size}, {output_size}, {hidden}, "
+                 "drop_p={drop_p}) on {device}, path), then torch.load(path, weights_only=True)").format(
+        input_size=input_size, output_size=output_size, hidden=hidden, drop_p=drop_p, device=case.device))
+    expect_true(obs["written"], checked, _("a file at path"), _("no file was written"),
+                _("Call torch.save(checkpoint, path) with the path you were given."))
     if obs["load_error"] is not None:
-        fail(checked, "a file that loads with weights_only=True", obs["load_error"],
-             "Save only plain data: ints, a list of ints, a float and model.state_dict() — not the model or "
-             "its layers.", tag=Tag.UNSAFE_LOAD)
-    expect_equal(obs["type"], "dict", checked + ": the type of the saved object",
-                 "Save one dict: torch.save({\"input_size\": ..., ...}, path).", tag=Tag.WRONG_TYPE)
+        fail(checked, _("a file that loads with weights_only=True"), obs["load_error"],
+             _("Save only plain data: ints, a list of ints, a float and model.state_dict() — not "
+               "the model or its layers."), tag=Tag.UNSAFE_LOAD)
+    expect_equal(obs["type"], "dict", _("{checked}: the type of the saved object").format(checked=checked),
+                 _('Save one dict: torch.save({"input_size": ..., ...}, path).'), tag=Tag.WRONG_TYPE)
     missing = [k for k in ALL_KEYS if k not in obs["keys"]]
-    expect_true(not missing, checked + ": the keys of the saved dict", f"{list(ALL_KEYS)}",
-                f"{obs['keys']} (missing {missing})", "Use exactly these key names.")
-    hint_sizes = "Store the constructor's numbers: model.input_size, model.output_size."
-    expect_equal(obs["types"]["input_size"], "int", checked + ": the type of \"input_size\"", hint_sizes,
+    expect_true(not missing, _("{checked}: the keys of the saved dict").format(checked=checked), f"{list(ALL_KEYS)}",
+                _("{keys} (missing {missing})").format(keys=obs["keys"],
+                                                       missing=missing), _("Use exactly these key names."))
+    hint_sizes = _("Store the constructor's numbers: model.input_size, model.output_size.")
+    expect_equal(obs["types"]["input_size"], "int", _('{checked}: the type of "input_size"').format(checked=checked),
+                 hint_sizes,
                  tag=Tag.WRONG_TYPE)
-    expect_equal(obs["input_size"], input_size, checked + ": \"input_size\"", hint_sizes)
-    expect_equal(obs["types"]["output_size"], "int", checked + ": the type of \"output_size\"", hint_sizes,
+    expect_equal(obs["input_size"], input_size, _("{checked}: {name}").format(checked=checked, name='"input_size"'),
+                 hint_sizes)
+    expect_equal(obs["types"]["output_size"], "int", _('{checked}: the type of "output_size"').format(checked=checked),
+                 hint_sizes,
                  tag=Tag.WRONG_TYPE)
-    expect_equal(obs["output_size"], output_size, checked + ": \"output_size\"", hint_sizes)
-    hint_hidden = "Read the sizes from the layers: [layer.out_features for layer in model.hidden_layers]."
-    expect_equal(obs["types"]["hidden_layers"], "list", checked + ": the type of \"hidden_layers\"", hint_hidden,
+    expect_equal(obs["output_size"], output_size, _("{checked}: {name}").format(checked=checked, name='"output_size"'),
+                 hint_sizes)
+    hint_hidden = _("Read the sizes from the layers: [layer.out_features for layer in "
+                    "model.hidden_layers].")
+    expect_equal(obs["types"]["hidden_layers"], "list",
+                 _('{checked}: the type of "hidden_layers"').format(checked=checked), hint_hidden,
                  tag=Tag.WRONG_TYPE)
     expect_equal(obs["hidden_item_types"], ["int"] * len(hidden),
-                 checked + ": the types of the items of \"hidden_layers\"", hint_hidden)
-    expect_equal(obs["hidden_layers"], hidden, checked + ": \"hidden_layers\"", hint_hidden)
-    hint_p = "Store model.drop_p (the dropout probability the network was built with)."
+                 _('{checked}: the types of the items of "hidden_layers"').format(checked=checked), hint_hidden)
+    expect_equal(obs["hidden_layers"], hidden, _("{checked}: {name}").format(checked=checked, name='"hidden_layers"'),
+                 hint_hidden)
+    hint_p = _("Store model.drop_p (the dropout probability the network was built with).")
     if obs["drop_p"] is None:
-        fail(checked + ": \"drop_p\"", f"{drop_p}", f"a {obs['types']['drop_p']}", hint_p)
-    expect_close(obs["drop_p"], drop_p, checked + ": \"drop_p\"", hint_p, rtol=0, atol=1e-9)
-    _expect_weights(obs["state_dict"], _network(case), checked + ": \"state_dict\"",
-                    "Store model.state_dict() (the weights, named like hidden_layers.0.weight).")
+        fail(_("{checked}: {name}").format(checked=checked, name='"drop_p"'), f"{drop_p}",
+             _("a {type}").format(type=obs["types"]["drop_p"]), hint_p)
+    expect_close(obs["drop_p"], drop_p, _("{checked}: {name}").format(checked=checked, name='"drop_p"'), hint_p,
+                 rtol=0, atol=1e-9)
+    _expect_weights(obs["state_dict"], _network(case),
+                    _("{checked}: {name}").format(checked=checked, name='"state_dict"'),
+                    _("Store model.state_dict() (the weights, named like hidden_layers.0.weight)."))
 
 
 @EXERCISE.check(points=1, needs=("save_checkpoint",))
@@ -256,18 +280,25 @@ def save_checkpoint_leaves_model_alone(ex, case):
 
 
 @save_checkpoint_leaves_model_alone.judge
-def _(obs, case):
+def _judge(obs, case):
     for call in obs["calls"]:
-        before = "train" if call["train_before"] else "eval"
-        checked = f"save_checkpoint(model, path) with the model in {before} mode"
-        expect_equal(call["train_after"], call["train_before"], checked + ": model.training afterwards",
-                     "Saving only reads the model: do not call model.eval() or model.train() in save_checkpoint.",
+        if call["train_before"]:
+            checked = _("save_checkpoint(model, path) with the model in train mode")
+        else:
+            checked = _("save_checkpoint(model, path) with the model in eval mode")
+        expect_equal(call["train_after"], call["train_before"],
+                     _("{checked}: model.training afterwards").format(checked=checked),
+                     _("Saving only reads the model: do not call model.eval() or model.train() "
+                       "in save_checkpoint."),
                      tag=Tag.MODE_NOT_RESTORED)
-        expect_equal(call["devices"], ["cpu"], checked + ": the device of the model afterwards",
-                     "Do not move the caller's model; model.state_dict() can be saved from any device.",
+        expect_equal(call["devices"], ["cpu"],
+                     _("{checked}: the device of the model afterwards").format(checked=checked),
+                     _("Do not move the caller's model; model.state_dict() can be saved from any "
+                       "device."),
                      tag=Tag.INPUT_MODIFIED)
-        _expect_weights(call["weights"], _network(case), checked + ": the model's weights afterwards",
-                        "Saving must not change the weights.")
+        _expect_weights(call["weights"], _network(case), _("{checked}: the model's weights "
+                                                           "afterwards").format(checked=checked),
+                        _("Saving must not change the weights."))
 
 
 # ---- load_checkpoint ----------------------------------------------------------------------------
@@ -285,21 +316,24 @@ def load_checkpoint_restores_network(ex, case):
 
 
 @load_checkpoint_restores_network.judge
-def _(obs, case):
+def _judge(obs, case):
     net = _network(case)
     input_size, output_size, hidden, drop_p = _architecture(case)
-    checked = (f"load_checkpoint(path, \"{case.device}\") of a checkpoint of "
-               f"Network({input_size}, {output_size}, {hidden}, drop_p={drop_p})")
+    checked = (_('load_checkpoint(path, "{device}") of a checkpoint of Network({input_size}, '
+                 "{output_size}, {hidden}, drop_p={drop_p})").format(
+        device=case.device, input_size=input_size, output_size=output_size, hidden=hidden, drop_p=drop_p))
     _expect_model(obs, checked)
-    hint = ("Build Network(checkpoint[\"input_size\"], checkpoint[\"output_size\"], checkpoint[\"hidden_layers\"], "
-            "checkpoint[\"drop_p\"]) and call model.load_state_dict(checkpoint[\"state_dict\"]).")
-    _expect_weights(obs["state_dict"], net, checked + ": the weights", hint)
-    _expect_drop_p(obs, drop_p, checked, "Pass checkpoint[\"drop_p\"] to Network(...) as drop_p.")
+    hint = (_('Build Network(checkpoint["input_size"], checkpoint["output_size"], '
+              'checkpoint["hidden_layers"], checkpoint["drop_p"]) and call '
+              'model.load_state_dict(checkpoint["state_dict"]).'))
+    _expect_weights(obs["state_dict"], net, _("{checked}: the weights").format(checked=checked), hint)
+    _expect_drop_p(obs, drop_p, checked, _('Pass checkpoint["drop_p"] to Network(...) as drop_p.'))
     _expect_eval(obs, checked)
     with torch.no_grad():
         expected = net.eval()(_inputs(case))
     tol = dict(rtol=1e-5, atol=1e-6) if case.device == "cpu" else dict(rtol=1e-4, atol=1e-5)
-    expect_tensor(obs.get("output"), expected, checked + ": the loaded model's output on a random batch", hint,
+    expect_tensor(obs.get("output"), expected, _("{checked}: the loaded model's output on a "
+                                                 "random batch").format(checked=checked), hint,
                   **tol)
 
 
@@ -324,7 +358,7 @@ def load_checkpoint_device_and_eval_mode(ex, case):
     with tempfile.TemporaryDirectory() as folder:
         path = pathlib.Path(folder) / "checkpoint.pth"
         torch.save(_checkpoint(net), path)
-        for label, device, _ in _device_calls(case):
+        for label, device, _unused in _device_calls(case):
             model = ex.load_checkpoint(str(path)) if device is NO_ARGUMENT else ex.load_checkpoint(str(path), device)
             found.append({"label": label, **_look_at(model, None)})
         offered = {}
@@ -337,19 +371,22 @@ def load_checkpoint_device_and_eval_mode(ex, case):
 
 
 @load_checkpoint_device_and_eval_mode.judge
-def _(obs, case):
-    expected_devices = {label: want for label, _, want in _device_calls(case)}
+def _judge(obs, case):
+    expected_devices = {label: want for label, _unused, want in _device_calls(case)}
     for call in obs["calls"]:
         want = expected_devices[call["label"]]
         want = _none_device() if want == "None" else want
-        saved = "CUDA tensors" if case.device != "cpu" else "CPU tensors"
-        checked = f"load_checkpoint(path, {call['label']}) of a checkpoint holding {saved}"
+        saved = _("CUDA tensors") if case.device != "cpu" else _("CPU tensors")
+        checked = _("load_checkpoint(path, {label}) of a checkpoint holding {saved}").format(
+            label=_(call["label"]) if call["label"] == NO_ARGUMENT else call["label"], saved=saved)
         _expect_model(call, checked)
         if call["label"] == NO_ARGUMENT:
             _expect_device(call, "cpu", checked,
-                           "Keep the default of the stub: def load_checkpoint(path, device=\"cpu\").")
+                           _("Keep the default of the stub: def load_checkpoint(path, "
+                             'device="cpu").'))
         elif call["label"] == "device=None":
-            _expect_device(call, want, checked + " (None: CUDA when available, else the CPU)", NONE_HINT)
+            _expect_device(call, want, _("{checked} (None: CUDA when available, else the CPU)").format(checked=checked),
+                           _(NONE_HINT))
         else:
             _expect_device(call, want, checked)
         _expect_eval(call, checked)
@@ -363,12 +400,13 @@ def _judge_offered(offered: dict | None) -> None:
     default = offered[NO_ARGUMENT]
     went = asked_for_cuda(default, default["devices"])
     if went is not None:
-        fail(f"load_checkpoint(path) (no device argument), {offered_situation(default)}",
-             "the model on the CPU, because load_checkpoint's default is device=\"cpu\" (not None)", went,
-             "Keep the default of the stub: def load_checkpoint(path, device=\"cpu\"); only an explicit "
-             "device=None means CUDA when available.", tag=Tag.WRONG_DEVICE_RULE)
+        fail(_("load_checkpoint(path) (no device argument), {default}").format(default=offered_situation(default)),
+             _("the model on the CPU, because load_checkpoint's default is device=\"cpu\" (not "
+               "None)"), went,
+             _('Keep the default of the stub: def load_checkpoint(path, device="cpu"); only an '
+               "explicit device=None means CUDA when available."), tag=Tag.WRONG_DEVICE_RULE)
     expect_cuda_rule(offered["device=None"], offered["device=None"]["devices"], "load_checkpoint(path, device=None)",
-                     NONE_HINT)
+                     _(NONE_HINT))
 
 
 @EXERCISE.check(points=1, needs=("load_checkpoint",))
@@ -383,12 +421,12 @@ def load_checkpoint_old_format(ex, case):
 
 
 @load_checkpoint_old_format.judge
-def _(obs, case):
-    checked = "load_checkpoint(path, \"cpu\") of an older checkpoint with no \"drop_p\" key"
+def _judge(obs, case):
+    checked = _('load_checkpoint(path, "cpu") of an older checkpoint with no "drop_p" key')
     _expect_model(obs, checked)
-    _expect_drop_p(obs, 0.5, checked, "Use checkpoint.get(\"drop_p\", 0.5).")
-    _expect_weights(obs["state_dict"], _network(case, offset=2), checked + ": the weights",
-                    "Load the weights with model.load_state_dict(checkpoint[\"state_dict\"]).")
+    _expect_drop_p(obs, 0.5, checked, _('Use checkpoint.get("drop_p", 0.5).'))
+    _expect_weights(obs["state_dict"], _network(case, offset=2), _("{checked}: the weights").format(checked=checked),
+                    _('Load the weights with model.load_state_dict(checkpoint["state_dict"]).'))
 
 
 def _attempt(load, path: pathlib.Path) -> dict:
@@ -419,21 +457,25 @@ def load_checkpoint_missing_key(ex, case):
 
 
 @load_checkpoint_missing_key.judge
-def _(obs, case):
+def _judge(obs, case):
     control = obs["(none)"]
-    expect_true(control["raised"] is None, "load_checkpoint(path, \"cpu\") of a complete checkpoint",
-                "a Network", f"{control['raised']}: {control['text']}",
-                "Only a missing key is an error; a complete checkpoint must load.", tag=Tag.WRONG_ERROR)
+    expect_true(control["raised"] is None, _('load_checkpoint(path, "cpu") of a complete '
+                                             "checkpoint"),
+                _("a Network"), f"{control['raised']}: {control['text']}",
+                _("Only a missing key is an error; a complete checkpoint must load."), tag=Tag.WRONG_ERROR)
     for key in REQUIRED_KEYS:
         got = obs[key]
-        checked = f"load_checkpoint(path, \"cpu\") of a checkpoint without \"{key}\""
-        hint = (f"Read it as checkpoint[\"{key}\"] (a missing key raises KeyError('{key}') by itself) — "
-                "not with .get(), which hides the problem.")
+        checked = _('load_checkpoint(path, "cpu") of a checkpoint without "{key}"').format(key=key)
+        hint = (_("Read it as checkpoint[\"{key}\"] (a missing key raises KeyError('{key}') by "
+                  "itself) — not with .get(), which hides the problem.").format(key=key))
         if got["raised"] is None:
-            fail(checked, f"KeyError naming '{key}'", f"no exception (it returned a {got['text']})", hint,
+            fail(checked, _("KeyError naming '{key}'").format(key=key),
+                 _("no exception (it returned a {type})").format(type=got["text"]), hint,
                  tag=Tag.WRONG_ERROR)
-        expect_equal(got["raised"], "KeyError", checked + ": the exception type", hint, tag=Tag.WRONG_ERROR)
-        expect_true(key in got["text"], checked + ": the error message", f"a message naming '{key}'",
+        expect_equal(got["raised"], "KeyError", _("{checked}: the exception type").format(checked=checked), hint,
+                     tag=Tag.WRONG_ERROR)
+        expect_true(key in got["text"], _("{checked}: the error message").format(checked=checked),
+                    _("a message naming '{key}'").format(key=key),
                     repr(got["text"]), hint)
 
 
@@ -483,7 +525,7 @@ def _weights_only_as_passed(loads: list[str]) -> Iterator[None]:
 
     @functools.wraps(real)
     def load(*args, **kwargs):
-        loads.append(f"weights_only={kwargs['weights_only']!r}" if "weights_only" in kwargs else "no weights_only")
+        loads.append(f"weights_only={kwargs['weights_only']!r}" if "weights_only" in kwargs else _("no weights_only"))
         return real(*args, **kwargs)
 
     os.environ.pop(_FORCE_YES, None)
@@ -503,23 +545,25 @@ def _weights_only_as_passed(loads: list[str]) -> Iterator[None]:
 
 
 @load_checkpoint_refuses_pickled_code.judge
-def _(obs, case):
-    checked = "load_checkpoint(path, \"cpu\") of a checkpoint whose pickle calls open(marker, \"w\") when loaded"
-    hint = ("Load with torch.load(path, weights_only=True, map_location=device): it only unpickles tensors and "
-            "plain containers, and refuses anything else before it runs.")
-    loads = f" (torch.load called with {', '.join(obs['loads'])})" if obs["loads"] else ""
+def _judge(obs, case):
+    checked = _('load_checkpoint(path, "cpu") of a checkpoint whose pickle calls open(marker, '
+                '"w") when loaded')
+    hint = (_("Load with torch.load(path, weights_only=True, map_location=device): it only "
+              "unpickles tensors and plain containers, and refuses anything else before it runs."))
+    loads = _(" (torch.load called with {loads})").format(loads=", ".join(obs["loads"])) if obs["loads"] else ""
     expect_true(not obs["payload_ran"], checked,
-                "the code in the file never runs (no marker file), because load_checkpoint loads with "
-                "torch.load(..., weights_only=True)",
-                f"the marker file was created: the pickle ran code on your machine{loads}",
-                "Pass weights_only=True to torch.load yourself: only torch 2.6 and later default to it, and "
-                f"{_FORCE_NO}=1 turns that default off.", tag=Tag.UNSAFE_LOAD)
-    expect_true(obs["attempt"]["raised"] is not None, checked, "an exception (the file is refused)",
-                f"no exception (it returned a {obs['attempt']['text']})", hint, tag=Tag.WRONG_ERROR)
+                _("the code in the file never runs (no marker file), because load_checkpoint "
+                  "loads with torch.load(..., weights_only=True)"),
+                _("the marker file was created: the pickle ran code on your machine{loads}").format(loads=loads),
+                _("Pass weights_only=True to torch.load yourself: only torch 2.6 and later "
+                  "default to it, and {variable}=1 turns that default off.").format(variable=_FORCE_NO), tag=Tag.UNSAFE_LOAD)
+    expect_true(obs["attempt"]["raised"] is not None, checked, _("an exception (the file is refused)"),
+                _("no exception (it returned a {type})").format(type=obs["attempt"]["text"]), hint, tag=Tag.WRONG_ERROR)
     control = obs["control"]
-    expect_true(control["raised"] is None, "load_checkpoint(path, \"cpu\") of the same checkpoint without the payload",
-                "a Network", f"{control['raised']}: {control['text']}",
-                "Refuse only files that smuggle code; a normal checkpoint must load.", tag=Tag.WRONG_ERROR)
+    expect_true(control["raised"] is None, _('load_checkpoint(path, "cpu") of the same '
+                                             "checkpoint without the payload"),
+                _("a Network"), f"{control['raised']}: {control['text']}",
+                _("Refuse only files that smuggle code; a normal checkpoint must load."), tag=Tag.WRONG_ERROR)
 
 
 # ---- the checkpoint saved on a GPU --------------------------------------------------------------
@@ -563,28 +607,35 @@ def load_checkpoint_cuda_saved_file(ex, case):
 
 
 @load_checkpoint_cuda_saved_file.judge
-def _(obs, case):
+def _judge(obs, case):
     expected = _expected_gpu()
     log_probs = torch.tensor(expected["log_probs_of_first_4_t10k_images_eval_mode"])
     for call in obs["calls"]:
-        checked = (f"load_checkpoint(data_fixtures/gpu_checkpoint/{call['file']}, {call['label']}) "
-                   "(a file saved on a CUDA GPU)")
+        checked = (_("load_checkpoint(data_fixtures/gpu_checkpoint/{file}, {label}) (a file "
+                     "saved on a CUDA GPU)").format(file=call["file"], label=call["label"]))
         _expect_model(call, checked)
         if call["label"] == "device=None":
-            _expect_device(call, _none_device(), checked + " (None: CUDA when available, else the CPU)", NONE_HINT)
+            _expect_device(call, _none_device(), _("{checked} (None: CUDA when available, else "
+                                                   "the CPU)").format(checked=checked), _(NONE_HINT))
         else:
             _expect_device(call, case.device, checked)
         _expect_eval(call, checked)
         saved = torch.load(_gpu_dir() / call["file"], weights_only=True, map_location="cpu")
         got = call["state_dict"]
-        hint = "Load with map_location=device, then model.load_state_dict(checkpoint[\"state_dict\"])."
+        hint = _("Load with map_location=device, then "
+                 'model.load_state_dict(checkpoint["state_dict"]).')
         if not isinstance(got, dict) or sorted(got) != sorted(saved["state_dict"]):
-            fail(checked + ": the names in the state_dict", f"{sorted(saved['state_dict'])}", describe(got), hint,
+            fail(_("{checked}: the names in the state_dict").format(checked=checked), f"{sorted(saved['state_dict'])}",
+                 describe(got), hint,
                  tag=Tag.WRONG_ARCHITECTURE)
         for name, tensor in saved["state_dict"].items():
-            expect_tensor(got[name], tensor, f"{checked}: {name}", hint, rtol=0, atol=0)
+            expect_tensor(got[name], tensor, _("{checked}: {name}").format(checked=checked, name=name), hint, rtol=0,
+                          atol=0)
         drop_p = GPU_FILES[call["file"]]
-        _expect_drop_p(call, drop_p, checked, "Pass checkpoint.get(\"drop_p\", 0.5) to Network(...).")
-        expect_tensor(call.get("output"), log_probs, checked + ": log-probabilities of the first 4 MNIST test images",
-                      "The loaded model must reproduce the saved network exactly (weights, eval mode).",
+        _expect_drop_p(call, drop_p, checked, _('Pass checkpoint.get("drop_p", 0.5) to '
+                                                "Network(...)."))
+        expect_tensor(call.get("output"), log_probs, _("{checked}: log-probabilities of the "
+                                                       "first 4 MNIST test images").format(checked=checked),
+                      _("The loaded model must reproduce the saved network exactly (weights, "
+                        "eval mode)."),
                       rtol=0, atol=1e-4)

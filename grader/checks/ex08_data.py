@@ -31,6 +31,7 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.i18n import _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -193,13 +194,13 @@ def _judge_conversions(steps: list[dict], checked: str, expected: str) -> None:
     """Before Normalize: ToTensor(), or PIL->tensor followed by a scaled conversion to float32."""
     names = [s["name"] for s in steps]
     before = steps[: names.index("Normalize")]
-    hint = ("Put ToTensor() (v2: ToImage() then ToDtype(torch.float32, scale=True)) before Normalize: Normalize "
-            "works on float tensors with values in [0, 1].")
+    hint = (_("Put ToTensor() (v2: ToImage() then ToDtype(torch.float32, scale=True)) before "
+              "Normalize: Normalize works on float tensors with values in [0, 1]."))
     for step in before:
         if step["name"] == "ToDtype" and _is_float_dtype(step) and step["params"].get("scale") is not True:
-            fail(checked, "ToDtype(torch.float32, scale=True), which divides by 255", _render(step),
-                 "Without scale=True the pixels stay in [0, 255]; ToTensor() and ToDtype(..., scale=True) give "
-                 "[0, 1].")
+            fail(checked, _("ToDtype(torch.float32, scale=True), which divides by 255"), _render(step),
+                 _("Without scale=True the pixels stay in [0, 255]; ToTensor() and ToDtype(..., "
+                   "scale=True) give [0, 1]."))
     if any(s["name"] in _TO_TENSOR for s in before):
         return
     from_pil = next((i for i, s in enumerate(before) if s["name"] in _FROM_PIL), None)
@@ -208,7 +209,8 @@ def _judge_conversions(steps: list[dict], checked: str, expected: str) -> None:
         for s in before[from_pil + 1:]
     )
     if not scaled:
-        fail(checked, expected, _render_all(steps) + " (no conversion to a float tensor before Normalize)", hint)
+        fail(checked, expected,
+             _("{steps} (no conversion to a float tensor before Normalize)").format(steps=_render_all(steps)), hint)
 
 
 def _judge_steps(steps: list[dict] | None, want: list[tuple[str, Any]], checked: str, expected: str,
@@ -218,18 +220,20 @@ def _judge_steps(steps: list[dict] | None, want: list[tuple[str, Any]], checked:
         return  # no step list: the effect checks judge this pipeline
     ops = [s for s in steps if s["name"] not in _CONVERSIONS]
     names = [s["name"] for s in ops]
-    if names != [name for name, _ in want]:
+    if names != [name for name, _unused in want]:
         fail(checked, expected, _render_all(steps), order_hint)
     _judge_conversions(steps, checked, expected)
-    for step, (_, test) in zip(ops, want):
+    for step, (_unused, test) in zip(ops, want):
         test(step, checked)
 
 
 def _test_normalize(step: dict, checked: str) -> None:
     params = step["params"]
-    expect_true(_close(params.get("mean"), MEAN) and _close(params.get("std"), STD), checked + ": Normalize",
+    expect_true(_close(params.get("mean"), MEAN) and _close(params.get("std"), STD),
+                _("{checked}: {name}").format(checked=checked, name="Normalize"),
                 f"Normalize(mean={list(MEAN)}, std={list(STD)})", _render(step),
-                "Pass the ImageNet constants: Normalize(IMAGENET_MEAN, IMAGENET_STD) (mean first, then std).")
+                _("Pass the ImageNet constants: Normalize(IMAGENET_MEAN, IMAGENET_STD) (mean "
+                  "first, then std)."))
 
 
 # ---- IMAGENET_MEAN / IMAGENET_STD -----------------------------------------------------------------
@@ -247,13 +251,14 @@ def imagenet_constants(ex, case):
 
 
 @imagenet_constants.judge
-def _(obs, case):
+def _judge(obs, case):
     for name, want in (("IMAGENET_MEAN", MEAN), ("IMAGENET_STD", STD)):
         got = obs[name]
-        expect_true(_close(got["values"], want, 1e-9), f"the constant {name} (red, green, blue)",
-                    str(want), f"{got['values']!r} (a {got['type']})",
-                    "Copy the values from the contract: mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225).")
-    checked = f"{_call_text(False, 32)} applied to the photo {_photo_name(case, 5)}"
+        expect_true(_close(got["values"], want, 1e-9), _("the constant {name} (red, green, blue)").format(name=name),
+                    str(want), _("{values} (a {type})").format(values=repr(got["values"]), type=got["type"]),
+                    _("Copy the values from the contract: mean (0.485, 0.456, 0.406), std "
+                      "(0.229, 0.224, 0.225)."))
+    checked = _("{call} applied to the photo {photo}").format(call=_call_text(False, 32), photo=_photo_name(case, 5))
     _expect_normalised_photo(_expect_image_tensor(obs["out"], 32, checked), checked)
 
 
@@ -288,22 +293,26 @@ def _train_steps(size: int) -> list[tuple[str, Any]]:
     def rotation(step, checked):
         params = step["params"]
         expect_true(_close(params.get("degrees"), (-30.0, 30.0)) and not params.get("expand"),
-                    checked + ": RandomRotation", "RandomRotation(30): degrees (-30, 30), expand=False",
-                    _render(step), "RandomRotation(30) turns by a random angle between -30 and 30 degrees.")
+                    _("{checked}: {name}").format(checked=checked,
+                                                  name="RandomRotation"), "RandomRotation(30): degrees (-30, 30), expand=False",
+                    _render(step), _("RandomRotation(30) turns by a random angle between -30 and "
+                                     "30 degrees."))
 
     def crop(step, checked):
         params = step["params"]
         ok = (_square(params.get("size")) == (size, size) and _close(params.get("scale"), (0.08, 1.0))
               and _close(params.get("ratio"), (3 / 4, 4 / 3)) and _bilinear(step))
-        expect_true(ok, checked + ": RandomResizedCrop",
-                    f"RandomResizedCrop({size}): size ({size}, {size}), the default scale (0.08, 1.0), "
-                    "ratio (3/4, 4/3) and bilinear interpolation", _render(step),
-                    "Pass image_size (the function's argument, not a fixed number) and keep the other defaults.")
+        expect_true(ok, _("{checked}: {name}").format(checked=checked, name="RandomResizedCrop"),
+                    _("RandomResizedCrop({size}): size ({size}, {size}), the default scale "
+                      "(0.08, 1.0), ratio (3/4, 4/3) and bilinear interpolation").format(size=size), _render(step),
+                    _("Pass image_size (the function's argument, not a fixed number) and keep "
+                      "the other defaults."))
 
     def flip(step, checked):
-        expect_true(_close(step["params"].get("p"), (0.5,)), checked + ": RandomHorizontalFlip",
-                    "RandomHorizontalFlip() with p=0.5", _render(step),
-                    "Keep the default p=0.5: half of the images are mirrored.")
+        expect_true(_close(step["params"].get("p"), (0.5,)),
+                    _("{checked}: {name}").format(checked=checked, name="RandomHorizontalFlip"),
+                    _("RandomHorizontalFlip() with p=0.5"), _render(step),
+                    _("Keep the default p=0.5: half of the images are mirrored."))
 
     return [("RandomRotation", rotation), ("RandomResizedCrop", crop), ("RandomHorizontalFlip", flip),
             ("Normalize", _test_normalize)]
@@ -315,16 +324,22 @@ def _test_steps(size: int) -> list[tuple[str, Any]]:
     def resize(step, checked):
         got = _numbers(step["params"].get("size"))
         if got is not None and len(got) == 2:
-            fail(checked + ": Resize", f"Resize({resize_to}): one number, the length of the shorter side",
-                 _render(step), "Resize((h, w)) squashes the photo to that shape; Resize(n) scales the shorter side "
-                 "to n and keeps the aspect ratio.")
-        expect_true(got is not None and got == [resize_to] and _bilinear(step), checked + ": Resize",
+            fail(_("{checked}: {name}").format(checked=checked, name="Resize"),
+                 _("Resize({resize}): one number, the length of the "
+                   "shorter side").format(resize=resize_to),
+                 _render(step), _("Resize((h, w)) squashes the photo to that shape; Resize(n) "
+                                  "scales the shorter side to n and keeps the aspect ratio."))
+        expect_true(got is not None and got == [resize_to] and _bilinear(step),
+                    _("{checked}: {name}").format(checked=checked, name="Resize"),
                     f"Resize({resize_to}) (image_size * 256 // 224, bilinear)", _render(step),
-                    "Compute image_size * 256 // 224 from the argument (256 for 224, 73 for 64).")
+                    _("Compute image_size * 256 // 224 from the argument (256 for 224, 73 for "
+                      "64)."))
 
     def center(step, checked):
-        expect_true(_square(step["params"].get("size")) == (size, size), checked + ": CenterCrop",
-                    f"CenterCrop({size})", _render(step), "Crop the centre to image_size: CenterCrop(image_size).")
+        expect_true(_square(step["params"].get("size")) == (size, size),
+                    _("{checked}: {name}").format(checked=checked, name="CenterCrop"),
+                    f"CenterCrop({size})", _render(step), _("Crop the centre to image_size: "
+                                                            "CenterCrop(image_size)."))
 
     return [("Resize", resize), ("CenterCrop", center), ("Normalize", _test_normalize)]
 
@@ -336,14 +351,14 @@ def train_transform_steps(ex, case):
 
 
 @train_transform_steps.judge
-def _(obs, case):
+def _judge(obs, case):
     for key, call in obs.items():
         size = DEFAULT_SIZE if key == "default" else int(key)
-        checked = f"the steps of {_call_text(True, None if key == 'default' else size)}"
+        checked = _("the steps of {call}").format(call=_call_text(True, None if key == "default" else size))
         _judge_steps(_parsed(call["steps"]), _train_steps(size), checked,
-                     f"RandomRotation(30), RandomResizedCrop({size}), RandomHorizontalFlip(), ToTensor(), "
-                     "Normalize(IMAGENET_MEAN, IMAGENET_STD), in this order",
-                     "Return transforms.Compose([...]) with exactly these steps, in the contract's order.")
+                     _("RandomRotation(30), RandomResizedCrop({size}), RandomHorizontalFlip(), "
+                       "ToTensor(), Normalize(IMAGENET_MEAN, IMAGENET_STD), in this order").format(size=size),
+                     _("Return transforms.Compose([...]) with exactly these steps, in the contract's order."))
 
 
 @EXERCISE.check(points=2, needs=("build_transforms",))
@@ -353,14 +368,15 @@ def test_transform_steps(ex, case):
 
 
 @test_transform_steps.judge
-def _(obs, case):
+def _judge(obs, case):
     for key, call in obs.items():
         size = DEFAULT_SIZE if key == "default" else int(key)
-        checked = f"the steps of {_call_text(False, None if key == 'default' else size)}"
+        checked = _("the steps of {call}").format(call=_call_text(False, None if key == "default" else size))
         _judge_steps(_parsed(call["steps"]), _test_steps(size), checked,
-                     f"Resize({size * 256 // 224}), CenterCrop({size}), ToTensor(), "
-                     "Normalize(IMAGENET_MEAN, IMAGENET_STD), in this order",
-                     "The test pipeline has no random step: Resize, CenterCrop, ToTensor, Normalize.")
+                     _("Resize({resize}), CenterCrop({size}), ToTensor(), "
+                       "Normalize(IMAGENET_MEAN, IMAGENET_STD), in this order").format(resize=size * 256 // 224,
+                                                                                       size=size),
+                     _("The test pipeline has no random step: Resize, CenterCrop, ToTensor, Normalize."))
 
 
 # ---- build_transforms: effect on a real photo ---------------------------------------------------
@@ -369,16 +385,17 @@ def _(obs, case):
 def _expect_image_tensor(got: Any, size: int, checked: str) -> torch.Tensor:
     """A float32 tensor (3, size, size); returns its values."""
     if not isinstance(got, TensorObs):
-        fail(checked, f"a float tensor of shape (3, {size}, {size})", describe(got),
-             "End the pipeline with ToTensor() and Normalize(...): the output must be a tensor, not a PIL image.",
+        fail(checked, _("a float tensor of shape (3, {size}, {size})").format(size=size), describe(got),
+             _("End the pipeline with ToTensor() and Normalize(...): the output must be a "
+               "tensor, not a PIL image."),
              tag=Tag.WRONG_TYPE)
-    expect_equal(tuple(got.shape), (3, size, size), checked + ": the shape of the output",
-                 "RandomResizedCrop(image_size) / CenterCrop(image_size) make the image image_size x image_size; "
-                 "ToTensor puts the channels first.", tag=Tag.WRONG_SHAPE)
-    expect_equal(got.dtype, "torch.float32", checked + ": the dtype of the output",
-                 "ToTensor() (v2: ToDtype(torch.float32, scale=True)) gives float32.")
+    expect_equal(tuple(got.shape), (3, size, size), _("{checked}: the shape of the output").format(checked=checked),
+                 _("RandomResizedCrop(image_size) / CenterCrop(image_size) make the image "
+                   "image_size x image_size; ToTensor puts the channels first."), tag=Tag.WRONG_SHAPE)
+    expect_equal(got.dtype, "torch.float32", _("{checked}: the dtype of the output").format(checked=checked),
+                 _("ToTensor() (v2: ToDtype(torch.float32, scale=True)) gives float32."))
     if got.values is None:
-        fail(checked, "a tensor with values", describe(got), tag=Tag.WRONG_TYPE)
+        fail(checked, _("a tensor with values"), describe(got), tag=Tag.WRONG_TYPE)
     return got.values
 
 
@@ -392,18 +409,21 @@ def _expect_normalised_photo(values: torch.Tensor, checked: str) -> None:
     """Undoing Normalize(MEAN, STD) gives pixels in [0, 1] on the 1/255 grid of an 8-bit photo."""
     pixels = _denormalised(values)
     low, high = float(pixels.min()), float(pixels.max())
-    expect_true(low >= -1e-4 and high <= 1 + 1e-4, checked + ": the values after undoing the normalisation "
-                "(x * IMAGENET_STD + IMAGENET_MEAN, per channel)", "pixels in [0, 1]",
-                f"values from {low:.4g} to {high:.4g}",
-                "ToTensor() scales the pixels to [0, 1]; then Normalize(IMAGENET_MEAN, IMAGENET_STD) subtracts the "
-                "mean and divides by the std of each channel. Check both steps and their order.")
+    expect_true(low >= -1e-4 and high <= 1 + 1e-4, _("{checked}: the values after undoing the "
+                                                     "normalisation (x * IMAGENET_STD + "
+                                                     "IMAGENET_MEAN, per channel)").format(checked=checked), _("pixels in [0, 1]"),
+                _("values from {low:.4g} to {high:.4g}").format(low=low, high=high),
+                _("ToTensor() scales the pixels to [0, 1]; then Normalize(IMAGENET_MEAN, "
+                  "IMAGENET_STD) subtracts the mean and divides by the std of each channel. "
+                  "Check both steps and their order."))
     steps = pixels * 255
     off = float((steps - steps.round()).abs().max())
-    expect_true(off < 2e-3, checked + ": the values after undoing the normalisation, times 255",
-                "whole numbers (the photo's 8-bit pixels, up to float error)",
-                f"values up to {off:.3g} away from a whole number",
-                "Normalize with exactly IMAGENET_MEAN and IMAGENET_STD (mean first), and do every resize, crop, "
-                "rotation and flip on the PIL photo, before ToTensor().")
+    expect_true(off < 2e-3,
+                _("{checked}: the values after undoing the normalisation, times 255").format(checked=checked),
+                _("whole numbers (the photo's 8-bit pixels, up to float error)"),
+                _("values up to {off:.3g} away from a whole number").format(off=off),
+                _("Normalize with exactly IMAGENET_MEAN and IMAGENET_STD (mean first), and do "
+                  "every resize, crop, rotation and flip on the PIL photo, before ToTensor()."))
 
 
 @EXERCISE.check(points=2, needs=("build_transforms",))
@@ -418,15 +438,18 @@ def transforms_output_shape(ex, case):
 
 
 @transforms_output_shape.judge
-def _(obs, case):
+def _judge(obs, case):
     for i, call in enumerate(obs["calls"]):
         size = call["size"] or DEFAULT_SIZE
-        checked = f"{_call_text(call['train'], call['size'])} applied to the photo {_photo_name(case, i % 4)}"
+        checked = _("{call} applied to the photo {photo}").format(call=_call_text(call["train"], call["size"]),
+                                                           photo=_photo_name(case, i % 4))
         _expect_image_tensor(call["out"], size, checked)
-    expect_equal(obs["grad"], True, "torch.is_grad_enabled() after build_transforms and its pipelines ran",
-                 "Do not switch grad mode off globally (torch.set_grad_enabled(False)).", tag=Tag.GRAD_MODE_LEAKED)
-    expect_equal(obs["dtype"], "torch.float32", "torch.get_default_dtype() after build_transforms ran",
-                 "Do not change the default dtype.", tag=Tag.GLOBAL_STATE_LEAKED)
+    expect_equal(obs["grad"], True, _("torch.is_grad_enabled() after build_transforms and its "
+                                      "pipelines ran"),
+                 _("Do not switch grad mode off globally (torch.set_grad_enabled(False))."), tag=Tag.GRAD_MODE_LEAKED)
+    expect_equal(obs["dtype"], "torch.float32", _("torch.get_default_dtype() after "
+                                                  "build_transforms ran"),
+                 _("Do not change the default dtype."), tag=Tag.GLOBAL_STATE_LEAKED)
 
 
 def _test_references(image, size: int) -> list[torch.Tensor]:
@@ -454,20 +477,24 @@ def test_transform_matches_torchvision(ex, case):
 
 
 @test_transform_matches_torchvision.judge
-def _(obs, case):
+def _judge(obs, case):
     for i, call in enumerate(obs["calls"]):
         size = call["size"]
-        checked = f"{_call_text(False, size)} applied to the photo {_photo_name(case, 20 + i)}"
+        checked = _("{call} applied to the photo {photo}").format(call=_call_text(False, size),
+                                                                  photo=_photo_name(case, 20 + i))
         values = _expect_image_tensor(call["out"], size, checked)
         _expect_normalised_photo(values, checked)
         pil_path, *tensor_paths = _test_references(_photo(case, 20 + i), size)
         tol = dict(rtol=1e-5, atol=1e-5)
         if any(torch.allclose(values, other, **tol) for other in tensor_paths):
             continue  # resized as a uint8 tensor (v2 with ToImage() first): also correct
-        expect_tensor(call["out"], pil_path, checked + ", compared with torchvision's Resize("
-                      f"{size * 256 // 224}), CenterCrop({size}), ToTensor(), Normalize(IMAGENET_MEAN, IMAGENET_STD)",
-                      "Resize(image_size * 256 // 224) with ONE number (the shorter side, keeping the aspect ratio, "
-                      "default bilinear), then CenterCrop(image_size), then ToTensor() and Normalize.", **tol)
+        expect_tensor(call["out"], pil_path, _("{checked}, compared with torchvision's "
+                                               "Resize({resize}), CenterCrop({size}), ToTensor(), "
+                                               "Normalize(IMAGENET_MEAN, IMAGENET_STD)").format(checked=checked,
+                                                                                                resize=size * 256 // 224, size=size),
+                      _("Resize(image_size * 256 // 224) with ONE number (the shorter side, "
+                        "keeping the aspect ratio, default bilinear), then "
+                        "CenterCrop(image_size), then ToTensor() and Normalize."), **tol)
 
 
 @EXERCISE.check(points=1, needs=("build_transforms",))
@@ -488,18 +515,19 @@ def test_transform_deterministic(ex, case):
 
 
 @test_transform_deterministic.judge
-def _(obs, case):
+def _judge(obs, case):
     import numpy as np
 
     size = _sizes(case)[2]
-    checked = f"{_call_text(False, size)} applied three times to the photo {_photo_name(case, 30)} with other seeds"
+    checked = _("{call} applied three times to the photo {photo} with other seeds").format(
+        call=_call_text(False, size), photo=_photo_name(case, 30))
     first = _expect_image_tensor(obs["outs"][0], size, checked)
     for k, out in enumerate(obs["outs"][1:], start=2):
-        expect_tensor(out, first, checked + f": call {k} compared with call 1",
-                      "The test pipeline must not be random: no RandomResizedCrop, RandomRotation or flips, "
-                      "only Resize and CenterCrop.", rtol=0, atol=0)
+        expect_tensor(out, first, _("{checked}: call {k} compared with call 1").format(checked=checked, k=k),
+                      _("The test pipeline must not be random: no RandomResizedCrop, "
+                        "RandomRotation or flips, only Resize and CenterCrop."), rtol=0, atol=0)
     expect_tensor(obs["image_after"], torch.from_numpy(np.array(_photo(case, 30))),
-                  checked + ": the photo passed in, afterwards", "Do not change the caller's image.", rtol=0, atol=0)
+                  _("{checked}: the photo passed in, afterwards").format(checked=checked), _("Do not change the caller's image."), rtol=0, atol=0)
 
 
 @EXERCISE.check(points=1, needs=("build_transforms",))
@@ -515,15 +543,17 @@ def train_transform_random(ex, case):
 
 
 @train_transform_random.judge
-def _(obs, case):
-    checked = f"{_call_text(True, 32)} applied to the photo {_photo_name(case, 40)} after 4 different torch.manual_seed"
+def _judge(obs, case):
+    checked = _("{call} applied to the photo {photo} after 4 different torch.manual_seed").format(
+        call=_call_text(True, 32), photo=_photo_name(case, 40))
     values = [_expect_image_tensor(out, 32, checked) for out in obs["outs"]]
     same = [(a + 1, b + 1) for a in range(len(values)) for b in range(a + 1, len(values))
             if torch.equal(values[a], values[b])]
-    expect_true(not same, checked, "4 different outputs (random rotation, crop and flip)",
-                f"equal outputs for the calls {same}",
-                "The training pipeline augments at random: RandomRotation(30), RandomResizedCrop(image_size), "
-                "RandomHorizontalFlip(); it must not be the test pipeline.")
+    expect_true(not same, checked, _("4 different outputs (random rotation, crop and flip)"),
+                _("equal outputs for the calls {same}").format(same=same),
+                _("The training pipeline augments at random: RandomRotation(30), "
+                  "RandomResizedCrop(image_size), RandomHorizontalFlip(); it must not be the "
+                  "test pipeline."))
 
 
 @EXERCISE.check(points=1, needs=("build_transforms",))
@@ -538,9 +568,10 @@ def train_transform_normalised(ex, case):
 
 
 @train_transform_normalised.judge
-def _(obs, case):
+def _judge(obs, case):
     for k, call in enumerate(obs["calls"]):
-        checked = f"{_call_text(True, call['size'])} applied to the photo {_photo_name(case, 50 + k)}"
+        checked = _("{call} applied to the photo {photo}").format(call=_call_text(True, call["size"]),
+                                                                  photo=_photo_name(case, 50 + k))
         values = _expect_image_tensor(call["out"], call["size"], checked)
         _expect_normalised_photo(values, checked)
 
@@ -575,32 +606,35 @@ def _folder_reference(train: bool, case: Case) -> tuple[torch.Tensor, torch.Tens
 
 
 def _epoch(loader, limit: int = 40) -> list:
-    return [batch for _, batch in zip(range(limit), loader)]
+    return [batch for _unused, batch in zip(range(limit), loader)]
 
 
 def _split_batch(batch: Any, checked: str) -> tuple[TensorObs, TensorObs]:
     if not isinstance(batch, (list, tuple)) or len(batch) != 2:
-        fail(checked, "batches (images, labels): two tensors", describe(batch),
-             "Wrap the dataset in torch.utils.data.DataLoader; it gives [images, labels] batches.", tag=Tag.WRONG_TYPE)
+        fail(checked, _("batches (images, labels): two tensors"), describe(batch),
+             _("Wrap the dataset in torch.utils.data.DataLoader; it gives [images, labels] "
+               "batches."), tag=Tag.WRONG_TYPE)
     images, labels = batch
     for name, value in (("images", images), ("labels", labels)):
         if not isinstance(value, TensorObs) or value.values is None:
-            fail(checked, f"the {name} of each batch as a tensor", describe(value),
-                 "Let DataLoader's default collate stack the samples (no collate_fn).", tag=Tag.WRONG_TYPE)
+            fail(checked, _("the {name} of each batch as a tensor").format(name=name), describe(value),
+                 _("Let DataLoader's default collate stack the samples (no collate_fn)."), tag=Tag.WRONG_TYPE)
     return images, labels
 
 
 def _sizes_of(batches: list, checked: str) -> tuple[list[int], torch.Tensor, torch.Tensor]:
     """Batch sizes and the concatenated samples and labels of one epoch."""
     if not isinstance(batches, list) or not batches:
-        fail(checked, "at least one batch", describe(batches), "Return a DataLoader over the dataset.",
+        fail(checked, _("at least one batch"), describe(batches), _("Return a DataLoader over the dataset."),
              tag=Tag.WRONG_TYPE)
     pairs = [_split_batch(b, checked) for b in batches]
-    sizes = [int(images.shape[0]) if images.shape else 0 for images, _ in pairs]
-    shapes = {tuple(images.shape[1:]) for images, _ in pairs}
+    sizes = [int(images.shape[0]) if images.shape else 0 for images, _unused in pairs]
+    shapes = {tuple(images.shape[1:]) for images, _unused in pairs}
     if len(shapes) != 1:
-        fail(checked, "batches of samples with one shape", f"sample shapes {sorted(shapes)}", tag=Tag.WRONG_SHAPE)
-    return sizes, torch.cat([i.values for i, _ in pairs]), torch.cat([l.values.reshape(-1) for _, l in pairs])
+        fail(checked, _("batches of samples with one shape"),
+             _("sample shapes {shapes}").format(shapes=sorted(shapes)), tag=Tag.WRONG_SHAPE)
+    return sizes, torch.cat([i.values for i, _unused in pairs]), torch.cat([l.values.reshape(-1) for _unused,
+                                                                            l in pairs])
 
 
 def _expected_sizes(n: int, batch_size: int) -> list[int]:
@@ -642,20 +676,28 @@ def image_folder_loader_dataset(ex, case):
 
 
 @image_folder_loader_dataset.judge
-def _(obs, case):
+def _judge(obs, case):
     for train in (True, False):
         got = obs[str(train)]
         split = "train" if train else "test"
         checked = f"image_folder_loader(data_fixtures.cats_dogs_root({train}), transform, 4, False)"
-        expect_true(got["is_dataloader"], checked, "a torch.utils.data.DataLoader", f"a {got['type']} object",
-                    "Return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle).")
-        expect_true(got["is_image_folder"], checked + ": loader.dataset", "a torchvision.datasets.ImageFolder",
-                    f"a {got['dataset_type']} object", "Build datasets.ImageFolder(root, transform=transform).")
-        expect_equal(got["class_to_idx"], {"cat": 0, "dog": 1}, checked + ": loader.dataset.class_to_idx",
-                     "ImageFolder names the classes after the sub-folders of root, in sorted order.")
+        expect_true(got["is_dataloader"], checked, _("a torch.utils.data.DataLoader"),
+                    _("a {type} object").format(type=got["type"]),
+                    _("Return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)."))
+        expect_true(got["is_image_folder"], _("{checked}: {name}").format(checked=checked, name="loader.dataset"),
+                    _("a torchvision.datasets.ImageFolder"),
+                    _("a {type} object").format(type=got["dataset_type"]), _("Build datasets.ImageFolder(root, "
+                                                                             "transform=transform)."))
+        expect_equal(got["class_to_idx"], {"cat": 0, "dog": 1},
+                     _("{checked}: {name}").format(checked=checked, name="loader.dataset.class_to_idx"),
+                     _("ImageFolder names the classes after the sub-folders of root, in sorted "
+                       "order."))
         photos = len(_photo_paths(train))
-        expect_equal(got["length"], photos, checked + f": len(loader.dataset) (the {split} folder has {photos} photos)",
-                     "Use root itself (the folder holding cat/ and dog/), not a sub-folder or its parent.")
+        expect_equal(got["length"], photos, _("{checked}: len(loader.dataset) (the {split} "
+                                              "folder has {photos} photos)").format(checked=checked, split=split,
+                                                                                    photos=photos),
+                     _("Use root itself (the folder holding cat/ and dog/), not a sub-folder or "
+                       "its parent."))
 
 
 @EXERCISE.check(points=2, needs=("image_folder_loader",))
@@ -673,27 +715,32 @@ def image_folder_loader_batches(ex, case):
 
 
 @image_folder_loader_batches.judge
-def _(obs, case):
+def _judge(obs, case):
     images, labels = _folder_reference(True, case)
     size, batch_size = _folder_size(case), _folder_batch_size(case)
     want_sizes = _expected_sizes(len(labels), batch_size)
     for k, batches in enumerate(obs["epochs"], start=1):
-        checked = (f"image_folder_loader(cats_dogs train folder, Resize(({size}, {size})) + ToTensor(), "
-                   f"batch_size={batch_size}, shuffle=False), epoch {k}")
+        checked = (_("image_folder_loader(cats_dogs train folder, Resize(({size}, {size})) + "
+                     "ToTensor(), batch_size={batch_size}, shuffle=False), epoch {k}").format(size=size,
+                                                                                              batch_size=batch_size, k=k))
         for images_obs, labels_obs in (_split_batch(b, checked) for b in batches):
-            expect_equal(labels_obs.dtype, "torch.int64", checked + ": the dtype of the labels",
-                         "ImageFolder gives int labels; DataLoader stacks them into an int64 tensor.")
+            expect_equal(labels_obs.dtype, "torch.int64",
+                         _("{checked}: the dtype of the labels").format(checked=checked),
+                         _("ImageFolder gives int labels; DataLoader stacks them into an int64 "
+                           "tensor."))
         sizes, got_images, got_labels = _sizes_of(batches, checked)
-        expect_equal(sizes, want_sizes, checked + ": the sizes of the batches",
-                     f"Pass batch_size to DataLoader and keep the last, smaller batch (no drop_last): "
-                     f"{len(labels)} photos in batches of {batch_size}.")
+        expect_equal(sizes, want_sizes, _("{checked}: the sizes of the batches").format(checked=checked),
+                     _("Pass batch_size to DataLoader and keep the last, smaller batch (no "
+                       "drop_last): {count} photos in batches of {batch_size}.").format(count=len(labels),
+                                                                                        batch_size=batch_size))
         expect_tensor(_tensor_obs(got_images),
-                      images, checked + ": the images of one epoch, in order",
-                      "Give transform to ImageFolder(root, transform=transform) and do not shuffle when "
-                      "shuffle=False.", rtol=1e-5, atol=1e-6)
+                      images, _("{checked}: the images of one epoch, in order").format(checked=checked),
+                      _("Give transform to ImageFolder(root, transform=transform) and do not "
+                        "shuffle when shuffle=False."), rtol=1e-5, atol=1e-6)
         expect_tensor(_tensor_obs(got_labels),
-                      labels, checked + ": the labels of one epoch, in order",
-                      "Pass shuffle=shuffle to DataLoader (False keeps the folder order: all cats, then all dogs).")
+                      labels, _("{checked}: the labels of one epoch, in order").format(checked=checked),
+                      _("Pass shuffle=shuffle to DataLoader (False keeps the folder order: all "
+                        "cats, then all dogs)."))
 
 
 @EXERCISE.check(points=1, needs=("image_folder_loader",))
@@ -707,15 +754,18 @@ def image_folder_loader_defaults(ex, case):
 
 
 @image_folder_loader_defaults.judge
-def _(obs, case):
-    checked = "image_folder_loader(cats_dogs test folder, transform) with the default batch_size and shuffle"
-    expect_equal(obs["batch_size"], 32, checked + ": loader.batch_size",
-                 "Keep the defaults of the signature: batch_size=32, shuffle=False.")
+def _judge(obs, case):
+    checked = _("image_folder_loader(cats_dogs test folder, transform) with the default "
+                "batch_size and shuffle")
+    expect_equal(obs["batch_size"], 32, _("{checked}: {name}").format(checked=checked, name="loader.batch_size"),
+                 _("Keep the defaults of the signature: batch_size=32, shuffle=False."))
     images, labels = _folder_reference(False, case)
     sizes, got_images, got_labels = _sizes_of(obs["epoch"], checked)
-    expect_equal(sizes, [len(labels)], checked + ": the sizes of the batches", "batch_size=32 by default.")
-    expect_equal(_match_rows(got_images, images), list(range(len(labels))), checked + ": the order of the photos "
-                 "(their index in the folder)", "shuffle=False by default: keep the folder order.")
+    expect_equal(sizes, [len(labels)], _("{checked}: the sizes of the batches").format(checked=checked),
+                 _("batch_size=32 by default."))
+    expect_equal(_match_rows(got_images, images), list(range(len(labels))), _("{checked}: the order of the photos "
+                                                                              "(their index in the folder)").format(checked=checked), _("shuffle=False by default: keep the folder "
+                                                  "order."))
 
 
 @EXERCISE.check(points=1, needs=("image_folder_loader",))
@@ -733,29 +783,32 @@ def image_folder_loader_shuffles(ex, case):
 
 
 @image_folder_loader_shuffles.judge
-def _(obs, case):
+def _judge(obs, case):
     images, labels = _folder_reference(True, case)
     n, batch_size = len(labels), _folder_batch_size(case)
     orders = []
     for k, batches in enumerate(obs["epochs"], start=1):
-        checked = (f"image_folder_loader(cats_dogs train folder, transform, batch_size={batch_size}, shuffle=True), "
-                   f"epoch {k} after torch.manual_seed")
+        checked = (_("image_folder_loader(cats_dogs train folder, transform, "
+                     "batch_size={batch_size}, shuffle=True), epoch {k} after torch.manual_seed").format(batch_size=batch_size, k=k))
         sizes, got_images, got_labels = _sizes_of(batches, checked)
-        expect_equal(sizes, _expected_sizes(n, batch_size), checked + ": the sizes of the batches",
-                     "Pass batch_size to DataLoader and keep the last, smaller batch.")
+        expect_equal(sizes, _expected_sizes(n, batch_size),
+                     _("{checked}: the sizes of the batches").format(checked=checked),
+                     _("Pass batch_size to DataLoader and keep the last, smaller batch."))
         order = _match_rows(got_images, images)
         expect_true(sorted(i for i in order if i is not None) == list(range(n)) and None not in order,
-                    checked + ": which photos came out", f"each of the {n} photos exactly once",
-                    f"photo indices {order}", "Let DataLoader(shuffle=True) shuffle: it gives a permutation per epoch.")
+                    _("{checked}: which photos came out").format(checked=checked), _("each of the {n} photos exactly once").format(n=n),
+                    _("photo indices {order}").format(order=order), _("Let DataLoader(shuffle=True) shuffle: it gives "
+                                                                      "a permutation per epoch."))
         expect_tensor(_tensor_obs(got_labels),
-                      labels[order], checked + ": the label of each photo",
-                      "Keep each photo with its own label (ImageFolder's (image, label) pairs).")
+                      labels[order], _("{checked}: the label of each photo").format(checked=checked),
+                      _("Keep each photo with its own label (ImageFolder's (image, label) pairs)."))
         orders.append(order)
     identity = list(range(n))
     expect_true(any(o != identity for o in orders) and len({tuple(o) for o in orders}) > 1,
-                f"image_folder_loader(..., shuffle=True) over {len(orders)} epochs with different seeds",
-                "a new random order each epoch", f"orders {orders}",
-                "Pass shuffle=shuffle to DataLoader.")
+                _("image_folder_loader(..., shuffle=True) over {count} epochs with different "
+                  "seeds").format(count=len(orders)),
+                _("a new random order each epoch"), _("orders {orders}").format(orders=orders),
+                _("Pass shuffle=shuffle to DataLoader."))
 
 
 # ---- tensor_loader ------------------------------------------------------------------------------
@@ -781,24 +834,30 @@ def _tensor_epoch(batches: Any, x: torch.Tensor, y: torch.Tensor, batch_size: in
     """Judge one epoch: batch sizes, dtypes, each sample once with its own label; returns the order."""
     n = x.shape[0]
     if not isinstance(batches, list) or not batches:
-        fail(checked, "at least one batch", describe(batches), "Return a DataLoader over TensorDataset(x, y).",
+        fail(checked, _("at least one batch"), describe(batches), _("Return a DataLoader over "
+                                                                    "TensorDataset(x, y)."),
              tag=Tag.WRONG_TYPE)
     for batch in batches:
         xb, yb = _split_batch(batch, checked)
-        expect_equal((xb.dtype, yb.dtype), (str(x.dtype), str(y.dtype)), checked + ": the dtypes of (xb, yb)",
-                     "Keep x and y as they are: TensorDataset(x, y) does not convert them.")
+        expect_equal((xb.dtype, yb.dtype), (str(x.dtype), str(y.dtype)),
+                     _("{checked}: the dtypes of (xb, yb)").format(checked=checked),
+                     _("Keep x and y as they are: TensorDataset(x, y) does not convert them."))
     sizes, rows, labels = _sizes_of(batches, checked)
-    expect_equal(sizes, _expected_sizes(n, batch_size), checked + ": the sizes of the batches",
-                 f"DataLoader(dataset, batch_size=batch_size) without drop_last: {n} samples in batches of "
-                 f"{batch_size}, the last one smaller.")
-    expect_equal(tuple(rows.shape[1:]), tuple(x.shape[1:]), checked + ": the shape of one sample of x",
-                 "Do not reshape x: TensorDataset(x, y)[i] is (x[i], y[i]).", tag=Tag.WRONG_SHAPE)
+    expect_equal(sizes, _expected_sizes(n, batch_size),
+                 _("{checked}: the sizes of the batches").format(checked=checked),
+                 _("DataLoader(dataset, batch_size=batch_size) without drop_last: {n} samples in "
+                   "batches of {batch_size}, the last one smaller.").format(n=n, batch_size=batch_size))
+    expect_equal(tuple(rows.shape[1:]), tuple(x.shape[1:]),
+                 _("{checked}: the shape of one sample of x").format(checked=checked),
+                 _("Do not reshape x: TensorDataset(x, y)[i] is (x[i], y[i])."), tag=Tag.WRONG_SHAPE)
     order = _match_rows(rows, x)
-    expect_true(None not in order and sorted(order) == list(range(n)), checked + ": which samples came out",
-                f"each of the {n} samples exactly once", f"sample indices {order}",
-                "Use DataLoader's own shuffle (a permutation per epoch), not sampling with replacement.")
-    expect_tensor(_tensor_obs(labels), y[order], checked + ": the label next to each sample",
-                  "Wrap both tensors in one TensorDataset(x, y) so every x[i] stays with y[i].")
+    expect_true(None not in order and sorted(order) == list(range(n)),
+                _("{checked}: which samples came out").format(checked=checked),
+                _("each of the {n} samples exactly once").format(n=n), _("sample indices {order}").format(order=order),
+                _("Use DataLoader's own shuffle (a permutation per epoch), not sampling with "
+                  "replacement."))
+    expect_tensor(_tensor_obs(labels), y[order], _("{checked}: the label next to each sample").format(checked=checked),
+                  _("Wrap both tensors in one TensorDataset(x, y) so every x[i] stays with y[i]."))
     return order
 
 
@@ -820,18 +879,25 @@ def tensor_loader_dataset(ex, case):
 
 
 @tensor_loader_dataset.judge
-def _(obs, case):
+def _judge(obs, case):
     x, y, batch_size = _tensor_data(case)
-    checked = f"tensor_loader(x, y, {batch_size}, False) with x of shape {tuple(x.shape)}"
-    expect_true(obs["is_dataloader"], checked, "a torch.utils.data.DataLoader", f"a {obs['type']} object",
-                "Return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle).")
-    expect_true(obs["is_tensor_dataset"], checked + ": loader.dataset", "a torch.utils.data.TensorDataset",
-                f"a {obs['dataset_type']} object", "Wrap x and y in TensorDataset(x, y).")
+    checked = _("tensor_loader(x, y, {batch_size}, False) with x of shape {shape}").format(batch_size=batch_size,
+                                                                                           shape=tuple(x.shape))
+    expect_true(obs["is_dataloader"], checked, _("a torch.utils.data.DataLoader"),
+                _("a {type} object").format(type=obs["type"]),
+                _("Return DataLoader(TensorDataset(x, y), batch_size=batch_size, "
+                  "shuffle=shuffle)."))
+    expect_true(obs["is_tensor_dataset"], _("{checked}: {name}").format(checked=checked, name="loader.dataset"),
+                _("a torch.utils.data.TensorDataset"),
+                _("a {type} object").format(type=obs["dataset_type"]), _("Wrap x and y in TensorDataset(x, y)."))
     tensors = obs["tensors"]
-    expect_equal(len(tensors), 2, checked + ": the number of tensors in loader.dataset.tensors",
-                 "TensorDataset(x, y): exactly x and y.")
-    expect_tensor(tensors[0], x, checked + ": loader.dataset.tensors[0]", "The first tensor is x, unchanged.")
-    expect_tensor(tensors[1], y, checked + ": loader.dataset.tensors[1]", "The second tensor is y, unchanged.")
+    expect_equal(len(tensors), 2,
+                 _("{checked}: the number of tensors in loader.dataset.tensors").format(checked=checked),
+                 _("TensorDataset(x, y): exactly x and y."))
+    expect_tensor(tensors[0], x, _("{checked}: {name}").format(checked=checked, name="loader.dataset.tensors[0]"),
+                  _("The first tensor is x, unchanged."))
+    expect_tensor(tensors[1], y, _("{checked}: {name}").format(checked=checked, name="loader.dataset.tensors[1]"),
+                  _("The second tensor is y, unchanged."))
 
 
 @EXERCISE.check(points=2, needs=("tensor_loader",))
@@ -848,17 +914,19 @@ def tensor_loader_in_order(ex, case):
 
 
 @tensor_loader_in_order.judge
-def _(obs, case):
+def _judge(obs, case):
     x, y, batch_size = _tensor_data(case, 1)
-    expect_tensor(obs["x_after"], x, "tensor_loader(x, ...): the caller's x after two epochs",
-                  "Do not change x: wrap it as it is in TensorDataset(x, y).", tag=Tag.INPUT_MODIFIED)
-    expect_tensor(obs["y_after"], y, "tensor_loader(..., y, ...): the caller's y after two epochs",
-                  "Do not change y: wrap it as it is in TensorDataset(x, y).", tag=Tag.INPUT_MODIFIED)
+    expect_tensor(obs["x_after"], x, _("tensor_loader(x, ...): the caller's x after two epochs"),
+                  _("Do not change x: wrap it as it is in TensorDataset(x, y)."), tag=Tag.INPUT_MODIFIED)
+    expect_tensor(obs["y_after"], y, _("tensor_loader(..., y, ...): the caller's y after two "
+                                       "epochs"),
+                  _("Do not change y: wrap it as it is in TensorDataset(x, y)."), tag=Tag.INPUT_MODIFIED)
     for k, batches in enumerate(obs["epochs"], start=1):
-        checked = f"tensor_loader(x, y, batch_size={batch_size}, shuffle=False) with {x.shape[0]} samples, epoch {k}"
+        checked = _("tensor_loader(x, y, batch_size={batch_size}, shuffle=False) with {count} samples, epoch {k}").format(
+            batch_size=batch_size, count=x.shape[0], k=k)
         order = _tensor_epoch(batches, x, y, batch_size, checked)
-        expect_equal(order, list(range(x.shape[0])), checked + ": the order of the samples",
-                     "Pass shuffle=shuffle to DataLoader: shuffle=False keeps the order of x.")
+        expect_equal(order, list(range(x.shape[0])), _("{checked}: the order of the samples").format(checked=checked),
+                     _("Pass shuffle=shuffle to DataLoader: shuffle=False keeps the order of x."))
 
 
 def _shuffled_epochs(ex, case, offset: int, pass_shuffle: bool) -> dict:
@@ -875,12 +943,14 @@ def _judge_shuffled(obs, case, offset: int, call: str, hint: str) -> None:
     x, y, batch_size = _tensor_data(case, offset)
     orders = []
     for k, batches in enumerate(obs["epochs"], start=1):
-        checked = f"{call.format(batch_size=batch_size)} with {x.shape[0]} samples, epoch {k} after torch.manual_seed"
+        checked = _("{call} with {count} samples, epoch {k} after torch.manual_seed").format(
+            call=call.format(batch_size=batch_size), count=x.shape[0], k=k)
         orders.append(_tensor_epoch(batches, x, y, batch_size, checked))
     identity = list(range(x.shape[0]))
     expect_true(any(o != identity for o in orders) and len({tuple(o) for o in orders}) > 1,
-                f"{call.format(batch_size=batch_size)} over {len(orders)} epochs with different seeds",
-                "a new random order each epoch", f"orders {orders}", hint)
+                _("{call} over {count} epochs with different seeds").format(call=call.format(batch_size=batch_size),
+                                                                            count=len(orders)),
+                _("a new random order each epoch"), _("orders {orders}").format(orders=orders), hint)
 
 
 @EXERCISE.check(points=2, needs=("tensor_loader",))
@@ -890,8 +960,8 @@ def tensor_loader_shuffles(ex, case):
 
 
 @tensor_loader_shuffles.judge
-def _(obs, case):
-    _judge_shuffled(obs, case, 2, "tensor_loader(x, y, {batch_size}, True)", "Pass shuffle=shuffle to DataLoader.")
+def _judge(obs, case):
+    _judge_shuffled(obs, case, 2, "tensor_loader(x, y, {batch_size}, True)", _("Pass shuffle=shuffle to DataLoader."))
 
 
 @EXERCISE.check(points=1, needs=("tensor_loader",))
@@ -901,6 +971,7 @@ def tensor_loader_shuffles_by_default(ex, case):
 
 
 @tensor_loader_shuffles_by_default.judge
-def _(obs, case):
-    _judge_shuffled(obs, case, 3, "tensor_loader(x, y, {batch_size}) with the default shuffle",
-                    "The signature is tensor_loader(x, y, batch_size, shuffle=True): shuffle by default.")
+def _judge(obs, case):
+    _judge_shuffled(obs, case, 3, _("tensor_loader(x, y, {batch_size}) with the default shuffle"),
+                    _("The signature is tensor_loader(x, y, batch_size, shuffle=True): shuffle "
+                      "by default."))

@@ -32,6 +32,7 @@ from grader.engine.api import Calibration, Case, Exercise
 from grader.checks.history import expect_history, history_facts
 from grader.checks.devices import expect_cuda_rule, offer_cuda
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -230,38 +231,44 @@ def _weights_from(obs_state, checked: str) -> dict:
     """The observed state_dict as float tensors in the contract's layout, or a failure."""
     if not isinstance(obs_state, dict) or sorted(obs_state) != sorted(LENET_SHAPES):
         names = sorted(obs_state) if isinstance(obs_state, dict) else describe(obs_state)
-        fail(checked, f"a state_dict with the keys {sorted(LENET_SHAPES)}", f"keys {names}",
-             "Build the layers inside self.conv and self.fc (nn.Sequential), in the contract's order.",
+        fail(checked, _("a state_dict with the keys {keys}").format(keys=sorted(LENET_SHAPES)),
+             _("keys {keys}").format(keys=names),
+             _("Build the layers inside self.conv and self.fc (nn.Sequential), in the contract's "
+               "order."),
              tag=Tag.WRONG_ARCHITECTURE)
     weights = {}
     for name, shape in LENET_SHAPES.items():
         got = obs_state[name]
         if not isinstance(got, TensorObs) or got.values is None or tuple(got.shape) != shape:
-            fail(checked + f": {name}", f"a tensor of shape {shape}", describe(got), tag=Tag.WRONG_TYPE)
+            fail(_("{checked}: {name}").format(checked=checked, name=name),
+                 _("a tensor of shape {shape}").format(shape=shape), describe(got), tag=Tag.WRONG_TYPE)
         values = got.values.float()
         if not torch.isfinite(values).all():
-            fail(checked + f": {name}", "finite weights", "NaN or infinite weights",
-                 "A learning rate too large or a wrong loss can make training diverge.", tag=Tag.NOT_FINITE)
+            fail(_("{checked}: {name}").format(checked=checked, name=name), _("finite weights"),
+                 _("NaN or infinite weights"),
+                 _("A learning rate too large or a wrong loss can make training diverge."), tag=Tag.NOT_FINITE)
         weights[name] = values
     return weights
 
 
 def _expect_activations(specs, checked: str) -> list:
     if not isinstance(specs, list) or len(specs) != 4:
-        fail(checked, "four activation layers", describe(specs), tag=Tag.WRONG_TYPE)
+        fail(checked, _("four activation layers"), describe(specs), tag=Tag.WRONG_TYPE)
     for spec in specs:
-        expect_true(spec.get("kind") in ACTIVATIONS, checked + f": the activation at {spec.get('where')}",
-                    "one of ReLU, LeakyReLU, Sigmoid", f"{spec.get('type')}",
-                    "Put nn.ReLU() (or nn.LeakyReLU() / nn.Sigmoid()) after each convolution and after the first "
-                    "two Linear layers, inside the Sequential blocks.", tag=Tag.WRONG_ARCHITECTURE)
+        expect_true(spec.get("kind") in ACTIVATIONS,
+                    _("{checked}: the activation at {where}").format(checked=checked, where=spec.get("where")),
+                    _("one of ReLU, LeakyReLU, Sigmoid"), f"{spec.get('type')}",
+                    _("Put nn.ReLU() (or nn.LeakyReLU() / nn.Sigmoid()) after each convolution "
+                      "and after the first two Linear layers, inside the Sequential blocks."), tag=Tag.WRONG_ARCHITECTURE)
     return specs
 
 
 # ---- LeNet: layers ------------------------------------------------------------------------------
 
-LAYERS_HINT = ("conv = nn.Sequential(nn.Conv2d(1, 6, 5), act, nn.MaxPool2d(2, 2), nn.Conv2d(6, 16, 5), act, "
-               "nn.MaxPool2d(2, 2)); fc = nn.Sequential(nn.Linear(16 * 4 * 4, 120), act, nn.Linear(120, 84), act, "
-               "nn.Linear(84, 10)), with act = nn.ReLU() (or LeakyReLU / Sigmoid).")
+LAYERS_HINT = N_("conv = nn.Sequential(nn.Conv2d(1, 6, 5), act, nn.MaxPool2d(2, 2), nn.Conv2d(6, "
+                 "16, 5), act, nn.MaxPool2d(2, 2)); fc = nn.Sequential(nn.Linear(16 * 4 * 4, "
+                 "120), act, nn.Linear(120, 84), act, nn.Linear(84, 10)), with act = nn.ReLU() "
+                 "(or LeakyReLU / Sigmoid).")
 
 
 def _conv(i, o):
@@ -291,7 +298,7 @@ def _describe_expected(spec: dict) -> str:
         return f"Linear({spec['in_features']}, {spec['out_features']})"
     if kind == "MaxPool2d":
         return "MaxPool2d(2, 2)"
-    return "an activation (ReLU, LeakyReLU or Sigmoid)"
+    return _("an activation (ReLU, LeakyReLU or Sigmoid)")
 
 
 def _describe_found(facts: dict) -> str:
@@ -315,32 +322,37 @@ def lenet_layers(ex, case):
 
 
 @lenet_layers.judge
-def _(obs, case):
-    expect_true(obs["is_module"], "LeNet()", "an nn.Module", obs["type"],
-                "class LeNet(nn.Module): call super().__init__() first in __init__.", tag=Tag.WRONG_TYPE)
+def _judge(obs, case):
+    expect_true(obs["is_module"], "LeNet()", _("an nn.Module"), obs["type"],
+                _("class LeNet(nn.Module): call super().__init__() first in __init__."), tag=Tag.WRONG_TYPE)
     for block, expected in EXPECTED_LAYERS.items():
         facts = obs[block]
         checked = f"LeNet().{block}"
-        expect_true(facts["present"], checked, f"an attribute self.{block}", "no such attribute", LAYERS_HINT)
-        expect_true(facts["sequential"], checked, "an nn.Sequential", f"a {facts['type']}", LAYERS_HINT,
+        expect_true(facts["present"], checked, _("an attribute self.{block}").format(block=block),
+                    _("no such attribute"), _(LAYERS_HINT))
+        expect_true(facts["sequential"], checked, _("an nn.Sequential"), _("a {type}").format(type=facts["type"]),
+                    _(LAYERS_HINT),
                     tag=Tag.WRONG_ARCHITECTURE)
         layers = facts["layers"]
         wanted = ", ".join(_describe_expected(s) for s in expected)
         found = ", ".join(_describe_found(f) for f in layers)
-        expect_true(len(layers) == len(expected), checked + ": the number of layers",
-                    f"{len(expected)} layers: {wanted}", f"{len(layers)} layers: {found}", LAYERS_HINT)
+        expect_true(len(layers) == len(expected), _("{checked}: the number of layers").format(checked=checked),
+                    _("{count} layers: {layers}").format(count=len(expected), layers=wanted),
+                    _("{count} layers: {layers}").format(count=len(layers), layers=found), _(LAYERS_HINT))
         for index, (spec, got) in enumerate(zip(expected, layers)):
             where = f"{checked}[{index}]"
             if spec["kind"] == "activation":
                 expect_true(got["kind"] in ACTIVATIONS, where, _describe_expected(spec), _describe_found(got),
-                            LAYERS_HINT)
+                            _(LAYERS_HINT))
                 continue
             ok = got["kind"] == spec["kind"] and all(got.get(k) == v for k, v in spec.items())
             if ok and spec["kind"] == "Conv2d":
                 ok = got["padding"] in ((0, 0), "valid")
-            expect_true(ok, where, _describe_expected(spec) + (" (stride 1, no padding, with bias)"
-                                                                 if spec["kind"] == "Conv2d" else ""),
-                        _describe_found(got), LAYERS_HINT)
+            wanted_layer = _describe_expected(spec)
+            if spec["kind"] == "Conv2d":
+                wanted_layer = _("{layer} (stride 1, no padding, with bias)").format(layer=wanted_layer)
+            expect_true(ok, where, wanted_layer,
+                        _describe_found(got), _(LAYERS_HINT))
 
 
 @EXERCISE.check(points=1, needs=("LeNet",))
@@ -359,16 +371,18 @@ def lenet_parameter_count(ex, case):
 
 
 @lenet_parameter_count.judge
-def _(obs, case):
-    expect_equal(obs["type"], "module", "LeNet() is an nn.Module", "class LeNet(nn.Module): ...", tag=Tag.WRONG_TYPE)
-    hint = ("Count by layer: Conv2d(1, 6, 5) has 6*1*5*5 + 6 = 156, Conv2d(6, 16, 5) 2,416, Linear(256, 120) "
-            "30,840, Linear(120, 84) 10,164, Linear(84, 10) 850. Keep the biases and add no other layers.")
-    expect_equal(obs["total"], TOTAL_PARAMETERS, "sum(p.numel() for p in LeNet().parameters())", hint,
+def _judge(obs, case):
+    expect_equal(obs["type"], "module", _("LeNet() is an nn.Module"), _("class LeNet(nn.Module): ..."),
+                 tag=Tag.WRONG_TYPE)
+    hint = (_("Count by layer: Conv2d(1, 6, 5) has 6*1*5*5 + 6 = 156, Conv2d(6, 16, 5) 2,416, "
+              "Linear(256, 120) 30,840, Linear(120, 84) 10,164, Linear(84, 10) 850. Keep the "
+              "biases and add no other layers."))
+    expect_equal(obs["total"], TOTAL_PARAMETERS, _("sum(p.numel() for p in LeNet().parameters())"), hint,
                  tag=Tag.WRONG_ARCHITECTURE)
-    expect_equal(obs["conv"], CONV_PARAMETERS, "the number of parameters in LeNet().conv", hint)
-    expect_equal(obs["fc"], FC_PARAMETERS, "the number of parameters in LeNet().fc", hint)
-    expect_equal(obs["frozen"], [], "parameters of LeNet() with requires_grad=False",
-                 "Every parameter must be trainable: do not set requires_grad=False.", tag=Tag.WRONG_TRAINABLE)
+    expect_equal(obs["conv"], CONV_PARAMETERS, _("the number of parameters in LeNet().conv"), hint)
+    expect_equal(obs["fc"], FC_PARAMETERS, _("the number of parameters in LeNet().fc"), hint)
+    expect_equal(obs["frozen"], [], _("parameters of LeNet() with requires_grad=False"),
+                 _("Every parameter must be trainable: do not set requires_grad=False."), tag=Tag.WRONG_TRAINABLE)
 
 
 # ---- LeNet: forward -----------------------------------------------------------------------------
@@ -401,23 +415,25 @@ def lenet_forward_logits(ex, case):
 
 
 @lenet_forward_logits.judge
-def _(obs, case):
-    expect_equal(obs["names"], sorted(LENET_SHAPES), "the names in LeNet().state_dict()",
-                 "Keep exactly the layers of the contract inside self.conv and self.fc (names like conv.0.weight "
-                 "come from their positions in the Sequential blocks).", tag=Tag.WRONG_ARCHITECTURE)
+def _judge(obs, case):
+    expect_equal(obs["names"], sorted(LENET_SHAPES), _("the names in LeNet().state_dict()"),
+                 _("Keep exactly the layers of the contract inside self.conv and self.fc (names "
+                   "like conv.0.weight come from their positions in the Sequential blocks)."), tag=Tag.WRONG_ARCHITECTURE)
     specs = _expect_activations(obs["activations"], "LeNet")
     weights = _initial_weights(case)
     tol = dict(rtol=RTOL, atol=ATOL) if case.device == "cpu" else dict(rtol=CUDA_RTOL, atol=CUDA_ATOL)
     for x, out in zip(_forward_inputs(case), obs["outputs"]):
         expected = lenet_logits(weights, specs, x)
         for key, how in (("call", "model(x)"), ("forward", "model.forward(x)")):
-            checked = f"{how} for x of shape {tuple(x.shape)} on {case.device} (random weights)"
+            checked = _("{how} for x of shape {shape} on {device} (random weights)").format(how=how,
+                                                                                            shape=tuple(x.shape), device=case.device)
             expect_tensor(out[key], expected, checked,
-                          "forward: x = self.conv(x); x = x.reshape(x.shape[0], -1)  # (N, 256); return self.fc(x) "
-                          "— raw logits, no softmax; keep the batch dimension also for N = 1.",
+                          _("forward: x = self.conv(x); x = x.reshape(x.shape[0], -1)  # (N, "
+                            "256); return self.fc(x) — raw logits, no softmax; keep the batch "
+                            "dimension also for N = 1."),
                           device=case.device, **tol)
-        expect_true(out["input_unchanged"], f"LeNet forward on x of shape {tuple(x.shape)}",
-                    "the input x left unchanged", "x was modified", "Do not change the input in place.",
+        expect_true(out["input_unchanged"], _("LeNet forward on x of shape {shape}").format(shape=tuple(x.shape)),
+                    _("the input x left unchanged"), _("x was modified"), _("Do not change the input in place."),
                     tag=Tag.INPUT_MODIFIED)
 
 
@@ -428,7 +444,7 @@ def _fit_data(case: Case):
     """Training and test tensors with a smaller last batch: (x, y, batch size) for each."""
     g = case.generator(400)
     out = []
-    for _ in range(2):
+    for _i in range(2):
         batch = int(torch.randint(5, 8, (1,), generator=g))
         rest = int(torch.randint(1, 4, (1,), generator=g))
         n = 2 * batch + rest
@@ -485,15 +501,16 @@ def _fit_facts(result, calls, instances) -> dict:
 
 
 def _expect_pair(obs, checked: str) -> None:
-    expect_true(obs["result_len"] == 2, checked + ": the value returned",
-                "a tuple (model, history)", f"a {obs['result_type']}"
-                + (f" of length {obs['result_len']}" if obs["result_len"] is not None else ""),
-                "End with `return model, history`.")
-    expect_true(obs["built"] > 0, checked, "a model built by calling LeNet()", "LeNet() was never called",
-                "Build the model inside fit_lenet with model = LeNet().to(device).")
-    expect_true(obs["model_is_built"], checked + ": the model returned",
-                "the LeNet that fit_lenet built and trained", f"a {obs['model_type']}",
-                "Return the model you trained: `return model, history`.")
+    expect_true(obs["result_len"] == 2, _("{checked}: the value returned").format(checked=checked),
+                _("a tuple (model, history)"),
+                _("a {type}").format(type=obs["result_type"]) if obs["result_len"] is None
+                else _("a {type} of length {length}").format(type=obs["result_type"], length=obs["result_len"]),
+                _("End with `return model, history`."))
+    expect_true(obs["built"] > 0, checked, _("a model built by calling LeNet()"), _("LeNet() was never called"),
+                _("Build the model inside fit_lenet with model = LeNet().to(device)."))
+    expect_true(obs["model_is_built"], _("{checked}: the model returned").format(checked=checked),
+                _("the LeNet that fit_lenet built and trained"), _("a {type}").format(type=obs["model_type"]),
+                _("Return the model you trained: `return model, history`."))
 
 
 FORMAT_EPOCHS = 3
@@ -506,12 +523,14 @@ def fit_lenet_returns_model_and_history(ex, case):
 
 
 @fit_lenet_returns_model_and_history.judge
-def _(obs, case):
+def _judge(obs, case):
     checked = f"fit_lenet(trainloader, testloader, epochs={FORMAT_EPOCHS}, device=\"cpu\")"
     _expect_pair(obs, checked)
     expect_history(obs, checked, FORMAT_EPOCHS)
-    expect_equal(obs["training_after"], True, checked + ": model.training of the model returned",
-                 "End with model.train() before returning: a training function hands the model back in train mode.",
+    expect_equal(obs["training_after"], True,
+                 _("{checked}: model.training of the model returned").format(checked=checked),
+                 _("End with model.train() before returning: a training function hands the model "
+                   "back in train mode."),
                  tag=Tag.MODE_NOT_RESTORED)
 
 
@@ -520,14 +539,14 @@ def replay(case: Case, epochs: int) -> tuple[dict, list[float]]:
 
     Returns the final weights and the per-sample mean training loss of every epoch.
     """
-    (train_x, train_y, train_b), _ = _fit_data(case)
+    (train_x, train_y, train_b), _unused = _fit_data(case)
     with torch.random.fork_rng(devices=[]):
         model = GraderLeNet()
     model.load_state_dict(_initial_weights(case, 1))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     losses = []
     with torch.enable_grad():
-        for _ in range(epochs):
+        for _i in range(epochs):
             total = 0.0
             for i in range(0, train_x.shape[0], train_b):
                 images, labels = train_x[i:i + train_b], train_y[i:i + train_b]
@@ -547,24 +566,30 @@ def fit_lenet_trains_with_adam_and_cross_entropy(ex, case):
 
 
 @fit_lenet_trains_with_adam_and_cross_entropy.judge
-def _(obs, case):
-    (train_x, _, train_b), _ = _fit_data(case)
+def _judge(obs, case):
+    (train_x, _unused, train_b), _unused = _fit_data(case)
     sizes = _batch_sizes(train_x, train_b)
-    checked = f"fit_lenet(trainloader, testloader, device=\"cpu\") (default epochs) on training batches of {sizes}"
+    checked = _('fit_lenet(trainloader, testloader, device="cpu") (default epochs) on training '
+                "batches of {sizes}").format(sizes=sizes)
     _expect_pair(obs, checked)
     rows = expect_history(obs, checked, 2)
     weights, losses = replay(case, 2)
-    _weights_from(obs["state_dict"], checked + ": the trained weights")
+    _weights_from(obs["state_dict"], _("{checked}: the trained weights").format(checked=checked))
     for name, expected in weights.items():
-        expect_tensor(obs["state_dict"][name], expected, f"{checked}: {name} after training, compared with the grader's own "
-                      "training from the same initial weights",
-                      "Use optimizer = torch.optim.Adam(model.parameters(), lr=1e-3) and nn.CrossEntropyLoss() on "
-                      "the raw logits; per batch: optimizer.zero_grad(), loss.backward(), optimizer.step().",
+        expect_tensor(obs["state_dict"][name], expected, _("{checked}: {name} after training, "
+                                                           "compared with the grader's own training "
+                                                           "from the same initial weights").format(checked=checked,
+                                                                                                   name=name),
+                      _("Use optimizer = torch.optim.Adam(model.parameters(), lr=1e-3) and "
+                        "nn.CrossEntropyLoss() on the raw logits; per batch: "
+                        "optimizer.zero_grad(), loss.backward(), optimizer.step()."),
                       rtol=1e-3, atol=2e-4)
     for k, (row, loss) in enumerate(zip(rows, losses), start=1):
-        expect_close_float(row.get("train_loss"), loss, f"{checked}: history[{k - 1}][\"train_loss\"]",
-                           "Add loss.item() * batch_size for every batch and divide by the number of samples of the "
-                           "epoch (not by the number of batches): the last batch is smaller.")
+        expect_close_float(row.get("train_loss"), loss,
+                           _("{checked}: {name}").format(checked=checked, name=f'history[{k - 1}]["train_loss"]'),
+                           _("Add loss.item() * batch_size for every batch and divide by the "
+                             "number of samples of the epoch (not by the number of batches): the "
+                             "last batch is smaller."))
 
 
 def expect_close_float(got, expected: float, checked: str, hint: str, rtol: float = 1e-4, atol: float = 1e-5) -> None:
@@ -574,7 +599,7 @@ def expect_close_float(got, expected: float, checked: str, hint: str, rtol: floa
 
 def test_metrics(weights: dict, activations: list, case: Case) -> tuple[float, float]:
     """Per-sample mean cross-entropy and accuracy of these weights on the tiny test set."""
-    _, (test_x, test_y, _) = _fit_data(case)
+    _unused, (test_x, test_y, _unused) = _fit_data(case)
     with torch.no_grad():
         logits = lenet_logits(weights, activations, test_x).double()
     return (F.cross_entropy(logits, test_y).item(), (logits.argmax(dim=1) == test_y).double().mean().item())
@@ -587,40 +612,45 @@ def fit_lenet_test_pass(ex, case):
 
 
 @fit_lenet_test_pass.judge
-def _(obs, case):
-    _, (test_x, _, test_b) = _fit_data(case)
+def _judge(obs, case):
+    _unused, (test_x, _unused, test_b) = _fit_data(case)
     sizes = _batch_sizes(test_x, test_b)
-    checked = f"fit_lenet(..., epochs=2, device=torch.device(\"cpu\")) with test batches of {sizes}"
+    checked = _('fit_lenet(..., epochs=2, device=torch.device("cpu")) with test batches of '
+                "{sizes}").format(sizes=sizes)
     _expect_pair(obs, checked)
     rows = expect_history(obs, checked, 2)
     test_calls = [c for c in obs["calls"] if c["phase"] == "test"]
     seen = sum(c["n"] for c in test_calls)
-    expect_true(seen >= 2 * test_x.shape[0], checked + ": test images given to the model",
-                f"every test image once per epoch ({2 * test_x.shape[0]} in 2 epochs)", f"{seen}",
-                "After each epoch, loop over the whole testloader.")
+    expect_true(seen >= 2 * test_x.shape[0], _("{checked}: test images given to the model").format(checked=checked),
+                _("every test image once per epoch ({count} in 2 epochs)").format(count=2 * test_x.shape[0]), f"{seen}",
+                _("After each epoch, loop over the whole testloader."))
     in_train = [c for c in test_calls if c["training"]]
-    expect_true(not in_train, checked + ": model.training during the test pass",
-                "False (eval mode) for every test batch", f"train mode for {len(in_train)} of {len(test_calls)} batches",
-                "Call model.eval() before the test loop (and model.train() again before training).",
+    expect_true(not in_train, _("{checked}: model.training during the test pass").format(checked=checked),
+                _("False (eval mode) for every test batch"), _("train mode for {count} of {total} batches").format(count=len(in_train), total=len(test_calls)),
+                _("Call model.eval() before the test loop (and model.train() again before "
+                  "training)."),
                 tag=Tag.MODE_NOT_RESTORED)
-    weights = _weights_from(obs["state_dict"], checked + ": the trained weights")
+    weights = _weights_from(obs["state_dict"], _("{checked}: the trained weights").format(checked=checked))
     loss, accuracy = test_metrics(weights, RELU4, case)
     last = rows[-1]
-    expect_close_float(last.get("test_loss"), loss, checked + ": history[-1][\"test_loss\"] (the returned model on "
-                       "the test set)",
-                       "Add criterion(logits, labels).item() * batch_size for every test batch and divide by the "
-                       "number of test samples; compute it after the epoch's training.")
-    expect_close_float(last.get("test_accuracy"), accuracy, checked + ": history[-1][\"test_accuracy\"]",
-                       "Count (logits.argmax(dim=1) == labels).sum() over all test batches and divide by the number "
-                       "of test samples.", rtol=1e-6, atol=1e-9)
+    expect_close_float(last.get("test_loss"), loss, _('{checked}: history[-1]["test_loss"] (the '
+                                                      "returned model on the test set)").format(checked=checked),
+                       _("Add criterion(logits, labels).item() * batch_size for every test batch "
+                         "and divide by the number of test samples; compute it after the epoch's "
+                         "training."))
+    expect_close_float(last.get("test_accuracy"), accuracy,
+                       _("{checked}: {name}").format(checked=checked, name='history[-1]["test_accuracy"]'),
+                       _("Count (logits.argmax(dim=1) == labels).sum() over all test batches and "
+                         "divide by the number of test samples."), rtol=1e-6, atol=1e-9)
 
 
 def _device_variants(case: Case) -> list[tuple[str, object]]:
-    variants = [(f'device="{case.device}" (a str)', case.device),
+    variants = [(_('device="{device}" (a str)').format(device=case.device), case.device),
                 (f'device=torch.device("{case.device}")', torch.device(case.device))]
     default = "cuda" if torch.cuda.is_available() else "cpu"
     if case.device == default:
-        variants.append((f"device=None (CUDA when available, else the CPU: {default} here)", None))
+        variants.append((_("device=None (CUDA when available, else the CPU: {device} here)").format(device=default),
+                         None))
     return variants
 
 
@@ -642,47 +672,53 @@ def fit_lenet_device_and_mode(ex, case):
 
 
 @fit_lenet_device_and_mode.judge
-def _(obs, case):
+def _judge(obs, case):
     if obs.get("offered"):
         expect_cuda_rule(obs["offered"], obs["offered"]["devices"], "fit_lenet(..., epochs=2, device=None)",
-                         "When device is None use torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\"), "
-                         "then model = LeNet().to(device): fit_lenet builds its own model, so there is no model's "
-                         "device to follow.")
+                         _("When device is None use torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\"), "
+                           "then model = LeNet().to(device): fit_lenet builds its own model, so there is no model's "
+                           "device to follow."))
     for run in obs["runs"]:
         checked = f"fit_lenet(..., epochs=2, {run['label']})"
         _expect_pair(run, checked)
         wrong = [d for d in run["parameter_devices"] if not same_device(d, case.device)]
-        expect_true(not wrong, checked + ": the device of the returned model's parameters",
-                    f"all on {case.device}", f"parameters on {run['parameter_devices']}",
-                    "model = LeNet().to(device); when device is None use "
-                    "torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\").", tag=Tag.WRONG_DEVICE)
+        expect_true(not wrong, _("{checked}: the device of the returned model's parameters").format(checked=checked),
+                    _("all on {device}").format(device=case.device), _("parameters on {devices}").format(devices=run["parameter_devices"]),
+                    _('model = LeNet().to(device); when device is None use torch.device("cuda" '
+                      'if torch.cuda.is_available() else "cpu").'), tag=Tag.WRONG_DEVICE)
         train_calls = [c for c in run["calls"] if c["phase"] == "train"]
-        expect_true(len(train_calls) > 0, checked, "the model trained on the training batches",
-                    "the model never saw a training batch", "Loop over trainloader and call model(images).")
+        expect_true(len(train_calls) > 0, checked, _("the model trained on the training batches"),
+                    _("the model never saw a training batch"), _("Loop over trainloader and call "
+                                                                 "model(images)."))
         wrong = sorted({c["device"] for c in run["calls"] if not same_device(c["device"], case.device)})
-        expect_true(not wrong, checked + ": the device of the batches given to the model",
-                    f"every batch on {case.device}", f"batches on {wrong}",
-                    "Move images and labels with images.to(device), labels.to(device).", tag=Tag.WRONG_DEVICE)
+        expect_true(not wrong, _("{checked}: the device of the batches given to the model").format(checked=checked),
+                    _("every batch on {device}").format(device=case.device), _("batches on {wrong}").format(wrong=wrong),
+                    _("Move images and labels with images.to(device), labels.to(device)."), tag=Tag.WRONG_DEVICE)
         in_eval = [c for c in train_calls if not c["training"]]
-        expect_true(not in_eval, checked + ": model.training during the training batches",
-                    "True (train mode) for every training batch",
-                    f"eval mode for {len(in_eval)} of {len(train_calls)} batches",
-                    "Call model.train() at the start of every epoch (the test pass switches to eval mode).",
+        expect_true(not in_eval, _("{checked}: model.training during the training batches").format(checked=checked),
+                    _("True (train mode) for every training batch"),
+                    _("eval mode for {count} of {total} batches").format(count=len(in_eval), total=len(train_calls)),
+                    _("Call model.train() at the start of every epoch (the test pass switches to "
+                      "eval mode)."),
                     tag=Tag.MODE_NOT_RESTORED)
         no_grad = [c for c in train_calls if not c["grad"]]
-        expect_true(not no_grad, checked + ": grad mode during the training batches",
-                    "autograd on for every training batch", f"off for {len(no_grad)} of {len(train_calls)} batches",
-                    "Do not wrap the training loop in torch.no_grad().", tag=Tag.GRAD_MODE_LEAKED)
-        expect_equal(run["training_after"], True, checked + ": model.training of the model returned",
-                     "End with model.train(): a training function leaves the model in train mode.",
+        expect_true(not no_grad, _("{checked}: grad mode during the training batches").format(checked=checked),
+                    _("autograd on for every training batch"), _("off for {count} of {total} batches").format(count=len(no_grad), total=len(train_calls)),
+                    _("Do not wrap the training loop in torch.no_grad()."), tag=Tag.GRAD_MODE_LEAKED)
+        expect_equal(run["training_after"], True, _("{checked}: model.training of the model "
+                                                    "returned").format(checked=checked),
+                     _("End with model.train(): a training function leaves the model in train "
+                       "mode."),
                      tag=Tag.MODE_NOT_RESTORED)
         expect_equal(run["global_state"], {"grad_enabled": True, "default_dtype": "torch.float32"},
-                     checked + ": torch.is_grad_enabled() and torch.get_default_dtype() after it returned",
-                     "Use `with torch.no_grad():` for the test pass (not torch.set_grad_enabled(False)) and do "
-                     "not change the default dtype.", tag=Tag.GLOBAL_STATE_LEAKED)
-        expect_true(run["data_unchanged"], checked + ": the images and labels of the loaders",
-                    "unchanged after training", "they were modified",
-                    "Do not change the batches in place (no images.sub_(...) or similar): make new tensors.",
+                     _("{checked}: torch.is_grad_enabled() and torch.get_default_dtype() after "
+                       "it returned").format(checked=checked),
+                     _("Use `with torch.no_grad():` for the test pass (not "
+                       "torch.set_grad_enabled(False)) and do not change the default dtype."), tag=Tag.GLOBAL_STATE_LEAKED)
+        expect_true(run["data_unchanged"], _("{checked}: the images and labels of the loaders").format(checked=checked),
+                    _("unchanged after training"), _("they were modified"),
+                    _("Do not change the batches in place (no images.sub_(...) or similar): make "
+                      "new tensors."),
                     tag=Tag.INPUT_MODIFIED)
 
 
@@ -734,11 +770,11 @@ def fashion_accuracy(weights: dict, activations: list) -> float:
 
 def metric(obs, case: Case) -> float:
     """Test accuracy of the trained weights, computed by the grader."""
-    checked = "the LeNet returned by fit_lenet on the Fashion-MNIST fixture"
+    checked = _("the LeNet returned by fit_lenet on the Fashion-MNIST fixture")
     expect_true(obs.get("result_len") == 2 and obs.get("model_is_built"), checked,
-                "(model, history) with the LeNet that fit_lenet built", f"a {obs.get('result_type')}",
-                "Build model = LeNet().to(device), train it and `return model, history`.")
-    weights = _weights_from(obs["state_dict"], checked + ": its weights")
+                _("(model, history) with the LeNet that fit_lenet built"), _("a {type}").format(type=obs.get("result_type")),
+                _("Build model = LeNet().to(device), train it and `return model, history`."))
+    weights = _weights_from(obs["state_dict"], _("{checked}: its weights").format(checked=checked))
     return fashion_accuracy(weights, _expect_activations(obs["activations"], checked))
 
 
@@ -759,14 +795,16 @@ def fit_lenet_reaches_accuracy_on_fashion_mnist(ex, case):
 
 
 @fit_lenet_reaches_accuracy_on_fashion_mnist.judge
-def _(obs, case):
+def _judge(obs, case):
     accuracy = metric(obs, case)
     if not accuracy >= FASHION_ACCURACY_THRESHOLD:
-        fail("test accuracy (computed by the grader on the fixture's 1,000 test images) of the LeNet returned by "
-             "fit_lenet(trainloader, testloader, epochs=2, device=\"cpu\") on the Fashion-MNIST fixture",
-             f"at least {FASHION_ACCURACY_THRESHOLD:.2f}", f"{accuracy:.3f}",
-             "Check the loop: model.train(); per batch move images and labels to the device, optimizer.zero_grad(), "
-             "loss = criterion(model(images), labels), loss.backward(), optimizer.step(); Adam with lr=1e-3.",
+        fail(_("test accuracy (computed by the grader on the fixture's 1,000 test images) of the "
+               'LeNet returned by fit_lenet(trainloader, testloader, epochs=2, device="cpu") on '
+               "the Fashion-MNIST fixture"),
+             _("at least {threshold:.2f}").format(threshold=FASHION_ACCURACY_THRESHOLD), f"{accuracy:.3f}",
+             _("Check the loop: model.train(); per batch move images and labels to the device, "
+               "optimizer.zero_grad(), loss = criterion(model(images), labels), loss.backward(), "
+               "optimizer.step(); Adam with lr=1e-3."),
              tag=Tag.THRESHOLD_NOT_REACHED)
 
 
