@@ -22,3 +22,14 @@ def solutions_copy(tmp_path: Path) -> Path:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-goldens", action="store_true", help="rewrite tests/golden/*.json from this run")
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch):
+    """Every test starts in English, whatever the machine's locale; a test may switch with ``use_language``."""
+    from grader.engine import i18n
+
+    monkeypatch.setenv(i18n.ENV_VAR, "en")
+    i18n.use_language("en")
+    yield
+    i18n.use_language("en")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -129,3 +131,29 @@ def test_a_bug_in_the_grader_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: py
     monkeypatch.setattr(grading, "grade_submission", broken)
     assert cli.main(["grade", str(SOLUTIONS)]) == cli.EXIT_INTERNAL
     assert "internal grader error: RuntimeError: boom" in capsys.readouterr().err
+
+
+def test_lang_zh_translates_the_texts_and_keeps_the_machine_readable_fields(tmp_path: Path) -> None:
+    folder = _two_exercise_submission(tmp_path, EXERCISES)
+    done = grader("grade", str(folder), "--lang", "zh", "--exercises", "ex01_tensors,ex02_autograd",
+                  "--json", str(tmp_path / "r.json"), "--gradescope", str(tmp_path / "g.json"))
+    assert done.returncode == 0, done.stderr
+    assert "未开始      ex01_tensors::scale_in_place[cpu]  (0/2)" in done.stdout
+    assert re.search(r"ex01_tensors +0 / 9 +未开始", done.stdout) and re.search(r"总计 +19 / 28", done.stdout)
+    results = json.loads((tmp_path / "r.json").read_text())
+    scale = next(t for t in results["tests"] if t["name"] == "ex01_tensors::scale_in_place[cpu]")
+    assert (scale["status"], scale["outcome"]) == ("fail", "not_started")
+    assert scale["message"] == "尚未开始：请编写 ex01_tensors.scale_（它仍然抛出 NotImplementedError）。"
+    gradescope = json.loads((tmp_path / "g.json").read_text())
+    jsonschema.validate(gradescope, GRADESCOPE_SCHEMA)
+    assert any(t["name"].endswith("(未开始)") for t in gradescope["tests"])
+
+
+def test_cli_errors_follow_the_language_and_lang_beats_grader_lang() -> None:
+    env = {**os.environ, "GRADER_LANG": "zh"}
+    done = subprocess.run([sys.executable, "-m", "grader", "grade", "/no/such/folder"], capture_output=True,
+                          text=True, cwd=KIT, env=env, timeout=300)
+    assert done.returncode == 2 and "错误：/no/such/folder 不存在" in done.stderr
+    done = subprocess.run([sys.executable, "-m", "grader", "grade", "/no/such/folder", "--lang", "en"],
+                          capture_output=True, text=True, cwd=KIT, env=env, timeout=300)
+    assert done.returncode == 2 and "error: /no/such/folder does not exist" in done.stderr

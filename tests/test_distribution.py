@@ -104,7 +104,9 @@ def test_student_bundle_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> Non
     bundle = tmp_path / "bundle"
     assert grader("release", str(bundle)).returncode == 0
     names = {p.relative_to(bundle).parts[0] for p in bundle.rglob("*")}
-    assert names == {"exercises", "grader", "data_fixtures", "README.md", "pyproject.toml", ".github"}
+    assert names == {"exercises", "grader", "data_fixtures", "README.md", "README.zh.md", "pyproject.toml", ".github"}
+    assert (bundle / "grader" / "locale" / "zh" / "LC_MESSAGES" / "grader.mo").is_file()
+    assert "GRADER_LANG=zh pytest exercises" in (bundle / "README.zh.md").read_text(encoding="utf-8")
     assert not list(bundle.rglob("hidden_checks")) and not (bundle / "solutions").exists()
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
@@ -121,6 +123,9 @@ def test_student_bundle_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> Non
                          cwd=bundle, capture_output=True, text=True, env=env, timeout=600)
     assert "ex01_tensors      0 / 9" in run.stdout, run.stdout + run.stderr
     assert "Traceback" not in run.stdout and run.returncode == 1
+    run = subprocess.run([str(python), "-m", "pytest", "exercises", "-k", "ex01", "-p", "no:cacheprovider"],
+                         cwd=bundle, capture_output=True, text=True, env={**env, "GRADER_LANG": "zh"}, timeout=600)
+    assert "ex01_tensors      0 / 9     未开始" in run.stdout and "总计" in run.stdout, run.stdout + run.stderr
 
 
 def test_gradescope_bundle_runs_in_an_autograder_layout(tmp_path: Path) -> None:

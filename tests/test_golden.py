@@ -1,6 +1,8 @@
 """Golden results: scenario submissions graded in isolation, compared with stored JSON.
 
-Regenerate after an intended change with ``pytest tests/test_golden.py --update-goldens``.
+Each scenario is graded in English (``<scenario>.json``) and in Chinese
+(``<scenario>.zh.json``). Regenerate after an intended change with
+``pytest tests/test_golden.py --update-goldens``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Callable
 import pytest
 
 from grader.checks import registry
+from grader.engine import i18n
 from grader.sandbox.grading import grade_submission
 from grader.reporters import json_v3
 
@@ -75,15 +78,19 @@ def normalise(data: dict, folder: Path) -> dict:
     return json.loads(text)
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
-def test_scenario_matches_its_golden_result(scenario: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_scenario_matches_its_golden_result(
+    scenario: str, lang: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     folder = tmp_path / "submission"
     folder.mkdir()
     SCENARIOS[scenario](folder)
     exercises = {name: ex for name, ex in registry.public_exercises().items() if name in SUBSET}
+    i18n.use_language(lang)
     result = grade_submission(folder, exercises=exercises)
     got = normalise(json_v3.to_dict(result), folder)
-    golden = GOLDEN / f"{scenario}.json"
+    golden = GOLDEN / (f"{scenario}.json" if lang == "en" else f"{scenario}.{lang}.json")
     if request.config.getoption("--update-goldens"):
-        golden.write_text(json.dumps(got, indent=2, sort_keys=True) + "\n")
-    assert got == json.loads(golden.read_text())
+        golden.write_text(json.dumps(got, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert got == json.loads(golden.read_text(encoding="utf-8"))

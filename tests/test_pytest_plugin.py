@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+import torch
 
 from conftest import EXERCISES, SOLUTIONS
 
@@ -58,3 +59,40 @@ def test_an_exception_names_the_students_file_and_line(pytester: pytest.Pytester
     path.write_text(path.read_text() + "\n\ndef scale_(tensor, factor):\n    return tensor.mul_(factor) / undefined_name\n")
     result = pytester.runpytest_subprocess("exercises", "-k", "scale", "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["*NameError: name 'undefined_name' is not defined*", "*at ex01_tensors.py, line *, in scale_*"])
+
+
+def test_a_learner_who_sets_grader_lang_zh_reads_chinese(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    _layout(pytester, SOLUTIONS, "ex01")
+    shutil.copy(EXERCISES / "ex05_dropout.py", pytester.path / "exercises" / "ex05_dropout.py")
+    path = pytester.path / "exercises" / "ex01_tensors.py"
+    path.write_text(path.read_text() + "\n\ndef scale_(tensor, factor):\n    return tensor * factor\n")
+    monkeypatch.setenv("GRADER_LANG", "zh")
+    result = pytester.runpytest_subprocess("exercises", "-k", "ex01 or ex05", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines([
+        "*flatten_images_in_place?cpu? 通过*",
+        "*scale_in_place?cpu? 失败*",
+        "*network_attributes 未开始*",
+        "检查：scale_(tensor, *)",
+        "期望：*",
+        "实际：*",
+        "提示：*mul_*",
+        "*= 得分 =*",
+        "ex01_tensors * 7 / 9 * 进行中",
+        "ex05_dropout * 0 / 12 * 未开始",
+        "总计 * 7 / 21*",
+        "*1 failed*未开始*",
+    ])
+    if not torch.cuda.is_available():
+        result.stdout.fnmatch_lines(["*flatten_images_in_place?cuda? 跳过 (这台*"])
+    assert "Traceback" not in result.stdout.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_without_grader_lang_or_a_chinese_locale_the_output_is_english(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    _layout(pytester, EXERCISES, "ex01")
+    monkeypatch.delenv("GRADER_LANG")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    result = pytester.runpytest_subprocess("exercises", "-k", "ex01", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*scale_in_place?cpu? NOT STARTED*", "*= points =*", "total * 0 / 9*"])

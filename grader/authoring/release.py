@@ -26,6 +26,30 @@ Each check prints PASSED, FAILED (with what was checked, what was expected,
 what came back and a hint), NOT STARTED or ERROR (with your file and line).
 A table of points per exercise closes the run. Checks on CUDA run only where
 a GPU is present and are never counted against you otherwise.
+
+Messages are in English unless you ask for Chinese:
+`GRADER_LANG=zh pytest exercises` (or a `zh_CN.UTF-8` locale).
+中文说明见 [README.zh.md](README.zh.md)。
+"""
+
+STUDENT_README_ZH = """\
+# PyTorch 练习
+
+十三个练习，从张量一直到迁移学习。`exercises/` 中的每个文件都是一个待完成的
+练习：阅读其中的文档字符串，把每一处 `raise NotImplementedError(...)` 换成
+你自己的代码，然后检查结果。
+
+    pip install -e .
+    GRADER_LANG=zh pytest exercises                   # 全部练习
+    GRADER_LANG=zh pytest exercises -k ex05           # 单个练习
+    GRADER_LANG=zh pytest exercises/ex05_dropout.py   # 同上，按文件指定
+
+每项检查显示 通过、失败（附上检查了什么、期望什么、实际得到什么以及一条提示）、
+未开始 或 错误（附上你的文件名和行号）。运行结束时列出每个练习的得分表。
+CUDA 上的检查只在有 GPU 的机器上运行，没有 GPU 时不会扣分。
+
+`GRADER_LANG=zh` 让所有提示使用中文；系统语言为中文（例如 `LANG=zh_CN.UTF-8`）时
+也会自动使用中文。设为 `GRADER_LANG=en` 则显示英文。
 """
 
 SETUP_SH = """\
@@ -73,7 +97,8 @@ def release(out: Path) -> Path:
         raise FileExistsError(f"{out} is not empty; choose a new folder")
     out.mkdir(parents=True, exist_ok=True)
     _copy_kit(out, with_exercises=True)
-    (out / "README.md").write_text(STUDENT_README)
+    (out / "README.md").write_text(STUDENT_README, encoding="utf-8")
+    (out / "README.zh.md").write_text(STUDENT_README_ZH, encoding="utf-8")
     workflow = KIT / ".github" / "workflows" / "classroom.yml"
     if workflow.exists():  # GitHub Classroom grades each push of a repository made from this bundle
         (out / ".github" / "workflows").mkdir(parents=True)

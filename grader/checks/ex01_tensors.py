@@ -7,6 +7,7 @@ import torch
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.i18n import _
 from grader.engine.model import Tag
 
 EXERCISE = Exercise("ex01_tensors")
@@ -15,7 +16,7 @@ EXERCISE = Exercise("ex01_tensors")
 def _images(case: Case) -> torch.Tensor:
     """A random (N, C, H, W) batch; sizes vary with the seed so nothing can be hard-coded."""
     g = case.generator()
-    n, c, h, w = (int(torch.randint(2, 6, (1,), generator=g)) for _ in range(4))
+    n, c, h, w = (int(torch.randint(2, 6, (1,), generator=g)) for _i in range(4))
     return torch.randn(n, c, h, w, generator=g)
 
 
@@ -33,21 +34,21 @@ def flatten_images_in_place(ex, case):
 
 
 @flatten_images_in_place.judge
-def _(obs, case):
+def _judge(obs, case):
     images = _images(case)
-    checked = "flatten_images_(images) on a random batch"
+    checked = _("flatten_images_(images) on a random batch")
     expect_true(
-        obs["same_object"], checked, "the very tensor object that was passed in", "a different object",
-        "In-place means: call images.resize_(...) and return images itself, not a copy or a view.",
+        obs["same_object"], checked, _("the very tensor object that was passed in"), _("a different object"),
+        _("In-place means: call images.resize_(...) and return images itself, not a copy or a view."),
         tag=Tag.NOT_IN_PLACE,
     )
     expect_true(
-        obs["same_storage"], checked, "the same storage (data_ptr unchanged)", "new memory",
-        "resize_ to the same number of elements keeps the storage; do not clone or copy.", tag=Tag.NOT_IN_PLACE,
+        obs["same_storage"], checked, _("the same storage (data_ptr unchanged)"), _("new memory"),
+        _("resize_ to the same number of elements keeps the storage; do not clone or copy."), tag=Tag.NOT_IN_PLACE,
     )
     expect_tensor(
         obs["out"], images.reshape(images.shape[0], -1), checked,
-        "Keep row-major order: row n holds image n read channel by channel, row by row.",
+        _("Keep row-major order: row n holds image n read channel by channel, row by row."),
     )
 
 
@@ -62,15 +63,16 @@ def scale_in_place(ex, case):
 
 
 @scale_in_place.judge
-def _(obs, case):
+def _judge(obs, case):
     factor = float(case.rand(1, offset=1)) * 4 - 2
     checked = f"scale_(tensor, {factor:.3f})"
-    expect_true(obs["same_object"], checked, "the same tensor object back", "a different object",
-                "Use tensor.mul_(factor) and return tensor.", tag=Tag.NOT_IN_PLACE)
-    expect_true(obs["same_storage"], checked, "the tensor's own memory changed", "its storage was replaced",
-                "An in-place op writes into the existing storage.", tag=Tag.NOT_IN_PLACE)
-    expect_tensor(obs["tensor"], case.randn(3, 5) * factor, checked + " — the values of the tensor passed in",
-                  "The caller's tensor itself must hold the scaled values (in place).", device=case.device)
+    expect_true(obs["same_object"], checked, _("the same tensor object back"), _("a different object"),
+                _("Use tensor.mul_(factor) and return tensor."), tag=Tag.NOT_IN_PLACE)
+    expect_true(obs["same_storage"], checked, _("the tensor's own memory changed"), _("its storage was replaced"),
+                _("An in-place op writes into the existing storage."), tag=Tag.NOT_IN_PLACE)
+    expect_tensor(obs["tensor"], case.randn(3, 5) * factor,
+                  _("{checked} — the values of the tensor passed in").format(checked=checked),
+                  _("The caller's tensor itself must hold the scaled values (in place)."), device=case.device)
 
 
 def _array(case: Case, dtype: np.dtype) -> np.ndarray:
@@ -95,19 +97,19 @@ def from_numpy_shares_memory(ex, case):
 
 
 @from_numpy_shares_memory.judge
-def _(obs, case):
-    expect_equal(obs["type"], "Tensor", "from_numpy_shared returns a torch.Tensor", "Use torch.from_numpy(array).",
+def _judge(obs, case):
+    expect_equal(obs["type"], "Tensor", _("from_numpy_shared returns a torch.Tensor"), _("Use torch.from_numpy(array)."),
                  tag=Tag.WRONG_TYPE)
     for dtype, got in obs["results"].items():
-        checked = f"from_numpy_shared on a {dtype} array"
+        checked = _("from_numpy_shared on a {dtype} array").format(dtype=dtype)
         expected = torch.from_numpy(_array(case, np.dtype(dtype)))
-        expect_tensor(got["values"], expected, checked + " (same shape, dtype and values)",
-                      "torch.from_numpy keeps shape and dtype.")
-        hint = "torch.tensor(array) copies; torch.from_numpy(array) shares the array's memory."
-        expect_true(got["tensor_sees_array"], checked, "writing to the array changes the tensor",
-                    "the tensor did not change", hint)
-        expect_true(got["array_sees_tensor"], checked, "writing to the tensor changes the array",
-                    "the array did not change", hint)
+        expect_tensor(got["values"], expected, _("{checked} (same shape, dtype and values)").format(checked=checked),
+                      _("torch.from_numpy keeps shape and dtype."))
+        hint = _("torch.tensor(array) copies; torch.from_numpy(array) shares the array's memory.")
+        expect_true(got["tensor_sees_array"], checked, _("writing to the array changes the tensor"),
+                    _("the tensor did not change"), hint)
+        expect_true(got["array_sees_tensor"], checked, _("writing to the tensor changes the array"),
+                    _("the array did not change"), hint)
 
 
 @EXERCISE.check(points=2, needs=("to_numpy_shared",))
@@ -132,20 +134,21 @@ def to_numpy_shares_memory(ex, case):
 
 
 @to_numpy_shares_memory.judge
-def _(obs, case):
-    expect_equal(obs["type"], "ndarray", "to_numpy_shared returns a numpy.ndarray",
-                 "Use tensor.detach().numpy().", tag=Tag.WRONG_TYPE)
+def _judge(obs, case):
+    expect_equal(obs["type"], "ndarray", _("to_numpy_shared returns a numpy.ndarray"),
+                 _("Use tensor.detach().numpy()."), tag=Tag.WRONG_TYPE)
     for requires_grad, got in obs["results"].items():
-        checked = f"to_numpy_shared on a CPU tensor with requires_grad={requires_grad}"
+        checked = _("to_numpy_shared on a CPU tensor with requires_grad={requires_grad}").format(requires_grad=requires_grad)
         expected = case.randn(3, 4)
-        expect_tensor(got["values"], expected, checked + " (same shape, dtype and values)")
-        hint = "np.array(t) and t.clone().numpy() copy; t.detach().numpy() shares memory."
-        expect_true(got["tensor_sees_array"], checked, "writing to the array changes the tensor",
-                    "the tensor did not change", hint)
-        expect_true(got["array_sees_tensor"], checked, "writing to the tensor changes the array",
-                    "the array did not change", hint)
-        expect_equal(got["requires_grad_after"], requires_grad == "True", checked + ": requires_grad of the caller's tensor",
-                     "Detach a copy of the reference (tensor.detach()), do not call requires_grad_(False) on it.",
+        expect_tensor(got["values"], expected, _("{checked} (same shape, dtype and values)").format(checked=checked))
+        hint = _("np.array(t) and t.clone().numpy() copy; t.detach().numpy() shares memory.")
+        expect_true(got["tensor_sees_array"], checked, _("writing to the array changes the tensor"),
+                    _("the tensor did not change"), hint)
+        expect_true(got["array_sees_tensor"], checked, _("writing to the tensor changes the array"),
+                    _("the array did not change"), hint)
+        expect_equal(got["requires_grad_after"], requires_grad == "True",
+                     _("{checked}: requires_grad of the caller's tensor").format(checked=checked),
+                     _("Detach a copy of the reference (tensor.detach()), do not call requires_grad_(False) on it."),
                      tag=Tag.INPUT_MODIFIED)
 
 
@@ -166,11 +169,13 @@ def to_numpy_rejects_other_devices(ex, case):
 
 
 @to_numpy_rejects_other_devices.judge
-def _(obs, case):
-    checked = f"to_numpy_shared on a tensor on the '{obs['device']}' device"
-    hint = "Check tensor.device.type (or tensor.is_cpu) first and raise ValueError('... must be on the CPU ...')."
+def _judge(obs, case):
+    checked = _("to_numpy_shared on a tensor on the '{device}' device").format(device=obs["device"])
+    hint = _("Check tensor.device.type (or tensor.is_cpu) first and raise ValueError('... must be on the CPU ...').")
     if obs["raised"] is None:
-        fail(checked, "ValueError", f"no exception (it returned a {obs['text']})", hint, tag=Tag.WRONG_ERROR)
-    expect_equal(obs["raised"], "ValueError", checked + ": the exception type", hint, tag=Tag.WRONG_ERROR)
-    expect_true("cpu" in obs["text"].lower(), checked + ": the error message", "a message saying the tensor must be on the CPU",
-                repr(obs["text"]), hint)
+        fail(checked, "ValueError", _("no exception (it returned a {type})").format(type=obs["text"]), hint,
+             tag=Tag.WRONG_ERROR)
+    expect_equal(obs["raised"], "ValueError", _("{checked}: the exception type").format(checked=checked), hint,
+                 tag=Tag.WRONG_ERROR)
+    expect_true("cpu" in obs["text"].lower(), _("{checked}: the error message").format(checked=checked),
+                _("a message saying the tensor must be on the CPU"), repr(obs["text"]), hint)

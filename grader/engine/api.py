@@ -17,8 +17,8 @@ student's code can therefore never change how it is judged.
         return {"same": out is t, "values": t}
 
     @scale_in_place.judge
-    def _(obs, case):
-        expect_true(obs["same"], ...)
+    def _judge(obs, case):
+        expect_true(obs["same"], "scale_(t, 2.5)", _("the same tensor object back"), ...)
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Any, Callable, Mapping
 
 import torch
 
+from grader.engine.i18n import _
 from grader.engine.model import Tag
 
 Observations = Mapping[str, Any]
@@ -50,9 +51,13 @@ class Message:
     hint: str = ""
 
     def render(self) -> str:
-        lines = [f"Checked:  {self.checked}", f"Expected: {self.expected}", f"Got:      {self.got}"]
+        lines = [
+            _("Checked:  {checked}").format(checked=self.checked),
+            _("Expected: {expected}").format(expected=self.expected),
+            _("Got:      {got}").format(got=self.got),
+        ]
         if self.hint:
-            lines.append(f"Hint:     {self.hint}")
+            lines.append(_("Hint:     {hint}").format(hint=self.hint))
         return "\n".join(lines)
 
 
@@ -106,8 +111,9 @@ class Check:
 
     @property
     def doc(self) -> str:
+        """The first line of the probe's docstring, translated (``python -m grader catalogs`` extracts it)."""
         text = (self.probe.__doc__ or self.name).strip()
-        return text.splitlines()[0]
+        return _(text.splitlines()[0])
 
     def judge(self, fn: JudgeFn) -> JudgeFn:
         """Decorator: attach the judge to this check."""

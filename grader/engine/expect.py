@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from grader.engine.api import CheckFailed, Message
+from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import Opaque, TensorObs, describe
 
@@ -41,7 +42,7 @@ def expect_equal(got: Any, expected: Any, checked: str, hint: str = "", *, tag: 
 
 def expect_type(got: Any, kinds: type | tuple[type, ...], checked: str, hint: str = "") -> None:
     if not isinstance(got, kinds) or isinstance(got, bool) and bool not in _as_tuple(kinds):
-        names = " or ".join(_kind_name(k) for k in _as_tuple(kinds))
+        names = _(" or ").join(_kind_name(k) for k in _as_tuple(kinds))
         fail(checked, names, describe(got), hint, tag=Tag.WRONG_TYPE)
 
 
@@ -50,7 +51,7 @@ def expect_number(got: Any, checked: str, hint: str = "") -> float:
     if isinstance(got, TensorObs) and got.values is not None and got.values.numel() == 1:
         return float(got.values.reshape(()))
     if isinstance(got, bool) or not isinstance(got, (int, float)):
-        fail(checked, "a number (a Python float)", describe(got), hint or "Return `loss.item()`-style floats.",
+        fail(checked, _("a number (a Python float)"), describe(got), hint or _("Return `loss.item()`-style floats."),
              tag=Tag.WRONG_TYPE)
     return float(got)
 
@@ -61,7 +62,10 @@ def expect_close(
 ) -> None:
     value = expect_number(got, checked, hint)
     if not abs(value - expected) <= atol + rtol * abs(expected):
-        fail(checked, f"{expected:.6g} (within {atol + rtol * abs(expected):.1e})", f"{value:.6g}", hint, tag=tag)
+        expected_text = _("{value} (within {tolerance})").format(
+            value=f"{expected:.6g}", tolerance=f"{atol + rtol * abs(expected):.1e}"
+        )
+        fail(checked, expected_text, f"{value:.6g}", hint, tag=tag)
 
 
 def expect_at_least(
@@ -69,7 +73,7 @@ def expect_at_least(
 ) -> float:
     value = expect_number(got, checked, hint)
     if not value >= threshold:
-        fail(checked, f"at least {threshold:.4g}", f"{value:.4g}", hint, tag=tag)
+        fail(checked, _("at least {threshold}").format(threshold=f"{threshold:.4g}"), f"{value:.4g}", hint, tag=tag)
     return value
 
 
@@ -78,7 +82,7 @@ def expect_at_most(
 ) -> float:
     value = expect_number(got, checked, hint)
     if not value <= threshold:
-        fail(checked, f"at most {threshold:.4g}", f"{value:.4g}", hint, tag=tag)
+        fail(checked, _("at most {threshold}").format(threshold=f"{threshold:.4g}"), f"{value:.4g}", hint, tag=tag)
     return value
 
 
@@ -99,16 +103,22 @@ def expect_tensor(
     Each comparison sets its own tag; ``tag`` is the one for differing values.
     """
     if not isinstance(got, TensorObs):
-        fail(checked, f"a tensor of shape {tuple(expected.shape)}", describe(got), hint, tag=Tag.WRONG_TYPE)
+        fail(checked, _("a tensor of shape {shape}").format(shape=tuple(expected.shape)), describe(got), hint,
+             tag=Tag.WRONG_TYPE)
     if tuple(got.shape) != tuple(expected.shape):
-        fail(checked, f"shape {tuple(expected.shape)}", f"shape {tuple(got.shape)}", hint, tag=Tag.WRONG_SHAPE)
+        shape = _("shape {shape}")
+        fail(checked, shape.format(shape=tuple(expected.shape)), shape.format(shape=tuple(got.shape)), hint,
+             tag=Tag.WRONG_SHAPE)
     if dtype and got.dtype != str(expected.dtype):
-        fail(checked, f"dtype {expected.dtype}", f"dtype {got.dtype}", hint, tag=Tag.WRONG_DTYPE)
+        kind = _("dtype {dtype}")
+        fail(checked, kind.format(dtype=expected.dtype), kind.format(dtype=got.dtype), hint, tag=Tag.WRONG_DTYPE)
     if device is not None and not same_device(got.device, device):
-        fail(checked, f"a tensor on {device}", f"a tensor on {got.device}", hint, tag=Tag.WRONG_DEVICE)
+        on = _("a tensor on {device}")
+        fail(checked, on.format(device=device), on.format(device=got.device), hint, tag=Tag.WRONG_DEVICE)
     values = got.values
     if values is None:
-        fail(checked, "a tensor with values", f"a tensor without data on {got.device}", hint, tag=Tag.WRONG_DEVICE)
+        fail(checked, _("a tensor with values"), _("a tensor without data on {device}").format(device=got.device), hint,
+             tag=Tag.WRONG_DEVICE)
     values = values.to(expected.dtype) if values.dtype != expected.dtype else values
     _expect_finite(values, expected, checked, hint)
     _expect_values(values, expected, checked, hint, rtol, atol, tag)
@@ -130,9 +140,11 @@ def _expect_finite(values: torch.Tensor, expected: torch.Tensor, checked: str, h
         first = tuple(int(i) for i in bad.nonzero()[0])
         fail(
             checked,
-            "finite values",
-            f"{count}/{total} values are NaN or infinite (first at index {first}: {values[first].item()})",
-            hint or "Look for a division by zero, log of 0 or exp of a large number.",
+            _("finite values"),
+            _("{count}/{total} values are NaN or infinite (first at index {index}: {value})").format(
+                count=count, total=total, index=first, value=values[first].item()
+            ),
+            hint or _("Look for a division by zero, log of 0 or exp of a large number."),
             tag=Tag.NOT_FINITE,
         )
 
@@ -148,8 +160,9 @@ def _expect_values(
         return
     fail(
         checked,
-        f"values equal to the reference (rtol={rtol:g}, atol={atol:g})",
-        f"{int(mismatch.sum())}/{values.numel()} values differ; largest differences:\n"
+        _("values equal to the reference (rtol={rtol}, atol={atol})").format(rtol=f"{rtol:g}", atol=f"{atol:g}"),
+        _("{count}/{total} values differ; largest differences:").format(count=int(mismatch.sum()), total=values.numel())
+        + "\n"
         + _difference_table(values, expected, mismatch),
         hint,
         tag=tag,
@@ -160,7 +173,7 @@ def _difference_table(values: torch.Tensor, expected: torch.Tensor, mismatch: to
     diff = (values.double() - expected.double()).abs()
     diff = torch.where(mismatch, torch.nan_to_num(diff, nan=float("inf")), torch.zeros_like(diff))
     order = diff.flatten().argsort(descending=True)[:MAX_ROWS]
-    rows = ["            index        got          expected"]
+    rows = ["            " + _("index        got          expected")]
     for flat in order.tolist():
         index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), values.shape))
         rows.append(f"            {str(index):<12} {_num(values.flatten()[flat]):<12} {_num(expected.flatten()[flat])}")
@@ -176,6 +189,5 @@ def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
 
 
 def _kind_name(kind: type) -> str:
-    return {TensorObs: "a tensor", float: "a float", int: "an int", bool: "a bool", str: "a string"}.get(
-        kind, kind.__name__
-    )
+    names = {TensorObs: N_("a tensor"), float: N_("a float"), int: N_("an int"), bool: N_("a bool"), str: N_("a string")}
+    return _(names[kind]) if kind in names else kind.__name__

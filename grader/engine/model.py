@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from grader.engine.i18n import N_, _
+
 
 class Outcome(str, enum.Enum):
     """What happened to one check case, as a learner or instructor sees it."""
@@ -19,7 +21,19 @@ class Outcome(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ")
+        """The outcome in words, in the language in use (``value`` is the machine-readable name)."""
+        return _(_LABELS[self])
+
+
+_LABELS = {
+    Outcome.PASSED: N_("passed"),
+    Outcome.FAILED: N_("failed"),
+    Outcome.NOT_STARTED: N_("not started"),
+    Outcome.ERROR: N_("error"),
+    Outcome.TIMEOUT: N_("timeout"),
+    Outcome.CRASHED: N_("crashed"),
+    Outcome.SKIPPED: N_("skipped"),
+}
 
 
 class Tag(str, enum.Enum):
@@ -101,12 +115,21 @@ class ExerciseScore:
 
     @property
     def status(self) -> str:
+        """``done``, ``in progress`` or ``not started``: machine-readable, always English."""
         counted = [o for o in self.outcomes if o is not Outcome.SKIPPED]
         if counted and all(o is Outcome.NOT_STARTED for o in counted):
             return "not started"
         if all(o in (Outcome.PASSED, Outcome.SKIPPED) for o in self.outcomes):
             return "done"
         return "in progress"
+
+    @property
+    def status_label(self) -> str:
+        """:attr:`status` in the language in use."""
+        return _(_STATUS_LABELS[self.status])
+
+
+_STATUS_LABELS = {"done": N_("done"), "in progress": N_("in progress"), "not started": N_("not started")}
 
 
 @dataclass(frozen=True)

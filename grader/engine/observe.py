@@ -18,6 +18,8 @@ from typing import Any
 
 import torch
 
+from grader.engine.i18n import _
+
 MAX_DEPTH = 6
 MAX_ITEMS = 10_000
 MAX_TEXT = 500
@@ -36,7 +38,9 @@ class TensorObs:
     is_leaf: bool
 
     def describe(self) -> str:
-        return f"a tensor of shape {tuple(self.shape)}, dtype {self.dtype}, on {self.device}"
+        return _("a tensor of shape {shape}, dtype {dtype}, on {device}").format(
+            shape=tuple(self.shape), dtype=self.dtype, device=self.device
+        )
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ class Opaque:
     text: str
 
     def describe(self) -> str:
-        return f"a {self.type_name} ({self.text})"
+        return _("a {type_name} ({text})").format(type_name=self.type_name, text=self.text)
 
 
 def describe(value: Any) -> str:

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from grader.authoring import stubs
+from grader.engine import i18n
+from grader.engine.i18n import _
 from grader.engine.model import GradeResult
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +32,26 @@ def _stubs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _catalogs(args: argparse.Namespace) -> int:
+    try:
+        from grader.authoring import catalogs
+    except ImportError as exc:
+        raise SystemExit(_("error: {error}; install the development tools: pip install -e \".[dev]\"").format(error=exc))
+    if args.check:
+        out_of_date = catalogs.stale()
+        for item in out_of_date:
+            print(f"{item.path.relative_to(KIT_ROOT)}: {item.reason}")
+        print("the catalogs match the source" if not out_of_date else "run: python -m grader catalogs")
+        return 1 if out_of_date else 0
+    for path in catalogs.write():
+        print(f"wrote {path.relative_to(KIT_ROOT)}")
+    for lang in catalogs.translated_languages():
+        missing = catalogs.untranslated(lang)
+        if missing:
+            print(f"{catalogs.po_path(lang).relative_to(KIT_ROOT)}: {len(missing)} messages to translate (empty msgstr or fuzzy)")
+    return 0
+
+
 def _write_reports(result: GradeResult, args: argparse.Namespace) -> None:
     from grader.reporters import gradescope, json_v3, junit
 
@@ -45,7 +67,8 @@ def _selected(exercises: dict, names: str | None) -> dict:
     wanted = [n.strip() for n in names.split(",") if n.strip()]
     unknown = [n for n in wanted if n not in exercises]
     if unknown:
-        raise SystemExit(f"error: --exercises: no exercise {', '.join(unknown)}; choose from {', '.join(exercises)}")
+        message = _("error: --exercises: no exercise {names}; choose from {choices}")
+        raise SystemExit(message.format(names=", ".join(unknown), choices=", ".join(exercises)))
     return {name: exercises[name] for name in wanted}
 
 
@@ -63,7 +86,7 @@ def _grade(args: argparse.Namespace) -> int:
         exercises = _selected(registry.all_exercises(hidden), args.exercises)
         result = grade_submission(Path(args.submission), hidden, limits, exercises)
     except SubmissionError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("error: {error}").format(error=exc), file=sys.stderr)
         return EXIT_USAGE
     finally:
         torch_threads(available)
@@ -71,7 +94,8 @@ def _grade(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(terminal.report(result))
     if args.fail_under is not None and result.score < args.fail_under:
-        print(f"score {result.score:g} is under --fail-under {args.fail_under:g}", file=sys.stderr)
+        message = _("score {score} is under --fail-under {minimum}")
+        print(message.format(score=f"{result.score:g}", minimum=f"{args.fail_under:g}"), file=sys.stderr)
         return EXIT_UNDER
     return EXIT_OK
 
@@ -82,10 +106,10 @@ def _batch(args: argparse.Namespace) -> int:
 
     folder, out = Path(args.submissions), Path(args.out)
     if not folder.is_dir():
-        print(f"error: {folder} is not a folder of submissions", file=sys.stderr)
+        print(_("error: {path} is not a folder of submissions").format(path=folder), file=sys.stderr)
         return EXIT_USAGE
     flags = (("--hidden", args.hidden), ("--memory", str(args.memory)), ("--exercises", args.exercises),
-             ("--import-timeout", str(args.import_timeout)))
+             ("--import-timeout", str(args.import_timeout)), ("--lang", args.lang))
     extra = [flag for flag in flags if flag[1]]
     outcomes = batch.run_batch(
         folder, out, jobs=args.jobs, force=args.force, extra=[x for pair in extra for x in pair],
@@ -93,9 +117,10 @@ def _batch(args: argparse.Namespace) -> int:
     )
     (out / "gradebook.csv").write_text(gradebook.dumps(out, [o.student for o in outcomes]))
     failed = [o for o in outcomes if o.status == "failed"]
-    print(f"graded {len(outcomes) - len(failed)} of {len(outcomes)} submissions; gradebook: {out / 'gradebook.csv'}")
+    summary = _("graded {graded} of {total} submissions; gradebook: {path}")
+    print(summary.format(graded=len(outcomes) - len(failed), total=len(outcomes), path=out / "gradebook.csv"))
     for o in failed:
-        print(f"  could not grade {o.student}: {o.detail}", file=sys.stderr)
+        print("  " + _("could not grade {student}: {detail}").format(student=o.student, detail=o.detail), file=sys.stderr)
     return EXIT_OK
 
 
@@ -105,9 +130,10 @@ def _release(args: argparse.Namespace) -> int:
     try:
         out = release.release(Path(args.out))
     except FileExistsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("error: {error}").format(error=exc), file=sys.stderr)
         return EXIT_USAGE
-    print(f"student bundle written to {out} (exercises, public checks, fixtures; no solutions, no hidden checks)")
+    message = _("student bundle written to {path} (exercises, public checks, fixtures; no solutions, no hidden checks)")
+    print(message.format(path=out))
     return EXIT_OK
 
 
@@ -115,7 +141,7 @@ def _gradescope_bundle(args: argparse.Namespace) -> int:
     from grader.authoring import release
 
     path = release.gradescope_bundle(Path(args.out), _hidden(args))
-    print(f"Gradescope autograder written to {path}: upload it as the assignment's autograder zip")
+    print(_("Gradescope autograder written to {path}: upload it as the assignment's autograder zip").format(path=path))
     return EXIT_OK
 
 
@@ -125,11 +151,12 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     exercises = registry.public_exercises()
     if args.exercise not in exercises:
-        print(f"error: no exercise {args.exercise!r}; choose from {', '.join(exercises)}", file=sys.stderr)
+        message = _("error: no exercise {name}; choose from {choices}")
+        print(message.format(name=repr(args.exercise), choices=", ".join(exercises)), file=sys.stderr)
         return EXIT_USAGE
     exercise = exercises[args.exercise]
     if not exercise.calibrations:
-        print(f"{exercise.name} has no calibrated threshold")
+        print(_("{exercise} has no calibrated threshold").format(exercise=exercise.name))
     for calibration in exercise.calibrations:
         reference, weak = calibrate.measure(exercise, calibration, Path(args.solutions), args.seeds)
         print(calibrate.report(exercise, calibration, reference, weak))
@@ -156,7 +183,7 @@ def _hidden(args: argparse.Namespace) -> Path | None:
         return None
     hidden = Path(args.hidden)
     if not hidden.is_dir():
-        raise SystemExit(f"error: --hidden {hidden}: no such folder")
+        raise SystemExit(_("error: --hidden {path}: no such folder").format(path=hidden))
     return hidden
 
 
@@ -180,6 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exercises", default=str(KIT_ROOT / "exercises"))
     p.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
     p.set_defaults(run=_stubs)
+
+    p = sub.add_parser("catalogs", help="extract, update and compile the message catalogs (--check: report drift)")
+    p.add_argument("--check", action="store_true", help="only report catalogs out of date with the source; exit 1 if any")
+    p.set_defaults(run=_catalogs)
 
     p = sub.add_parser("grade", help="grade one submission (a folder or .zip of exNN_*.py files)")
     p.add_argument("submission")
@@ -215,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=20)
     p.add_argument("--solutions", default=str(KIT_ROOT / "solutions"))
     p.set_defaults(run=_calibrate)
+    for command in sub.choices.values():
+        command.add_argument("--lang", choices=i18n.LANGUAGES,
+                             help="language of the messages (default: $GRADER_LANG, else the locale, else en)")
     return parser
 
 
@@ -224,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
         return int(exc.code or 0)
+    i18n.use_language(args.lang)
     try:
         return args.run(args)
     except SystemExit as exc:
@@ -232,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         return int(exc.code or 0)
     except Exception as exc:  # a bug in the grader itself, never the student's code
-        print(f"internal grader error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(_("internal grader error: {error}").format(error=f"{type(exc).__name__}: {exc}"), file=sys.stderr)
         return EXIT_INTERNAL
 
 

@@ -14,10 +14,11 @@ import pytest
 
 from grader.checks import registry
 from grader.engine.api import Case, Check, Exercise
+from grader.engine.i18n import _, language
 from grader.sandbox.loading import SubmissionLoader
 from grader.engine.model import CheckResult, GradeResult, Outcome, Tag
 from grader.reporters import terminal
-from grader.sandbox.runner import TIMEOUT_MESSAGE, case_points, cuda_available, run_case
+from grader.sandbox.runner import case_points, cuda_available, run_case, timeout_message
 
 
 class _State:
@@ -70,7 +71,7 @@ class CheckItem(pytest.Item):
         if isinstance(excinfo.value, CheckFailure):
             return excinfo.value.result.message
         if _is_timeout(excinfo):
-            return TIMEOUT_MESSAGE.format(seconds=self.check.timeout)
+            return timeout_message(self.check.timeout)
         return super().repr_failure(excinfo)
 
     def reportinfo(self):  # type: ignore[override]
@@ -118,12 +119,18 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
     if STATE not in config.stash or report.when != "call":
         return None
     result = _state(config).results.get(report.nodeid)
-    if result is None or result.outcome in (Outcome.PASSED, Outcome.SKIPPED, Outcome.FAILED):
+    if result is None:
         return None
+    plain = result.outcome in (Outcome.PASSED, Outcome.SKIPPED, Outcome.FAILED)
+    if plain and language() == "en":
+        return None  # pytest's own words
     word = result.outcome.label.upper()
-    category = "not started" if result.outcome is Outcome.NOT_STARTED else "failed"
-    letter = "N" if result.outcome is Outcome.NOT_STARTED else word[0]
-    return category, letter, (word, {"yellow": True} if category == "not started" else {"red": True})
+    if result.outcome is Outcome.NOT_STARTED:
+        return _("not started"), "N", (word, {"yellow": True})
+    category = result.outcome.value if plain else "failed"  # pytest counts and lists reports by these names
+    letter = {Outcome.PASSED: ".", Outcome.SKIPPED: "s"}.get(result.outcome, result.outcome.value[0].upper())
+    colour = {Outcome.PASSED: "green", Outcome.SKIPPED: "yellow"}.get(result.outcome, "red")
+    return category, letter, (word, {colour: True})
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
@@ -131,7 +138,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         return
     results = tuple(_state(config).results.values())
     if results:
-        terminalreporter.write_sep("=", "points")
+        terminalreporter.write_sep("=", _("points"))
         terminalreporter.write_line(terminal.points_table(GradeResult(submission="exercises", results=results)))
 
 
@@ -140,5 +147,5 @@ def _timeout_result(item: CheckItem) -> CheckResult:
     points = case_points(item.check, state.cuda)
     return CheckResult(
         item.check.exercise, item.check.name, item.case.device if item.check.per_device else None,
-        Outcome.TIMEOUT, 0.0, points, TIMEOUT_MESSAGE.format(seconds=item.check.timeout), tag=Tag.TIMEOUT,
+        Outcome.TIMEOUT, 0.0, points, timeout_message(item.check.timeout), tag=Tag.TIMEOUT,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from grader.engine.i18n import _
 from grader.engine.model import CheckResult, GradeResult, Outcome
 from grader.reporters.terminal import points_table
 
@@ -12,9 +13,9 @@ OUTPUT_LIMIT = 2000
 
 
 def _test(result: CheckResult) -> dict[str, Any]:
-    text = result.message or ("passed" if result.outcome is Outcome.PASSED else result.outcome.label)
+    text = result.message or result.outcome.label
     if result.output:
-        text += "\n\nYour code printed:\n" + result.output[:OUTPUT_LIMIT]
+        text += "\n\n" + _("Your code printed:") + "\n" + result.output[:OUTPUT_LIMIT]
     return {
         "name": f"{result.name} ({result.outcome.label})",
         "number": f"{result.task_id}",
@@ -35,7 +36,7 @@ def visibility(result: CheckResult) -> str:
 def to_dict(result: GradeResult) -> dict[str, Any]:
     output = points_table(result)
     if result.error:
-        output = f"The autograder could not grade this submission: {result.error}\n\n{output}"
+        output = _("The autograder could not grade this submission: {error}").format(error=result.error) + f"\n\n{output}"
     return {
         "score": result.score,
         "output": output,

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.engine.i18n import _
+
 _EXERCISE_FILE = re.compile(r"ex\d\d_\w+\.py[c]?$")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _MUTATING_EVENTS = {
@@ -71,12 +73,12 @@ def _hook(policy: Policy):
         elif event in ("os.listdir", "os.scandir"):
             path = _path(args[0] if args else ".")
             if path is not None and any(path.is_relative_to(f) for f in policy.forbidden):
-                raise refusal(f"grading does not allow listing {path}")
+                raise refusal(_("grading does not allow listing {path}").format(path=path))
         elif event in _MUTATING_EVENTS:
             for i in _MUTATING_EVENTS[event]:
                 _check_write(policy, args[i] if i < len(args) else None)
         elif event.startswith(_PROGRAM_EVENTS):
-            raise refusal(f"grading does not allow starting other programs ({event})")
+            raise refusal(_("grading does not allow starting other programs ({event})").format(event=event))
 
     return hook
 
@@ -92,13 +94,13 @@ def _check_open(policy: Policy, args: tuple[Any, ...]) -> None:
     if writing:
         _check_write(policy, target)
     elif not policy.may_read(path):
-        raise refusal(f"grading does not allow reading {path}")
+        raise refusal(_("grading does not allow reading {path}").format(path=path))
 
 
 def _check_write(policy: Policy, target: Any) -> None:
     path = _path(target)
     if path is not None and not policy.may_write(path):
-        raise refusal(f"grading does not allow changing {path} (write only under your work folder)")
+        raise refusal(_("grading does not allow changing {path} (write only under your work folder)").format(path=path))
 
 
 def _path(target: Any) -> Path | None:

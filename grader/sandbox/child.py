@@ -22,6 +22,7 @@ from grader.sandbox import integrity
 from grader.engine import observe
 from grader.sandbox import audit
 from grader.engine.api import Case, Check
+from grader.engine.i18n import _
 from grader.sandbox.loading import LoadError, SubmissionLoader
 from grader.engine.model import Outcome, Tag
 from grader.sandbox.runner import ProbeReport, cuda_available, probe_case
@@ -164,6 +165,7 @@ def _guarded_probe(check: Check, case: Case, loader: SubmissionLoader) -> ProbeR
     try:
         return probe_case(check, case, loader)
     except KeyboardInterrupt:
-        return ProbeReport(Outcome.CRASHED, "Your code raised KeyboardInterrupt.", tag=Tag.CRASHED)
+        return ProbeReport(Outcome.CRASHED, _("Your code raised KeyboardInterrupt."), tag=Tag.CRASHED)
     except BaseException as exc:  # anything else that escapes (e.g. GeneratorExit) is a crash
-        return ProbeReport(Outcome.CRASHED, f"Your code ended the run with {type(exc).__name__}.", tag=Tag.CRASHED)
+        message = _("Your code ended the run with {error}.").format(error=type(exc).__name__)
+        return ProbeReport(Outcome.CRASHED, message, tag=Tag.CRASHED)

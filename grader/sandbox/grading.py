@@ -12,7 +12,9 @@ from pathlib import Path
 from grader.sandbox import isolation
 from grader.checks import registry
 from grader.sandbox.runner import cuda_available
+from grader.engine import i18n
 from grader.engine.api import Exercise
+from grader.engine.i18n import _
 from grader.sandbox.isolation import Limits, Workspace
 from grader.engine.model import GradeResult
 
@@ -41,6 +43,7 @@ def grade_submission(
     # once, before any child fingerprints torch, so that import is never mistaken for tampering.
     import torchvision  # noqa: F401
     cuda = cuda_available()
+    i18n.language()  # load the catalog now: children inherit it and may not read files outside their folder
     isolation.become_subreaper()
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         root = Path(tmp).resolve()
@@ -61,9 +64,9 @@ def copy_submission(source: Path, target: Path) -> Path:
     elif source.is_file() and zipfile.is_zipfile(source):
         _extract(source, target)
     elif source.exists():
-        raise SubmissionError(f"{source} is neither a folder nor a .zip file")
+        raise SubmissionError(_("{path} is neither a folder nor a .zip file").format(path=source))
     else:
-        raise SubmissionError(f"{source} does not exist")
+        raise SubmissionError(_("{path} does not exist").format(path=source))
     return _exercise_folder(target)
 
 
@@ -103,7 +106,7 @@ def _extract(archive: Path, target: Path) -> None:
                 with zf.open(info) as src, open(destination, "wb") as dst:
                     shutil.copyfileobj(src, dst)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise SubmissionError(f"cannot read {archive}: {exc}") from None
+        raise SubmissionError(_("cannot read {path}: {error}").format(path=archive, error=exc)) from None
 
 
 def _exercise_folder(root: Path) -> Path:

@@ -24,7 +24,8 @@ from grader.engine import observe
 from grader.engine.api import Case, Check, Exercise
 from grader.sandbox.child import HEADER, GiB, Limits, Workspace, run_child
 from grader.engine.model import CheckResult, Outcome, Tag
-from grader.sandbox.runner import CUDA_SKIP_REASON, TIMEOUT_MESSAGE, ProbeReport, case_points, judge_case, skipped
+from grader.engine.i18n import _
+from grader.sandbox.runner import CUDA_SKIP_REASON, ProbeReport, case_points, judge_case, skipped, timeout_message
 
 __all__ = ["GiB", "Limits", "Workspace", "run_exercise", "end_strays", "become_subreaper"]
 
@@ -69,7 +70,7 @@ def run_exercise(
     runnable = []
     for index, (check, case) in enumerate(cases):
         if case.device == "cuda" and not cuda:
-            results[index] = skipped(check, case, CUDA_SKIP_REASON)
+            results[index] = skipped(check, case, _(CUDA_SKIP_REASON))
         else:
             runnable.append(index)
     position = 0
@@ -105,11 +106,12 @@ def _collect(
             imported = True
             continue
         if frame.get("kind") == "tampered":
-            message = "Your code replaced functions the grader relies on: " + ", ".join(frame.get("names", [])[:8])
+            names = ", ".join(frame.get("names", [])[:8])
+            message = _("Your code replaced functions the grader relies on: {names}").format(names=names)
             _fail_rest(cases, runnable[position:], results, (Outcome.ERROR, message, Tag.TAMPERING), cuda)
             return len(runnable)
         if frame.get("kind") != "case" or frame.get("index") != index or not isinstance(frame.get("report"), dict):
-            results[index] = _lost_case(check, case, "sent a malformed report", limits, cuda, _take_output(child, limits))
+            results[index] = _lost_case(check, case, _("sent a malformed report"), limits, cuda, _take_output(child, limits))
             return position + 1
         report = ProbeReport.from_dict(frame["report"])
         result = judge_case(check, case, report, case_points(check, cuda))
@@ -125,15 +127,15 @@ def _read_frame(child: _Child, deadline: float, limits: Limits) -> tuple[dict | 
         return None, header
     (size,) = HEADER.unpack(header)
     if size > _MAX_FRAME:
-        return None, "sent an oversized report"
+        return None, _("sent an oversized report")
     body = _read_exactly(child, size, deadline, limits)
     if isinstance(body, str):
         return None, body
     try:
         frame = observe.loads(body)
     except Exception:
-        return None, "sent a report the grader could not read"
-    return (frame, "") if isinstance(frame, dict) else (None, "sent a malformed report")
+        return None, _("sent a report the grader could not read")
+    return (frame, "") if isinstance(frame, dict) else (None, _("sent a malformed report"))
 
 
 def _read_exactly(child: _Child, size: int, deadline: float, limits: Limits) -> bytes | str:
@@ -147,7 +149,7 @@ def _read_exactly(child: _Child, size: int, deadline: float, limits: Limits) -> 
             if _group_rss(child.pid) > limits.memory_bytes:
                 return "memory"
             next_memory_check = now + 0.2
-        ready, _, _ = select.select([child.read_fd, child.output_fd], [], [], min(0.2, deadline - now))
+        ready = select.select([child.read_fd, child.output_fd], [], [], min(0.2, deadline - now))[0]
         if child.output_fd in ready:
             child.drain(limits.output_chars * 4)
         if child.read_fd not in ready:
@@ -162,15 +164,17 @@ def _read_exactly(child: _Child, size: int, deadline: float, limits: Limits) -> 
 
 def _how_it_ended(child: _Child) -> str:
     try:
-        _, status = os.waitpid(child.pid, 0)
+        status = os.waitpid(child.pid, 0)[1]
     except ChildProcessError:
-        return "ended"
+        return _("ended")
     child.pid = -1
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-        return f"was killed by signal {name}" + (" (a segmentation fault)" if sig == signal.SIGSEGV else "")
-    return f"exited with status {os.WEXITSTATUS(status)} (os._exit or a crash)"
+        if sig == signal.SIGSEGV:
+            return _("was killed by signal {signal} (a segmentation fault)").format(signal=name)
+        return _("was killed by signal {signal}").format(signal=name)
+    return _("exited with status {status} (os._exit or a crash)").format(status=os.WEXITSTATUS(status))
 
 
 def _processes() -> Iterator[tuple[int, list[bytes]]]:
@@ -188,34 +192,37 @@ def _processes() -> Iterator[tuple[int, list[bytes]]]:
 def _group_rss(pgid: int) -> int:
     """Resident memory of every process in the child's process group, in bytes."""
     page = os.sysconf("SC_PAGE_SIZE")
-    return sum(int(fields[21]) * page for _, fields in _processes() if int(fields[2]) == pgid)
+    return sum(int(fields[21]) * page for _pid, fields in _processes() if int(fields[2]) == pgid)
 
 
 def _lost_case(check: Check, case: Case, why: str, limits: Limits, cuda: bool, output: str) -> CheckResult:
     points = case_points(check, cuda)
     device = case.device if check.per_device else None
     if why == "timeout":
-        outcome, message, tag = Outcome.TIMEOUT, TIMEOUT_MESSAGE.format(seconds=check.timeout), Tag.TIMEOUT
+        outcome, message, tag = Outcome.TIMEOUT, timeout_message(check.timeout), Tag.TIMEOUT
     elif why == "memory":
         outcome, message, tag = Outcome.CRASHED, _memory_message(limits), Tag.OUT_OF_MEMORY
     else:
-        outcome, message, tag = Outcome.CRASHED, f"The process running your code {why} during this check.", Tag.CRASHED
+        message = _("The process running your code {why} during this check.").format(why=why)
+        outcome, tag = Outcome.CRASHED, Tag.CRASHED
     return CheckResult(check.exercise, check.name, device, outcome, 0.0, points, message, output, check.hidden, tag=tag)
 
 
 def _memory_message(limits: Limits) -> str:
-    return (
-        f"Out of memory: your code used more than {limits.memory_bytes / GiB:g} GiB, the grader's limit. "
+    return _(
+        "Out of memory: your code used more than {gib} GiB, the grader's limit. "
         "Look for a list or tensor that grows without end."
-    )
+    ).format(gib=f"{limits.memory_bytes / GiB:g}")
 
 
 def _import_failure(why: str, limits: Limits) -> tuple[Outcome, str, Tag]:
     if why == "timeout":
-        return Outcome.TIMEOUT, f"Importing the file took longer than {limits.import_timeout:g} s (code at module level that never ends?).", Tag.TIMEOUT
+        message = _("Importing the file took longer than {seconds} s (code at module level that never ends?).")
+        return Outcome.TIMEOUT, message.format(seconds=f"{limits.import_timeout:g}"), Tag.TIMEOUT
     if why == "memory":
         return Outcome.CRASHED, _memory_message(limits), Tag.OUT_OF_MEMORY
-    return Outcome.CRASHED, f"The process importing your file {why}; no check of this exercise could run.", Tag.CRASHED
+    message = _("The process importing your file {why}; no check of this exercise could run.")
+    return Outcome.CRASHED, message.format(why=why), Tag.CRASHED
 
 
 def _fail_rest(
@@ -242,7 +249,7 @@ def _take_output(child: _Child, limits: Limits) -> str:
     text = child.output.decode("utf-8", "replace")[: limits.output_chars]
     shown = len(text.encode("utf-8", "replace"))
     if child.output_total > shown:
-        text += f"\n... [output truncated: {child.output_total - shown} more bytes not shown]"
+        text += "\n" + _("... [output truncated: {count} more bytes not shown]").format(count=child.output_total - shown)
     child.output, child.output_total = bytearray(), 0
     return text
 
@@ -268,7 +275,7 @@ def _end(child: _Child) -> None:
 def end_strays() -> None:
     """Kill and reap any process left behind (orphans re-parented to us as subreaper)."""
     me = str(os.getpid())
-    for _ in range(20):
+    for _attempt in range(20):
         strays = [pid for pid in _children(me)]
         for pid in strays:
             try:
@@ -277,7 +284,7 @@ def end_strays() -> None:
                 pass
         while True:
             try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
+                pid = os.waitpid(-1, os.WNOHANG)[0]
             except ChildProcessError:
                 break
             if pid == 0:

@@ -11,6 +11,7 @@ from types import ModuleType, TracebackType
 from typing import Iterator, Mapping
 
 from grader.engine.api import StandIn
+from grader.engine.i18n import _
 from grader.engine.model import Outcome, Tag
 from grader.sandbox.audit import is_refusal
 
@@ -49,18 +50,16 @@ class SubmissionLoader:
                 self._errors[name] = error
                 raise
             except BaseException:  # a time limit stopped the import: do not run it again for every check
-                self._errors[name] = LoadError(
-                    Outcome.TIMEOUT, f"Importing {name}.py did not finish in time (code at module level that never ends?).",
-                    Tag.TIMEOUT,
-                )
+                message = _("Importing {file} did not finish in time (code at module level that never ends?).")
+                self._errors[name] = LoadError(Outcome.TIMEOUT, message.format(file=f"{name}.py"), Tag.TIMEOUT)
                 raise
         return self._modules[name]
 
     def _import(self, name: str) -> ModuleType:
         path = self.directory / f"{name}.py"
         if not path.is_file():
-            raise LoadError(Outcome.ERROR, f"No file {name}.py in the submission: create it (copy the stub from exercises/).",
-                            Tag.MISSING_FILE)
+            message = _("No file {file} in the submission: create it (copy the stub from exercises/).")
+            raise LoadError(Outcome.ERROR, message.format(file=f"{name}.py"), Tag.MISSING_FILE)
         if str(self.directory) not in sys.path:
             sys.path.insert(0, str(self.directory))
         spec = importlib.util.spec_from_file_location(name, path)
@@ -75,17 +74,16 @@ class SubmissionLoader:
             raise LoadError(Outcome.ERROR, syntax_error_message(exc), Tag.SYNTAX_ERROR) from None
         except NotImplementedError as exc:
             sys.modules.pop(name, None)
-            raise LoadError(Outcome.NOT_STARTED, f"{name}.py raises NotImplementedError when imported: {exc}",
-                            Tag.NOT_STARTED) from None
+            message = _("{file} raises NotImplementedError when imported: {error}").format(file=f"{name}.py", error=exc)
+            raise LoadError(Outcome.NOT_STARTED, message, Tag.NOT_STARTED) from None
         except Exception as exc:
             sys.modules.pop(name, None)
-            raise LoadError(
-                Outcome.ERROR, f"Importing {name}.py failed.\n" + student_error(exc, self.directory), exception_tag(exc)
-            ) from None
+            message = _("Importing {file} failed.").format(file=f"{name}.py") + "\n" + student_error(exc, self.directory)
+            raise LoadError(Outcome.ERROR, message, exception_tag(exc)) from None
         except SystemExit as exc:
             sys.modules.pop(name, None)
-            raise LoadError(Outcome.CRASHED, f"{name}.py calls sys.exit({exc.code!r}) when imported; remove it.",
-                            Tag.CRASHED) from None
+            message = _("{file} calls sys.exit({code}) when imported; remove it.").format(file=f"{name}.py", code=repr(exc.code))
+            raise LoadError(Outcome.CRASHED, message, Tag.CRASHED) from None
         return module
 
 
@@ -143,10 +141,12 @@ def _reached_for_cuda(exc: BaseException) -> bool:
 
 
 def syntax_error_message(exc: SyntaxError) -> str:
-    where = f"{Path(exc.filename or '?').name}, line {exc.lineno}"
+    head = _("SyntaxError at {file}, line {line}: {error}").format(
+        file=Path(exc.filename or "?").name, line=exc.lineno, error=exc.msg
+    )
     text = (exc.text or "").rstrip()
     caret = f"\n    {text}" if text else ""
-    return f"SyntaxError at {where}: {exc.msg}{caret}\nFix the syntax so the file can be imported."
+    return f"{head}{caret}\n" + _("Fix the syntax so the file can be imported.")
 
 
 def student_error(exc: BaseException, directory: Path) -> str:
@@ -154,8 +154,11 @@ def student_error(exc: BaseException, directory: Path) -> str:
     head = f"{type(exc).__name__}: {_short(str(exc))}"
     frame = student_frame(exc.__traceback__, directory)
     if frame is None:
-        return f"{head}\n  raised while the grader was using what your code returned."
-    return f"{head}\n  at {Path(frame.filename).name}, line {frame.lineno}, in {frame.name}"
+        return f"{head}\n  " + _("raised while the grader was using what your code returned.")
+    where = _("at {file}, line {line}, in {function}").format(
+        file=Path(frame.filename).name, line=frame.lineno, function=frame.name
+    )
+    return f"{head}\n  {where}"
 
 
 def student_frame(tb: TracebackType | None, directory: Path) -> traceback.FrameSummary | None:

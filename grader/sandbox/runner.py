@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -10,13 +11,18 @@ from typing import Any, Iterator
 import torch
 
 from grader.engine.api import Case, Check, CheckFailed
+from grader.engine.i18n import N_, _
 from grader.sandbox.loading import LoadError, SubmissionLoader, exception_tag, student_error
 from grader.engine.model import CheckResult, Outcome, Tag
 from grader.engine.observe import snapshot
 
-TIMEOUT_MESSAGE = "Took longer than {seconds:g} s: look for an endless loop, a sleep, or far too much work per call."
-OUT_OF_MEMORY = "Out of memory (MemoryError): look for a list or tensor that grows without end."
-CUDA_SKIP_REASON = "CUDA is not available on this machine; this case is skipped and not counted."
+TIMEOUT_MESSAGE = N_("Took longer than {seconds} s: look for an endless loop, a sleep, or far too much work per call.")
+OUT_OF_MEMORY = N_("Out of memory (MemoryError): look for a list or tensor that grows without end.")
+CUDA_SKIP_REASON = N_("CUDA is not available on this machine; this case is skipped and not counted.")
+
+
+def timeout_message(seconds: float) -> str:
+    return _(TIMEOUT_MESSAGE).format(seconds=f"{seconds:g}")
 
 
 @dataclass(frozen=True)
@@ -78,13 +84,13 @@ def probe_case(check: Check, case: Case, loader: SubmissionLoader) -> ProbeRepor
         except CheckFailed as failure:
             return ProbeReport(Outcome.FAILED, failure.message.render(), tag=failure.tag)
         except MemoryError:
-            return ProbeReport(Outcome.ERROR, OUT_OF_MEMORY, tag=Tag.OUT_OF_MEMORY)
+            return ProbeReport(Outcome.ERROR, _(OUT_OF_MEMORY), tag=Tag.OUT_OF_MEMORY)
         except SystemExit as exc:
-            return ProbeReport(Outcome.CRASHED, f"Your code called sys.exit({exc.code!r}); return a value instead.",
-                               tag=Tag.CRASHED)
+            message = _("Your code called sys.exit({code}); return a value instead.").format(code=repr(exc.code))
+            return ProbeReport(Outcome.CRASHED, message, tag=Tag.CRASHED)
         except Exception as exc:
-            return ProbeReport(Outcome.ERROR, "Your code raised an exception.\n" + student_error(exc, loader.directory),
-                               tag=exception_tag(exc))
+            message = _("Your code raised an exception.") + "\n" + student_error(exc, loader.directory)
+            return ProbeReport(Outcome.ERROR, message, tag=exception_tag(exc))
     return ProbeReport(None, observations=observations, duration=time.perf_counter() - start)
 
 
@@ -124,7 +130,8 @@ def _judge(check: Check, case: Case, observations: Any) -> tuple[Outcome, str, T
     except CheckFailed as failure:
         return Outcome.FAILED, failure.message.render(), failure.tag
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
-        return Outcome.FAILED, f"What your code returned could not be checked ({type(exc).__name__}: {exc}).", Tag.WRONG_TYPE
+        text = _("What your code returned could not be checked ({error}).").format(error=f"{type(exc).__name__}: {exc}")
+        return Outcome.FAILED, text, Tag.WRONG_TYPE
     return Outcome.PASSED, "", None
 
 
@@ -135,7 +142,7 @@ def skipped(check: Check, case: Case, reason: str) -> CheckResult:
 def run_case(check: Check, case: Case, loader: SubmissionLoader, cuda: bool) -> CheckResult:
     """Probe and judge in this process (the trusted, in-process runner)."""
     if case.device == "cuda" and not cuda:
-        return skipped(check, case, CUDA_SKIP_REASON)
+        return skipped(check, case, _(CUDA_SKIP_REASON))
     return judge_case(check, case, probe_case(check, case, loader), case_points(check, cuda))
 
 
@@ -162,11 +169,20 @@ def preserved_global_state() -> Iterator[None]:
 def _missing_message(exercise: str, missing: list[str]) -> str:
     names = ", ".join(missing)
     return (
-        f"{exercise}.py has no {names}.\n"
-        f"Keep every name from the stub: this check needs {names} (check spelling and indentation)."
+        _("{exercise}.py has no {names}.").format(exercise=exercise, names=names)
+        + "\n"
+        + _("Keep every name from the stub: this check needs {names} (check spelling and indentation).").format(
+            names=names
+        )
     )
 
 
 def _not_started_message(exercise: str, exc: NotImplementedError) -> str:
-    todo = str(exc) or f"the code of {exercise}.py this check needs"
-    return f"Not started yet: {todo} (it still raises NotImplementedError)."
+    stub = _STUB_TODO.fullmatch(str(exc))
+    if stub:  # the generated stubs say which function to write
+        return _("Not started yet: write {name} (it still raises NotImplementedError).").format(name=stub[1])
+    todo = str(exc) or _("the code of {exercise}.py this check needs").format(exercise=exercise)
+    return _("Not started yet: {todo} (it still raises NotImplementedError).").format(todo=todo)
+
+
+_STUB_TODO = re.compile(r"write ([\w.]+)")
