@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from grader.engine.api import Calibration, Case, Exercise
 from grader.checks.devices import expect_model_rule, offer_cuda
 from grader.engine.expect import expect_equal, expect_number, expect_tensor, expect_true, fail, same_device
+from grader.engine.i18n import _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -121,16 +122,17 @@ def mycnn_layers(ex, case):
     for size in _layer_sizes(case):
         model = ex.MyCNN() if size is None else ex.MyCNN(size)
         found.append({"conv1": _layer(getattr(model, "conv1", None)), "fc": _layer(getattr(model, "fc", None)),
-                      "parameters": sorted(n for n, _ in model.named_parameters())
+                      "parameters": sorted(n for n, _unused in model.named_parameters())
                       if isinstance(model, nn.Module) else None})
         del model
     return {"models": found}
 
 
 @mycnn_layers.judge
-def _(obs, case):
-    hint = ("self.conv1 = nn.Conv2d(3, 16, kernel_size=3) (no padding, stride 1) and "
-            "self.fc = nn.Linear(16 * (image_size - 2) ** 2, 10): a 3x3 kernel trims one pixel on each border.")
+def _judge(obs, case):
+    hint = _("self.conv1 = nn.Conv2d(3, 16, kernel_size=3) (no padding, stride 1) and self.fc = "
+              "nn.Linear(16 * (image_size - 2) ** 2, 10): a 3x3 kernel trims one pixel on each "
+              "border.")
     for size, got in zip(_layer_sizes(case), obs["models"]):
         s = 224 if size is None else size
         checked = "MyCNN()" if size is None else f"MyCNN({size})"
@@ -138,13 +140,16 @@ def _(obs, case):
         conv_ok = (conv.get("conv") and conv["in_channels"] == 3 and conv["out_channels"] == 16
                    and conv["kernel_size"] == (3, 3) and conv["stride"] == (1, 1) and conv["dilation"] == (1, 1)
                    and conv["padding"] in ((0, 0), "valid") and conv["groups"] == 1 and conv["bias"])
-        expect_true(bool(conv_ok), checked + ".conv1", "Conv2d(3, 16, kernel_size=3) (stride 1, no padding, bias)",
+        expect_true(bool(conv_ok), checked + ".conv1", _("Conv2d(3, 16, kernel_size=3) (stride 1, "
+                                                         "no padding, bias)"),
                     _describe_layer(conv), hint)
         fc_ok = fc.get("linear") and fc["in_features"] == 16 * (s - 2) ** 2 and fc["out_features"] == 10 and fc["bias"]
-        expect_true(bool(fc_ok), checked + ".fc", f"Linear({16 * (s - 2) ** 2}, 10) (16 * ({s} - 2) ** 2 inputs)",
+        expect_true(bool(fc_ok), checked + ".fc",
+                    _("Linear({n}, 10) (16 * ({s} - 2) ** 2 inputs)").format(n=16 * (s - 2) ** 2, s=s),
                     _describe_layer(fc), hint)
         expect_equal(got["parameters"], ["conv1.bias", "conv1.weight", "fc.bias", "fc.weight"],
-                     checked + ": the names of its parameters", "MyCNN has only the two layers conv1 and fc.")
+                     _("{checked}: the names of its parameters").format(checked=checked),
+                     _("MyCNN has only the two layers conv1 and fc."))
 
 
 def _describe_layer(facts: dict) -> str:
@@ -183,19 +188,21 @@ def mycnn_forward_logits(ex, case):
 
 
 @mycnn_forward_logits.judge
-def _(obs, case):
+def _judge(obs, case):
     if obs["names"] is not None:
-        fail(f"the names in MyCNN({obs['size']}).state_dict()", "conv1.bias, conv1.weight, fc.bias, fc.weight",
-             describe(obs["names"]), "MyCNN has exactly two layers: self.conv1 and self.fc.",
+        fail(_("the names in MyCNN({size}).state_dict()").format(size=obs["size"]), "conv1.bias, conv1.weight, fc.bias, fc.weight",
+             describe(obs["names"]), _("MyCNN has exactly two layers: self.conv1 and self.fc."),
              tag=Tag.WRONG_ARCHITECTURE)
     tol = dict(rtol=RTOL, atol=ATOL) if case.device == "cpu" else dict(rtol=CUDA_RTOL, atol=CUDA_ATOL)
     for (size, x), out in zip(_forward_cases(case), obs["outputs"]):
         expected = cnn_logits(_cnn_weights(case, size), x)
         for key, how in (("call", "model(x)"), ("forward", "model.forward(x)")):
             expect_tensor(out[key], expected,
-                          f"MyCNN({size}): {how} for x of shape {tuple(x.shape)} on {case.device} (random weights)",
-                          "x = self.conv1(x)  # (N, 16, S-2, S-2); x = x.reshape(x.shape[0], -1); return self.fc(x) "
-                          "— no activation, no softmax, and keep the batch dimension also for N = 1.",
+                          _("MyCNN({size}): {how} for x of shape {shape} on {device} (random "
+                            "weights)").format(size=size, how=how, shape=tuple(x.shape), device=case.device),
+                          _("x = self.conv1(x)  # (N, 16, S-2, S-2); x = x.reshape(x.shape[0], "
+                            "-1); return self.fc(x) — no activation, no softmax, and keep the "
+                            "batch dimension also for N = 1."),
                           device=case.device, **tol)
 
 
@@ -215,7 +222,7 @@ def _transform_sizes(case: Case) -> list:
 def _fixture_image(index: int):
     import data_fixtures
 
-    image, _ = data_fixtures.cifar10(train=False)[index]
+    image, _unused = data_fixtures.cifar10(train=False)[index]
     return image
 
 
@@ -237,15 +244,17 @@ def cifar10_transform_output(ex, case):
 
 
 @cifar10_transform_output.judge
-def _(obs, case):
+def _judge(obs, case):
     for size, outputs in zip(_transform_sizes(case), obs["outputs"]):
         s = 224 if size is None else size
         call = "cifar10_transform()" if size is None else f"cifar10_transform({size})"
         for index, got in zip(_image_indices(case), outputs):
             expected = expected_transform(s)(_fixture_image(index))
-            expect_tensor(got, expected, f"{call} applied to CIFAR-10 test image #{index} (32x32 RGB)",
-                          "Return transforms.Compose([transforms.Resize(image_size), transforms.ToTensor(), "
-                          "transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)]) — in this order.",
+            expect_tensor(got, expected, _("{call} applied to CIFAR-10 test image #{index} "
+                                           "(32x32 RGB)").format(call=call, index=index),
+                          _("Return transforms.Compose([transforms.Resize(image_size), "
+                            "transforms.ToTensor(), transforms.Normalize(IMAGENET_MEAN, "
+                            "IMAGENET_STD)]) — in this order."),
                           rtol=1e-5, atol=1e-5)
 
 
@@ -295,14 +304,14 @@ def _to_tensor_steps(steps: list[dict]) -> bool:
 
 
 @cifar10_transform_steps.judge
-def _(obs, case):
-    hint = ("Return transforms.Compose([transforms.Resize(image_size), transforms.ToTensor(), "
-            "transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)]).")
+def _judge(obs, case):
+    hint = _("Return transforms.Compose([transforms.Resize(image_size), transforms.ToTensor(), "
+             "transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)]).")
     for size, got in zip((32, None), obs["transforms"]):
         s = 224 if size is None else size
         checked = "cifar10_transform()" if size is None else f"cifar10_transform({size})"
-        expect_true(got["type"] == "Compose" and got["steps"] is not None, checked, "a transforms.Compose",
-                    f"a {got['type']}", hint, tag=Tag.WRONG_TYPE)
+        expect_true(got["type"] == "Compose" and got["steps"] is not None, checked, _("a transforms.Compose"),
+                    _("a {type}").format(type=got["type"]), hint, tag=Tag.WRONG_TYPE)
         steps = got["steps"]
         names = [st["type"] for st in steps]
         expected = f"Resize({s}), ToTensor(), Normalize(IMAGENET_MEAN, IMAGENET_STD)"
@@ -314,7 +323,7 @@ def _(obs, case):
                   and all(abs(a - b) < 1e-6 for a, b in zip(mean + std, IMAGENET_MEAN + IMAGENET_STD)))
         found = ", ".join(f"{st['type']}" + (f"({st['size']})" if "size" in st else "")
                           + (f"(mean={st['mean']}, std={st['std']})" if "mean" in st else "") for st in steps)
-        expect_true(ok, checked + ": its steps", expected, found, hint)
+        expect_true(ok, _("{checked}: its steps").format(checked=checked), expected, found, hint)
 
 
 # ---- make_loss ----------------------------------------------------------------------------------
@@ -342,11 +351,14 @@ def make_loss_is_cross_entropy(ex, case):
 
 
 @make_loss_is_cross_entropy.judge
-def _(obs, case):
-    hint = "Return nn.CrossEntropyLoss() (mean over the batch; it applies log-softmax to the raw logits itself)."
-    expect_true(obs["module"], "make_loss()", "an nn.Module (a loss object)", f"a {obs['type']}", hint)
+def _judge(obs, case):
+    hint = _("Return nn.CrossEntropyLoss() (mean over the batch; it applies log-softmax to the "
+             "raw logits itself).")
+    expect_true(obs["module"], "make_loss()", _("an nn.Module (a loss object)"),
+                _("a {type}").format(type=obs["type"]), hint)
     for (logits, labels), got in zip(_loss_inputs(case), obs["values"]):
-        checked = f"make_loss()(logits, labels) for random logits of shape {tuple(logits.shape)}"
+        checked = _("make_loss()(logits, labels) for random logits of shape {shape}").format(
+            shape=tuple(logits.shape))
         expect_tensor(got, F.cross_entropy(logits, labels), checked, hint, rtol=1e-5, atol=1e-6)
 
 
@@ -378,20 +390,23 @@ def _num(value):
 
 
 @make_optimizer_sgd_momentum.judge
-def _(obs, case):
-    checked = "make_optimizer(model) for a model with conv1 and fc"
-    expect_true(obs["sgd"], checked, "a torch.optim.SGD", f"a {obs['type']}",
-                "Return torch.optim.SGD(model.parameters(), lr=..., momentum=0.9).")
+def _judge(obs, case):
+    checked = _("make_optimizer(model) for a model with conv1 and fc")
+    expect_true(obs["sgd"], checked, _("a torch.optim.SGD"), _("a {type}").format(type=obs["type"]),
+                _("Return torch.optim.SGD(model.parameters(), lr=..., momentum=0.9)."))
     found = sorted(i for group in obs["groups"] for i in group["params"])
-    expect_equal(found, list(range(obs["count"])), checked + ": the optimizer's parameters, as positions in "
-                 "list(model.parameters()) (-1: not a parameter of the model)",
-                 "Pass model.parameters() — all of them, each once (not only fc's, not a copy).")
+    expect_equal(found, list(range(obs["count"])), _("{checked}: the optimizer's parameters, as "
+                                                     "positions in list(model.parameters()) (-1: "
+                                                     "not a parameter of the model)").format(checked=checked),
+                 _("Pass model.parameters() — all of them, each once (not only fc's, not a copy)."))
     for group in obs["groups"]:
         momentum, lr = group["momentum"], group["lr"]
-        expect_true(isinstance(momentum, float) and momentum > 0, checked + ": momentum", "a momentum > 0 (e.g. 0.9)",
-                    describe(momentum), "SGD's momentum defaults to 0: pass momentum=0.9.")
-        expect_true(isinstance(lr, float) and math.isfinite(lr) and lr > 0, checked + ": learning rate",
-                    "a learning rate > 0", describe(lr), "Pass lr=1e-3 (for example).")
+        expect_true(isinstance(momentum, float) and momentum > 0, checked + ": momentum",
+                    _("a momentum > 0 (e.g. 0.9)"),
+                    describe(momentum), _("SGD's momentum defaults to 0: pass momentum=0.9."))
+        expect_true(isinstance(lr, float) and math.isfinite(lr) and lr > 0,
+                    _("{checked}: learning rate").format(checked=checked),
+                    _("a learning rate > 0"), describe(lr), _("Pass lr=1e-3 (for example)."))
 
 
 # ---- train_epoch --------------------------------------------------------------------------------
@@ -435,19 +450,21 @@ def train_epoch_returns_mean_loss_per_sample(ex, case):
 
 
 @train_epoch_returns_mean_loss_per_sample.judge
-def _(obs, case):
+def _judge(obs, case):
     model, x, y, batch = _epoch_data(case)
     with torch.no_grad():
         expected = F.cross_entropy(cnn_logits(model.state_dict(), x).double(), y).item()
-    checked = (f"train_epoch(model, loader, nn.CrossEntropyLoss(), SGD(lr=0), \"cpu\") over {x.shape[0]} samples "
-               f"in batches of {_sizes(x, batch)}")
-    value = expect_number(obs["result"], checked, "Return a Python float: total_loss / number_of_samples.")
+    checked = _('train_epoch(model, loader, nn.CrossEntropyLoss(), SGD(lr=0), "cpu") over {n} '
+                "samples in batches of {sizes}").format(n=x.shape[0], sizes=_sizes(x, batch))
+    value = expect_number(obs["result"], checked, _("Return a Python float: total_loss / number_of_samples."))
     if not abs(value - expected) <= 1e-5 + 1e-5 * abs(expected):
-        fail(checked, f"{expected:.6g} (the mean loss per sample)", f"{value:.6g}",
-             "criterion(...) gives a batch mean: add loss.item() * batch_size for every batch and divide by the "
-             "number of samples (not by the number of batches), so the smaller last batch gets its true weight.")
-    expect_equal(obs["type"], "float", checked + ": the type of the value returned",
-                 "Use loss.item() so you add Python floats (a tensor would also keep the autograd graph alive).",
+        fail(checked, _("{expected:.6g} (the mean loss per sample)").format(expected=expected), f"{value:.6g}",
+             _("criterion(...) gives a batch mean: add loss.item() * batch_size for every batch "
+               "and divide by the number of samples (not by the number of batches), so the "
+               "smaller last batch gets its true weight."))
+    expect_equal(obs["type"], "float", _("{checked}: the type of the value returned").format(checked=checked),
+                 _("Use loss.item() so you add Python floats (a tensor would also keep the "
+                   "autograd graph alive)."),
                  tag=Tag.WRONG_TYPE)
 
 
@@ -462,7 +479,7 @@ def train_epoch_steps_every_batch(ex, case):
 
 
 @train_epoch_steps_every_batch.judge
-def _(obs, case):
+def _judge(obs, case):
     model, x, y, batch = _epoch_data(case, offset=1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     with torch.enable_grad():
@@ -470,15 +487,17 @@ def _(obs, case):
             optimizer.zero_grad()
             F.cross_entropy(model(x[i:i + batch]), y[i:i + batch]).backward()
             optimizer.step()
-    checked = (f"the weights after train_epoch(model, loader, nn.CrossEntropyLoss(), SGD(lr=0.05, momentum=0.9), "
-               f"torch.device(\"cpu\")) over batches of {_sizes(x, batch)}")
+    checked = _("the weights after train_epoch(model, loader, nn.CrossEntropyLoss(), "
+                'SGD(lr=0.05, momentum=0.9), torch.device("cpu")) over batches of {sizes}').format(
+        sizes=_sizes(x, batch))
     weights = obs["weights"]
     if not isinstance(weights, dict):
-        fail(checked, "the model's parameters", describe(weights), tag=Tag.WRONG_TYPE)
+        fail(checked, _("the model's parameters"), describe(weights), tag=Tag.WRONG_TYPE)
     for name, parameter in model.state_dict().items():
         expect_tensor(weights.get(name), parameter, f"{checked}: {name}",
-                      "Per batch: optimizer.zero_grad(), loss = criterion(model(images), labels), loss.backward(), "
-                      "optimizer.step() — one step per batch, one pass over the loader.", rtol=1e-4, atol=1e-5)
+                      _("Per batch: optimizer.zero_grad(), loss = criterion(model(images), "
+                        "labels), loss.backward(), optimizer.step() — one step per batch, one "
+                        "pass over the loader."), rtol=1e-4, atol=1e-5)
 
 
 OFFERED = "device=None, model on cpu in eval mode"
@@ -520,38 +539,49 @@ def train_epoch_device_and_mode(ex, case):
 
 
 @train_epoch_device_and_mode.judge
-def _(obs, case):
-    _, x, _, batch = _epoch_data(case, offset=2)
+def _judge(obs, case):
+    _unused, x, _unused, batch = _epoch_data(case, offset=2)
     for run in obs["runs"]:
-        checked = f"train_epoch(..., {run['label']})"
+        arg = run["label"].split(", model on ")[0]
+        checked = _("train_epoch(..., {arg}, model on {device} in eval mode)").format(
+            arg=arg, device=run["model_device"])
         want = run["model_device"] if run["label"].startswith("device=None") else case.device
         calls = run["calls"]
         if "cuda_requests" in run:
             expect_model_rule(run, [c["device"] for c in calls], checked)
         expect_equal([c["shape"][0] for c in calls], _sizes(x, batch),
-                     checked + ": the batch sizes the model was called with, in order",
-                     "One forward pass per batch of the loader, one pass over the loader.", tag=Tag.WRONG_SHAPE)
+                     _("{checked}: the batch sizes the model was called with, in order").format(checked=checked),
+                     _("One forward pass per batch of the loader, one pass over the loader."), tag=Tag.WRONG_SHAPE)
         wrong = sorted({c["device"] for c in calls if not same_device(c["device"], want)})
-        expect_true(not wrong, checked + ": the device of the batches given to the model", f"every batch on {want}",
-                    f"batches on {wrong}", "Move images and labels with .to(device); when device is None use "
-                    "next(model.parameters()).device.", tag=Tag.WRONG_DEVICE)
+        expect_true(not wrong, _("{checked}: the device of the batches given to the model").format(checked=checked),
+                    _("every batch on {device}").format(device=want), _("batches on {devices}").format(devices=wrong),
+                    _("Move images and labels with .to(device); when device is None use "
+                      "next(model.parameters()).device."), tag=Tag.WRONG_DEVICE)
         in_eval = [c for c in calls if not c["training"]]
-        expect_true(not in_eval, checked + ": model.training during the epoch", "True (train mode) for every batch",
-                    f"eval mode for {len(in_eval)} of {len(calls)} batches", "Call model.train() before the loop.",
+        expect_true(not in_eval, _("{checked}: model.training during the epoch").format(checked=checked),
+                    _("True (train mode) for every batch"),
+                    _("eval mode for {n} of {total} batches").format(n=len(in_eval), total=len(calls)),
+                    _("Call model.train() before the loop."),
                     tag=Tag.MODE_NOT_RESTORED)
         no_grad = [c for c in calls if not c["grad"]]
-        expect_true(not no_grad, checked + ": grad mode during the epoch", "autograd on for every batch",
-                    f"off for {len(no_grad)} of {len(calls)} batches", "Do not wrap training in torch.no_grad().",
+        expect_true(not no_grad, _("{checked}: grad mode during the epoch").format(checked=checked),
+                    _("autograd on for every batch"),
+                    _("off for {n} of {total} batches").format(n=len(no_grad), total=len(calls)),
+                    _("Do not wrap training in torch.no_grad()."),
                     tag=Tag.GRAD_MODE_LEAKED)
-        expect_equal(run["training_after"], True, checked + ": model.training after train_epoch returned",
-                     "Leave the model in train mode (a training function does not switch it to eval).",
+        expect_equal(run["training_after"], True, _("{checked}: model.training after train_epoch "
+                                                    "returned").format(checked=checked),
+                     _("Leave the model in train mode (a training function does not switch it to "
+                       "eval)."),
                      tag=Tag.MODE_NOT_RESTORED)
         expect_equal(run["global_state"], {"grad_enabled": True, "default_dtype": "torch.float32"},
-                     checked + ": torch.is_grad_enabled() and torch.get_default_dtype() after it returned",
-                     "Leave torch's global settings as you found them.", tag=Tag.GLOBAL_STATE_LEAKED)
-        expect_true(run["data_unchanged"], checked + ": the images and labels of the loader",
-                    "unchanged after the epoch", "they were modified",
-                    "Do not change the batches in place (no images.sub_(...) or similar): make new tensors.",
+                     _("{checked}: torch.is_grad_enabled() and torch.get_default_dtype() after "
+                       "it returned").format(checked=checked),
+                     _("Leave torch's global settings as you found them."), tag=Tag.GLOBAL_STATE_LEAKED)
+        expect_true(run["data_unchanged"], _("{checked}: the images and labels of the loader").format(checked=checked),
+                    _("unchanged after the epoch"), _("they were modified"),
+                    _("Do not change the batches in place (no images.sub_(...) or similar): make "
+                      "new tensors."),
                     tag=Tag.INPUT_MODIFIED)
 
 
@@ -595,17 +625,19 @@ def cifar_accuracy(weights: dict) -> float:
 
 def metric(obs, case: Case) -> float:
     """Test accuracy of the trained weights on the CIFAR-10 fixture, computed by the grader."""
-    checked = "the weights of the grader's MyCNN(32) after training with train_epoch"
+    checked = _("the weights of the grader's MyCNN(32) after training with train_epoch")
     got = obs["state_dict"]
     names = {"conv1.weight": (16, 3, 3, 3), "conv1.bias": (16,), "fc.weight": (10, 16 * 30 * 30), "fc.bias": (10,)}
     weights = {}
     for name, shape in names.items():
         value = got.get(name) if isinstance(got, dict) else None
         if not isinstance(value, TensorObs) or value.values is None or tuple(value.shape) != shape:
-            fail(checked + f": {name}", f"a tensor of shape {shape}", describe(value), tag=Tag.WRONG_TYPE)
+            fail(checked + f": {name}", _("a tensor of shape {shape}").format(shape=shape), describe(value),
+                 tag=Tag.WRONG_TYPE)
         if not torch.isfinite(value.values).all():
-            fail(checked, "finite weights", f"NaN or infinite values in {name}",
-                 "Training diverged: a smaller learning rate in make_optimizer (e.g. lr=1e-3 with momentum 0.9).",
+            fail(checked, _("finite weights"), _("NaN or infinite values in {name}").format(name=name),
+                 _("Training diverged: a smaller learning rate in make_optimizer (e.g. lr=1e-3 "
+                   "with momentum 0.9)."),
                  tag=Tag.NOT_FINITE)
         weights[name] = value.values.float()
     return cifar_accuracy(weights)
@@ -620,20 +652,22 @@ def train_epoch_reaches_accuracy_on_cifar10(ex, case):
     loader = DataLoader(TensorDataset(images, labels), batch_size=CIFAR_BATCH, shuffle=True)
     criterion = ex.make_loss()
     optimizer = ex.make_optimizer(model)
-    losses = [ex.train_epoch(model, loader, criterion, optimizer, "cpu") for _ in range(CIFAR_EPOCHS)]
+    losses = [ex.train_epoch(model, loader, criterion, optimizer, "cpu") for _unused in range(CIFAR_EPOCHS)]
     return {"state_dict": _state_dict(model), "losses": losses}
 
 
 @train_epoch_reaches_accuracy_on_cifar10.judge
-def _(obs, case):
+def _judge(obs, case):
     accuracy = metric(obs, case)
     if not accuracy >= CIFAR_ACCURACY_THRESHOLD:
-        fail(f"test accuracy (computed by the grader on the fixture's 1,000 test images) of MyCNN(32) after "
-             f"{CIFAR_EPOCHS} epochs of train_epoch(model, loader, make_loss(), make_optimizer(model), \"cpu\") "
-             f"on the CIFAR-10 fixture (batches of {CIFAR_BATCH})",
-             f"at least {CIFAR_ACCURACY_THRESHOLD:.2f} (chance is 0.10)", f"{accuracy:.3f}",
-             "Check make_optimizer (SGD with lr=1e-3 and momentum=0.9 works; lr=1e-2 diverges for this model), "
-             "make_loss (nn.CrossEntropyLoss()) and the loop in train_epoch (zero_grad, backward, step per batch).",
+        fail(_("test accuracy (computed by the grader on the fixture's 1,000 test images) of "
+               "MyCNN(32) after {epochs} epochs of train_epoch(model, loader, make_loss(), "
+               'make_optimizer(model), "cpu") on the CIFAR-10 fixture (batches of {batch})').format(
+                 epochs=CIFAR_EPOCHS, batch=CIFAR_BATCH),
+             _("at least {threshold:.2f} (chance is 0.10)").format(threshold=CIFAR_ACCURACY_THRESHOLD), f"{accuracy:.3f}",
+             _("Check make_optimizer (SGD with lr=1e-3 and momentum=0.9 works; lr=1e-2 diverges "
+               "for this model), make_loss (nn.CrossEntropyLoss()) and the loop in train_epoch "
+               "(zero_grad, backward, step per batch)."),
              tag=Tag.THRESHOLD_NOT_REACHED)
 
 

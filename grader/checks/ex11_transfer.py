@@ -28,6 +28,7 @@ from torch import nn
 from grader.engine.api import Case, Exercise
 from grader.checks.devices import expect_model_rule, offer_cuda
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -154,7 +155,7 @@ def _layer_facts(module) -> dict:
         dim = module.dim
         facts["dim"] = dim if type(dim) is int or dim is None else repr(dim)
     if isinstance(module, nn.Sequential):
-        facts["names"] = [name for name, _ in module.named_children()]
+        facts["names"] = [name for name, _unused in module.named_children()]
         facts["children"] = {name: _layer_facts(child) for name, child in module.named_children()}
     return facts
 
@@ -173,19 +174,29 @@ def _kind(facts: dict) -> str:
 
 
 def _expect_linear(facts: dict, n_in: int, n_out: int, checked: str, hint: str) -> None:
-    expect_true(facts.get("linear") is True, checked, "an nn.Linear", _kind(facts), hint, tag=Tag.WRONG_ARCHITECTURE)
+    expect_true(facts.get("linear") is True, checked, _("an nn.Linear"), _kind(facts), hint, tag=Tag.WRONG_ARCHITECTURE)
     got = (facts.get("in_features"), facts.get("out_features"))
     expect_true(got == (n_in, n_out) and facts.get("weight_shape") == str((n_out, n_in)), checked,
                 f"Linear(in_features={n_in}, out_features={n_out})",
-                f"Linear(in_features={got[0]}, out_features={got[1]}), weight of shape {facts.get('weight_shape')}",
+                _("Linear(in_features={n_in}, out_features={n_out}), weight of shape {shape}").format(
+                    n_in=got[0], n_out=got[1], shape=facts.get("weight_shape")),
                 hint, tag=Tag.WRONG_ARCHITECTURE)
-    expect_true(facts.get("has_bias") is True, checked, "a Linear with a bias", "bias=None",
-                "Keep the default bias=True.")
+    expect_true(facts.get("has_bias") is True, checked, _("a Linear with a bias"), "bias=None",
+                _("Keep the default bias=True."))
+
+
+def _mode_checked(checked: str, training: bool) -> str:
+    """``checked`` followed by the mode the model was in before the call."""
+    if training:
+        return _("{checked}: model.training (the model was in train mode)").format(checked=checked)
+    return _("{checked}: model.training (the model was in eval mode)").format(checked=checked)
 
 
 def _expect_same_model(obs: dict, function: str) -> None:
-    expect_true(obs["same_model"] is True, f"what {function} returns", "the very model object that was passed in",
-                obs["returned"], f"Change the model in place and end {function} with `return model`.",
+    expect_true(obs["same_model"] is True, _("what {function} returns").format(function=function),
+                _("the very model object that was passed in"),
+                obs["returned"], _("Change the model in place and end {function} with `return "
+                                   "model`.").format(function=function),
                 tag=Tag.NOT_IN_PLACE)
 
 
@@ -195,8 +206,8 @@ def _expect_identical(got: dict, expected: dict, checked: str, what: str, hint: 
     One comparison over all of them (a DenseNet-121 has hundreds of tensors);
     only when something differs is the first difference reported tensor by tensor.
     """
-    expect_equal(sorted(got), sorted(expected), checked + f": the names of {what}",
-                 "Do not add, remove or rename layers.")
+    expect_equal(sorted(got), sorted(expected), _("{checked}: the names of {what}").format(checked=checked, what=_(what)),
+                 _("Do not add, remove or rename layers."))
     plain = all(isinstance(got[n], TensorObs) and got[n].values is not None and tuple(got[n].shape) == tuple(v.shape)
                 and got[n].dtype == str(v.dtype) for n, v in expected.items())
     if plain and expected:
@@ -205,7 +216,8 @@ def _expect_identical(got: dict, expected: dict, checked: str, what: str, hint: 
                        torch.cat([expected[n].reshape(-1) for n in names])):
             return
     for name, value in expected.items():
-        expect_tensor(got[name], value, checked + f": the values of {name} (bit for bit)", hint, rtol=0, atol=0)
+        expect_tensor(got[name], value, _("{checked}: the values of {name} (bit for bit)").format(checked=checked, name=name),
+                      hint, rtol=0, atol=0)
 
 
 @contextlib.contextmanager
@@ -262,30 +274,34 @@ def freeze_all_parameters(ex, case):
 
 @freeze_all_parameters.judge
 @_one_thread
-def _(obs, case):
-    for key, training in (("densenet121", False), ("small DenseNet", True)):
+def _judge(obs, case):
+    for key, training in (("densenet121", False), (N_("small DenseNet"), True)):
         got = obs[key]
-        checked = f"freeze_(model) on a torchvision {key}"
+        checked = _("freeze_(model) on a torchvision {key}").format(key=_(key))
         _expect_same_model(got, "freeze_")
         trainable = got["trainable"]
-        expect_true(not trainable, checked + ": requires_grad of every parameter",
-                    f"all {got['count']} parameters with requires_grad=False",
-                    f"{len(trainable)} still trainable, e.g. {', '.join(trainable[:4])}",
-                    "Loop over model.parameters() (every parameter, biases included) and call "
-                    "param.requires_grad_(False) — requires_grad_() with no argument switches it ON.",
+        expect_true(not trainable, _("{checked}: requires_grad of every parameter").format(checked=checked),
+                    _("all {count} parameters with requires_grad=False").format(count=got["count"]),
+                    _("{n} still trainable, e.g. {names}").format(n=len(trainable), names=", ".join(trainable[:4])),
+                    _("Loop over model.parameters() (every parameter, biases included) and call "
+                      "param.requires_grad_(False) — requires_grad_() with no argument switches "
+                      "it ON."),
                     tag=Tag.WRONG_TRAINABLE)
-        expect_true(got["same_parameters"], checked, "the model's own parameter objects, frozen in place",
-                    "the parameters were replaced by other objects",
-                    "Change requires_grad on each existing parameter; do not replace parameters.", tag=Tag.NOT_IN_PLACE)
-        expect_equal(got["training"], training, checked + f": model.training (the model was in "
-                     f"{'train' if training else 'eval'} mode)", "freeze_ must not call model.train() or model.eval().",
+        expect_true(got["same_parameters"], checked, _("the model's own parameter objects, "
+                                                       "frozen in place"),
+                    _("the parameters were replaced by other objects"),
+                    _("Change requires_grad on each existing parameter; do not replace "
+                      "parameters."), tag=Tag.NOT_IN_PLACE)
+        expect_equal(got["training"], training, _mode_checked(checked, training),
+                     _("freeze_ must not call model.train() or model.eval()."),
                      tag=Tag.MODE_NOT_RESTORED)
-        expect_equal(got["grad_mode"], True, checked + ": grad mode afterwards",
-                     "Freezing is requires_grad on the parameters, not torch.set_grad_enabled(False).",
+        expect_equal(got["grad_mode"], True, _("{checked}: grad mode afterwards").format(checked=checked),
+                     _("Freezing is requires_grad on the parameters, not "
+                       "torch.set_grad_enabled(False)."),
                      tag=Tag.GRAD_MODE_LEAKED)
     _expect_identical(obs["small DenseNet"]["state"], dict(_small_densenet(case, 1).state_dict()),
-                      "freeze_ on a small DenseNet", "its state_dict",
-                      "Freezing changes requires_grad only, never the values.")
+                      _("freeze_ on a small DenseNet"), N_("its state_dict"),
+                      _("Freezing changes requires_grad only, never the values."))
 
 
 # ---- replace_densenet_classifier -------------------------------------------------------------------
@@ -296,25 +312,28 @@ def _expect_head(head: dict, n_in: int, hidden: int, classes: int, checked: str)
     fc2=Linear(hidden, classes), output=LogSoftmax(dim=1)))."""
     recipe = (f"model.classifier = nn.Sequential(OrderedDict(fc1=nn.Linear({n_in}, {hidden}), relu=nn.ReLU(), "
               f"fc2=nn.Linear({hidden}, {classes}), output=nn.LogSoftmax(dim=1)))")
-    expect_true(head.get("sequential") is True, checked + ": the type of model.classifier", "an nn.Sequential",
+    expect_true(head.get("sequential") is True, _("{checked}: the type of model.classifier").format(checked=checked), _("an nn.Sequential"),
                 _kind(head), recipe, tag=Tag.WRONG_ARCHITECTURE)
     names = head["names"]
-    expect_equal(names, ["fc1", "relu", "fc2", "output"], checked + ": the names of model.classifier's layers, in order",
-                 "Pass an OrderedDict of (name, layer) pairs to nn.Sequential: " + recipe, tag=Tag.WRONG_ARCHITECTURE)
+    expect_equal(names, ["fc1", "relu", "fc2", "output"], _("{checked}: the names of "
+                                                            "model.classifier's layers, in order").format(checked=checked),
+                 _("Pass an OrderedDict of (name, layer) pairs to nn.Sequential: {recipe}").format(recipe=recipe), tag=Tag.WRONG_ARCHITECTURE)
     layers = head["children"]
     _expect_linear(layers["fc1"], n_in, hidden, checked + ": model.classifier.fc1",
-                   "fc1 maps the old classifier's in_features to `hidden`: read model.classifier.in_features "
-                   "before replacing it, do not hard-code 1024.")
-    expect_true(layers["relu"].get("relu") is True, checked + ": model.classifier.relu", "an nn.ReLU",
+                   _("fc1 maps the old classifier's in_features to `hidden`: read "
+                     "model.classifier.in_features before replacing it, do not hard-code 1024."))
+    expect_true(layers["relu"].get("relu") is True, checked + ": model.classifier.relu", _("an nn.ReLU"),
                 _kind(layers["relu"]), recipe, tag=Tag.WRONG_ARCHITECTURE)
     _expect_linear(layers["fc2"], hidden, classes, checked + ": model.classifier.fc2",
-                   "fc2 maps `hidden` to `num_classes`; use the arguments, not the defaults.")
+                   _("fc2 maps `hidden` to `num_classes`; use the arguments, not the defaults."))
     out = layers["output"]
-    expect_true(out.get("log_softmax") is True, checked + ": model.classifier.output", "an nn.LogSoftmax",
-                _kind(out), "The last layer is nn.LogSoftmax(dim=1) (log-probabilities, for nn.NLLLoss).",
+    expect_true(out.get("log_softmax") is True, checked + ": model.classifier.output", _("an nn.LogSoftmax"),
+                _kind(out), _("The last layer is nn.LogSoftmax(dim=1) (log-probabilities, for "
+                              "nn.NLLLoss)."),
                 tag=Tag.WRONG_ARCHITECTURE)
-    expect_true(out.get("dim") in (1, -1), checked + ": the dim of model.classifier.output", "dim=1 (the classes)",
-                f"dim={out.get('dim')!r}", "nn.LogSoftmax(dim=1): normalise each row, over the classes.",
+    expect_true(out.get("dim") in (1, -1), _("{checked}: the dim of model.classifier.output").format(checked=checked), _("dim=1 (the classes)"),
+                f"dim={out.get('dim')!r}", _("nn.LogSoftmax(dim=1): normalise each row, over the "
+                                             "classes."),
                 tag=Tag.WRONG_ARCHITECTURE)
 
 
@@ -329,10 +348,11 @@ def densenet_classifier_structure(ex, case):
 
 @densenet_classifier_structure.judge
 @_one_thread
-def _(obs, case):
+def _judge(obs, case):
     _expect_same_model(obs, "replace_densenet_classifier")
     _expect_head(obs["head"], DENSENET121_FEATURES, 500, 2,
-                 "replace_densenet_classifier(densenet121) with the defaults num_classes=2, hidden=500")
+                 _("replace_densenet_classifier(densenet121) with the defaults num_classes=2, "
+                   "hidden=500"))
 
 
 def _sizes(case: Case, offset: int) -> tuple[int, int]:
@@ -358,12 +378,13 @@ def densenet_classifier_sizes(ex, case):
 
 @densenet_classifier_sizes.judge
 @_one_thread
-def _(obs, case):
+def _judge(obs, case):
     for k, offset in enumerate((11, 12)):
         n_in = _small_densenet(case, offset).classifier.in_features
         classes, hidden = _sizes(case, offset + 10)
         how = f"num_classes={classes}, hidden={hidden}" if k == 0 else f"{classes}, {hidden}"
-        checked = f"replace_densenet_classifier(model, {how}) on a DenseNet whose classifier is Linear({n_in}, 1000)"
+        checked = _("replace_densenet_classifier(model, {how}) on a DenseNet whose classifier is "
+                    "Linear({n_in}, 1000)").format(how=how, n_in=n_in)
         _expect_same_model(obs[k], "replace_densenet_classifier")
         _expect_head(obs[k]["head"], n_in, hidden, classes, checked)
 
@@ -392,32 +413,36 @@ def densenet_classifier_frozen_body(ex, case):
 
 @densenet_classifier_frozen_body.judge
 @_one_thread
-def _(obs, case):
-    for key, training in (("densenet121", True), ("small DenseNet", False)):
+def _judge(obs, case):
+    for key, training in (("densenet121", True), (N_("small DenseNet"), False)):
         got = obs[key]
-        checked = f"replace_densenet_classifier(model, 3, 16) on a torchvision {key}"
+        checked = _("replace_densenet_classifier(model, 3, 16) on a torchvision {key}").format(key=_(key))
         body = got["body_trainable"]
-        expect_true(not body, checked + ": the parameters outside model.classifier",
-                    "all frozen (requires_grad=False)", f"{len(body)} trainable, e.g. {', '.join(body[:4])}",
-                    "Freeze the whole model (every parameter: requires_grad_(False)) before building the new head.",
+        expect_true(not body, _("{checked}: the parameters outside model.classifier").format(checked=checked),
+                    _("all frozen (requires_grad=False)"),
+                    _("{n} trainable, e.g. {names}").format(n=len(body), names=", ".join(body[:4])),
+                    _("Freeze the whole model (every parameter: requires_grad_(False)) before "
+                      "building the new head."),
                     tag=Tag.WRONG_TRAINABLE)
-        expect_true(got["head_count"] == 4, checked + ": the parameters of the new model.classifier",
-                    "4 (fc1 and fc2, weight and bias)", str(got["head_count"]),
-                    "The new head holds exactly two Linear layers.")
+        expect_true(got["head_count"] == 4, _("{checked}: the parameters of the new "
+                                              "model.classifier").format(checked=checked),
+                    _("4 (fc1 and fc2, weight and bias)"), str(got["head_count"]),
+                    _("The new head holds exactly two Linear layers."))
         frozen = got["head_frozen"]
-        expect_true(not frozen, checked + ": the new head is trainable", "requires_grad=True on every head parameter",
-                    f"frozen: {', '.join(frozen)}",
-                    "Freeze first, then create the new layers: a fresh nn.Linear is trainable; do not freeze afterwards.",
+        expect_true(not frozen, _("{checked}: the new head is trainable").format(checked=checked), _("requires_grad=True on every head "
+                                                                           "parameter"),
+                    _("frozen: {names}").format(names=", ".join(frozen)),
+                    _("Freeze first, then create the new layers: a fresh nn.Linear is trainable; "
+                      "do not freeze afterwards."),
                     tag=Tag.WRONG_TRAINABLE)
-        expect_equal(got["training"], training, checked + f": model.training (the model was in "
-                     f"{'train' if training else 'eval'} mode)",
-                     "Do not call model.train() or model.eval() here: leave the mode as it was.",
+        expect_equal(got["training"], training, _mode_checked(checked, training),
+                     _("Do not call model.train() or model.eval() here: leave the mode as it was."),
                      tag=Tag.MODE_NOT_RESTORED)
-        expect_equal(got["grad_mode"], True, checked + ": grad mode afterwards",
-                     "Freeze with requires_grad_(False), not torch.set_grad_enabled(False).", tag=Tag.GRAD_MODE_LEAKED)
+        expect_equal(got["grad_mode"], True, _("{checked}: grad mode afterwards").format(checked=checked),
+                     _("Freeze with requires_grad_(False), not torch.set_grad_enabled(False)."), tag=Tag.GRAD_MODE_LEAKED)
     _expect_identical(obs["small DenseNet"]["body"], _params(_small_densenet(case, 21), skip="classifier."),
-                      "replace_densenet_classifier on a small DenseNet", "the parameters outside model.classifier",
-                      "Freezing and replacing the classifier never change the body's weights.")
+                      _("replace_densenet_classifier on a small DenseNet"), N_("the parameters outside model.classifier"),
+                      _("Freezing and replacing the classifier never change the body's weights."))
 
 
 def _log_prob_sizes(case: Case) -> tuple[int, int]:
@@ -434,8 +459,9 @@ def densenet_classifier_log_probs(ex, case):
     model = ex.replace_densenet_classifier(model, classes, hidden)
     classifier = getattr(model, "classifier", None)
     if not isinstance(classifier, nn.Module):
-        fail("replace_densenet_classifier(densenet121, ...)", "a model with a classifier module",
-             describe(classifier), "Set model.classifier to the new nn.Sequential and return model.",
+        fail("replace_densenet_classifier(densenet121, ...)", _("a model with a classifier module"),
+             describe(classifier), _("Set model.classifier to the new nn.Sequential and return "
+                                     "model."),
              tag=Tag.WRONG_ARCHITECTURE)
     model.eval()
     with torch.no_grad():
@@ -445,28 +471,31 @@ def densenet_classifier_log_probs(ex, case):
 
 @densenet_classifier_log_probs.judge
 @_one_thread
-def _(obs, case):
+def _judge(obs, case):
     classes, hidden = _log_prob_sizes(case)
-    checked = f"model(x) for 2 images after replace_densenet_classifier(densenet121, {classes}, {hidden})"
+    checked = _("model(x) for 2 images after replace_densenet_classifier(densenet121, {classes}, "
+                "{hidden})").format(classes=classes, hidden=hidden)
     out = obs["out"]
     if not isinstance(out, TensorObs) or out.values is None or tuple(out.shape) != (2, classes):
-        fail(checked, f"a tensor of shape (2, {classes}): one row of class scores per image", describe(out),
-             "The classifier's last Linear must have num_classes outputs.", tag=Tag.WRONG_TYPE)
+        fail(checked, _("a tensor of shape (2, {classes}): one row of class scores per image").format(classes=classes), describe(out),
+             _("The classifier's last Linear must have num_classes outputs."), tag=Tag.WRONG_TYPE)
     sums = out.values.double().exp().sum(dim=1)
-    expect_true(bool(((sums - 1).abs() <= 1e-4).all()), checked + ": exp() of each row sums to 1",
-                "log-probabilities (each row's exp sums to 1)", f"row sums of exp(): {[round(float(s), 5) for s in sums]}",
-                "End the classifier with nn.LogSoftmax(dim=1).")
+    expect_true(bool(((sums - 1).abs() <= 1e-4).all()), _("{checked}: exp() of each row sums to 1").format(checked=checked),
+                _("log-probabilities (each row's exp sums to 1)"), _("row sums of exp(): {sums}").format(sums=[round(float(s), 5) for s in sums]),
+                _("End the classifier with nn.LogSoftmax(dim=1)."))
     head = obs["head"]
     for name in ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"):
         if not isinstance(head.get(name), TensorObs) or head[name].values is None:
-            fail(checked, f"a parameter {name} in model.classifier", f"names found: {', '.join(sorted(head))}",
-                 "Name the layers fc1, relu, fc2, output.", tag=Tag.WRONG_ARCHITECTURE)
+            fail(checked, _("a parameter {name} in model.classifier").format(name=name), _("names found: {names}").format(names=", ".join(sorted(head))),
+                 _("Name the layers fc1, relu, fc2, output."), tag=Tag.WRONG_ARCHITECTURE)
     body = _densenet121(case).eval()
     with torch.no_grad():
         h = _densenet_features(body, _images(case, 2, 32))
         h = F.linear(h, head["fc1.weight"].values, head["fc1.bias"].values).relu()
         expected = F.log_softmax(F.linear(h, head["fc2.weight"].values, head["fc2.bias"].values), dim=1)
-    expect_tensor(out, expected, checked, "The head computes log_softmax(fc2(relu(fc1(features)))), in that order.",
+    expect_tensor(out, expected, checked, _("The head computes "
+                                            "log_softmax(fc2(relu(fc1(features)))), in that "
+                                            "order."),
                   rtol=1e-4, atol=1e-5)
 
 
@@ -501,7 +530,7 @@ def alexnet_head_replaced(ex, case):
 
 @alexnet_head_replaced.judge
 @_one_thread
-def _(obs, case):
+def _judge(obs, case):
     classes = _alexnet_classes(case)
     width = _alexnet(case, 42, narrow=True).classifier[6].in_features
     for got, (n_in, n_out, how) in zip(obs, ((4096, 10, "replace_alexnet_head(alexnet) with the default num_classes=10"),
@@ -509,11 +538,14 @@ def _(obs, case):
                                               f"whose classifier[6] is Linear({width}, 1000)"))):
         _expect_same_model(got, "replace_alexnet_head")
         _expect_linear(got["last"], n_in, n_out, how + ": model.classifier[6]",
-                       "model.classifier[6] = nn.Linear(model.classifier[6].in_features, num_classes) — read "
-                       "in_features from the old layer, do not hard-code 4096.")
+                       _("model.classifier[6] = nn.Linear(model.classifier[6].in_features, "
+                         "num_classes) — read in_features from the old layer, do not hard-code "
+                         "4096."))
     expect_equal(obs[1].get("out_shape"), [2, classes],
-                 f"the shape of model(x) for 2 images after replace_alexnet_head(model, {classes})",
-                 "Only the last layer changes: the model must still run and give num_classes scores per image.",
+                 _("the shape of model(x) for 2 images after replace_alexnet_head(model, "
+                   "{classes})").format(classes=classes),
+                 _("Only the last layer changes: the model must still run and give num_classes "
+                   "scores per image."),
                  tag=Tag.WRONG_SHAPE)
 
 
@@ -539,28 +571,34 @@ def alexnet_nothing_else_changes(ex, case):
 
 @alexnet_nothing_else_changes.judge
 @_one_thread
-def _(obs, case):
+def _judge(obs, case):
     reference = _alexnet(case, 51, narrow=True)
-    checked = "replace_alexnet_head(model, 5) on an AlexNet in eval mode with model.features frozen"
-    hint = "Only assign model.classifier[6] = nn.Linear(...); leave every other layer, flag and weight alone."
+    checked = _("replace_alexnet_head(model, 5) on an AlexNet in eval mode with model.features "
+                "frozen")
+    hint = _("Only assign model.classifier[6] = nn.Linear(...); leave every other layer, flag "
+             "and weight alone.")
     types = [type(m).__name__ for m in reference.classifier]
     types[6] = "Linear"
-    expect_equal(obs["types"], types, checked + ": the types of model.classifier's layers", hint, tag=Tag.WRONG_TYPE)
+    expect_equal(obs["types"], types, _("{checked}: the types of model.classifier's layers").format(checked=checked), hint, tag=Tag.WRONG_TYPE)
     expected = _params(reference, skip="classifier.6.")
-    _expect_identical(obs["params"], expected, checked, "the parameters outside classifier[6]", hint)
+    _expect_identical(obs["params"], expected, checked, N_("the parameters outside classifier[6]"), hint)
     wanted = {n for n in expected if not n.startswith("features.")}
     trainable = set(obs["trainable"])
-    changed = [f"{n} {'unfrozen' if n in trainable else 'frozen'}" for n in sorted(trainable ^ wanted)]
-    expect_true(not changed, checked + ": requires_grad of the parameters outside classifier[6]",
-                "as before the call (features frozen, classifier trainable)",
-                f"{len(changed)} changed: {', '.join(changed[:4])}{', …' if len(changed) > 4 else ''}",
-                "replace_alexnet_head freezes and unfreezes nothing.", tag=Tag.WRONG_TRAINABLE)
-    training = [name or "(the model)" for name, flag in obs["modes"].items() if flag]
-    expect_true(not training, checked + ": train/eval mode of the model and its layers", "all still in eval mode",
-                f"{len(training)} in train mode: {', '.join(training[:4])}{', …' if len(training) > 4 else ''}",
-                "Do not call model.train() here. (A new nn.Linear has no dropout, its mode does not matter.)",
+    changed = [(_("{name} unfrozen") if n in trainable else _("{name} frozen")).format(name=n)
+               for n in sorted(trainable ^ wanted)]
+    expect_true(not changed, _("{checked}: requires_grad of the parameters outside classifier[6]").format(checked=checked),
+                _("as before the call (features frozen, classifier trainable)"),
+                _("{n} changed: {names}").format(n=len(changed),
+                                                 names=", ".join(changed[:4]) + (", …" if len(changed) > 4 else "")),
+                _("replace_alexnet_head freezes and unfreezes nothing."), tag=Tag.WRONG_TRAINABLE)
+    training = [name or _("(the model)") for name, flag in obs["modes"].items() if flag]
+    expect_true(not training, _("{checked}: train/eval mode of the model and its layers").format(checked=checked), _("all still in eval mode"),
+                _("{n} in train mode: {names}").format(
+                    n=len(training), names=", ".join(training[:4]) + (", …" if len(training) > 4 else "")),
+                _("Do not call model.train() here. (A new nn.Linear has no dropout, its mode "
+                  "does not matter.)"),
                 tag=Tag.MODE_NOT_RESTORED)
-    expect_equal(obs["grad_mode"], True, checked + ": grad mode afterwards", "Do not switch gradients off.",
+    expect_equal(obs["grad_mode"], True, _("{checked}: grad mode afterwards").format(checked=checked), _("Do not switch gradients off."),
                  tag=Tag.GRAD_MODE_LEAKED)
 
 
@@ -612,37 +650,43 @@ def head_optimizer_params(ex, case):
 
 @head_optimizer_params.judge
 @_one_thread
-def _(obs, case):
+def _judge(obs, case):
     for key, expected, situation in (
         ("all_trainable", ["classifier.fc1.weight", "classifier.fc1.bias", "classifier.fc2.weight", "classifier.fc2.bias"],
-         "on a frozen densenet121 with a new trainable classifier"),
+         N_("on a frozen densenet121 with a new trainable classifier")),
         ("mixed", ["classifier.fc2.weight", "classifier.fc2.bias"],
-         "when classifier.fc1 is frozen and features.norm5 (outside the classifier) is trainable"),
+         N_("when classifier.fc1 is frozen and features.norm5 (outside the classifier) is trainable")),
     ):
         got = obs[key]
-        checked = f"head_optimizer(model) {situation}"
-        expect_true(got["adam"], checked + ": the optimiser's type", "torch.optim.Adam", got["type"],
-                    "Return torch.optim.Adam(params, lr=lr) (not SGD, not AdamW).", tag=Tag.WRONG_TYPE)
+        checked = _("head_optimizer(model) {situation}").format(situation=_(situation))
+        expect_true(got["adam"], _("{checked}: the optimiser's type").format(checked=checked), "torch.optim.Adam", got["type"],
+                    _("Return torch.optim.Adam(params, lr=lr) (not SGD, not AdamW)."), tag=Tag.WRONG_TYPE)
         params = got["params"]
         foreign = [p for p in params if p.startswith("(")]
-        expect_true(not foreign, checked + ": the tensors the optimiser holds", "the model's own parameter objects",
-                    f"{len(foreign)} tensor(s) that are not parameters of the model (copies, p.data or p.detach()?)",
-                    "Hand the parameters themselves to Adam: [p for p in model.classifier.parameters() if p.requires_grad].",
+        expect_true(not foreign, _("{checked}: the tensors the optimiser holds").format(checked=checked), _("the model's own parameter objects"),
+                    _("{foreign} tensor(s) that are not parameters of the model (copies, p.data "
+                      "or p.detach()?)").format(foreign=len(foreign)),
+                    _("Hand the parameters themselves to Adam: [p for p in "
+                      "model.classifier.parameters() if p.requires_grad]."),
                     tag=Tag.WRONG_TRAINABLE)
-        expect_true(len(params) == len(set(params)), checked, "each parameter once",
-                    f"parameters repeated: {', '.join(sorted({p for p in params if params.count(p) > 1}))}",
-                    "Pass each parameter once (one parameter group is enough).")
-        expect_equal(sorted(params), sorted(expected), checked + ": the parameters the optimiser holds",
-                     "Give Adam [p for p in model.classifier.parameters() if p.requires_grad]: the head only, "
-                     "trainable parameters only, the parameter objects themselves (not p.data or copies).",
+        expect_true(len(params) == len(set(params)), checked, _("each parameter once"),
+                    _("parameters repeated: {params}").format(params=', '.join(sorted({p for p in params if params.count(p) > 1}))),
+                    _("Pass each parameter once (one parameter group is enough)."))
+        expect_equal(sorted(params), sorted(expected), _("{checked}: the parameters the optimiser "
+                                                         "holds").format(checked=checked),
+                     _("Give Adam [p for p in model.classifier.parameters() if p.requires_grad]: "
+                       "the head only, trainable parameters only, the parameter objects "
+                       "themselves (not p.data or copies)."),
                      tag=Tag.WRONG_TRAINABLE)
     expect_equal(sorted(obs["trainable_after"]), ["classifier.fc2.bias", "classifier.fc2.weight",
                                                  "features.norm5.bias", "features.norm5.weight"],
-                 "requires_grad of the model's parameters after head_optimizer(model)",
-                 "head_optimizer only builds an optimiser; it must not freeze or unfreeze anything.",
+                 _("requires_grad of the model's parameters after head_optimizer(model)"),
+                 _("head_optimizer only builds an optimiser; it must not freeze or unfreeze "
+                   "anything."),
                  tag=Tag.WRONG_TRAINABLE)
-    expect_equal(obs["training"], False, "model.training after head_optimizer(model) on a model in eval mode",
-                 "head_optimizer must not call model.train().", tag=Tag.MODE_NOT_RESTORED)
+    expect_equal(obs["training"], False, _("model.training after head_optimizer(model) on a "
+                                           "model in eval mode"),
+                 _("head_optimizer must not call model.train()."), tag=Tag.MODE_NOT_RESTORED)
 
 
 @EXERCISE.check(points=1, needs=("head_optimizer",))
@@ -658,15 +702,16 @@ def head_optimizer_lr(ex, case):
 
 @head_optimizer_lr.judge
 @_one_thread
-def _(obs, case):
+def _judge(obs, case):
     lr = _optimizer_lr(case)
     for key, wanted, how in (("default", 1e-3, "head_optimizer(model)"), ("given", lr, f"head_optimizer(model, lr={lr})"),
                              ("positional", lr, f"head_optimizer(model, {lr})")):
         rates = obs[key].get("lrs")
         expect_true(isinstance(rates, list) and bool(rates) and all(abs(r - wanted) <= 1e-12 for r in rates),
-                    how + ": the learning rate of every parameter group", f"lr={wanted:g}",
+                    _("{how}: the learning rate of every parameter group").format(how=how), f"lr={wanted:g}",
                     f"lr={', '.join(f'{r:g}' for r in rates)}" if rates else obs[key]["type"],
-                    "Pass the lr argument on: torch.optim.Adam(params, lr=lr); the default is lr=1e-3.")
+                    _("Pass the lr argument on: torch.optim.Adam(params, lr=lr); the default is "
+                      "lr=1e-3."))
 
 
 # ---- train_step ------------------------------------------------------------------------------------
@@ -703,7 +748,7 @@ def _train_model(case: Case, small: bool = False) -> _RecordingDenseNet:
 
 
 def _train_batches(case: Case, count: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    classes, _ = _train_sizes(case)
+    classes, _unused = _train_sizes(case)
     g = case.generator(74)
     return [(_images(case, 2, 75 + k), torch.randint(0, classes, (2,), generator=g)) for k in range(count)]
 
@@ -747,8 +792,9 @@ def _probe_train_steps(ex, case: Case, devices: list, small: bool = False, froze
 
 
 def _situation(device, k: int, count: int, body: str = "DenseNet-121") -> str:
-    return (f"train_step call {k + 1} of {count} ({_device_name(device)}; frozen {body} body, trainable head, "
-            f"nn.NLLLoss, SGD(lr={TRAIN_LR}) over all parameters)")
+    return _("train_step call {k} of {count} ({device}; frozen {body} body, trainable head, "
+             "nn.NLLLoss, SGD(lr={lr}) over all parameters)").format(
+        k=k + 1, count=count, device=_device_name(device), body=_(body), lr=TRAIN_LR)
 
 
 def _loss_devices(case: Case) -> list:
@@ -786,36 +832,41 @@ def train_step_loss_and_update(ex, case):
 
 @train_step_loss_and_update.judge
 @_one_thread
-def _(obs, case):
+def _judge(obs, case):
     rtol, atol = TOLERANCE["cuda" if case.device.startswith("cuda") else "cpu"]
     devices = _loss_devices(case)
     for k, (got, want) in enumerate(zip(obs["calls"], _expected_steps(case.seed))):
         checked = _situation(devices[k], k, len(devices))
         loss = got["loss"]
-        expect_true(type(loss) is float, checked + ": what train_step returns", "a Python float (the loss)",
-                    describe(loss), "Return loss.item(): a float, not the loss tensor (that keeps the whole graph).",
+        expect_true(type(loss) is float, _("{checked}: what train_step returns").format(checked=checked), _("a Python float (the loss)"),
+                    describe(loss), _("Return loss.item(): a float, not the loss tensor (that "
+                                      "keeps the whole graph)."),
                     tag=Tag.WRONG_TYPE)
-        expect_true(abs(loss - want["loss"]) <= atol + rtol * abs(want["loss"]), checked + ": the returned loss",
-                    f"{want['loss']:.6g}: criterion(model(inputs), labels) before the update",
+        expect_true(abs(loss - want["loss"]) <= atol + rtol * abs(want["loss"]), _("{checked}: the returned loss").format(checked=checked),
+                    _("{loss:.6g}: criterion(model(inputs), labels) before the update").format(loss=want['loss']),
                     f"{loss:.6g}",
-                    "Put the model in train mode, compute criterion(model(inputs), labels) once, back-propagate, "
-                    "step, and return that loss (not one computed after the step).")
+                    _("Put the model in train mode, compute criterion(model(inputs), labels) "
+                      "once, back-propagate, step, and return that loss (not one computed after "
+                      "the step)."))
         head = got["head"]
         unchanged = all(isinstance(head.get(n), TensorObs) and head[n].values is not None
                         and torch.equal(head[n].values, want["before"][n]) for n in want["before"])
-        expect_true(not unchanged, checked + ": the head's weights", "changed by one optimiser step",
-                    "exactly as before the call", "Call loss.backward() and then optimizer.step().")
+        expect_true(not unchanged, _("{checked}: the head's weights").format(checked=checked), _("changed by one optimiser step"),
+                    _("exactly as before the call"), _("Call loss.backward() and then "
+                                                    "optimizer.step()."))
         for name, grad in got["grads"].items():
             if grad is None or isinstance(grad, TensorObs) and grad.values is not None and not grad.values.any():
                 continue  # gradients zeroed or set to None after the step: fine
-            expect_tensor(grad, want["grads"][name], checked + f": classifier.{name}.grad after the call",
-                          "Call optimizer.zero_grad() before loss.backward(): otherwise the gradients of earlier "
-                          "batches are added to this one's.", rtol=max(rtol, 1e-3), atol=max(atol, 1e-6),
+            expect_tensor(grad, want["grads"][name], _("{checked}: classifier.{name}.grad after "
+                                                       "the call").format(checked=checked, name=name),
+                          _("Call optimizer.zero_grad() before loss.backward(): otherwise the "
+                            "gradients of earlier batches are added to this one's."), rtol=max(rtol, 1e-3), atol=max(atol, 1e-6),
                           tag=Tag.STALE_GRAD)
         for name, value in want["head"].items():
-            expect_tensor(head.get(name), value, checked + f": classifier.{name} after the step",
-                          "One step: optimizer.zero_grad(); loss = criterion(model(inputs), labels); loss.backward(); "
-                          "optimizer.step() — once, with this batch only.", rtol=rtol, atol=atol)
+            expect_tensor(head.get(name), value, _("{checked}: classifier.{name} after the step").format(checked=checked, name=name),
+                          _("One step: optimizer.zero_grad(); loss = criterion(model(inputs), "
+                            "labels); loss.backward(); optimizer.step() — once, with this batch "
+                            "only."), rtol=rtol, atol=atol)
 
 
 @EXERCISE.check(points=2, needs=("train_step",), per_device=True, timeout=60)
@@ -827,24 +878,24 @@ def train_step_frozen_unchanged(ex, case):
 
 @train_step_frozen_unchanged.judge
 @_one_thread
-def _(obs, case):
-    checked = (f"train_step({_device_name(torch.device(case.device))}) with a frozen DenseNet-121 body and an "
-               f"optimiser over all parameters")
+def _judge(obs, case):
+    checked = _("train_step({device}) with a frozen DenseNet-121 body and an optimiser over all "
+                "parameters").format(device=_device_name(torch.device(case.device)))
     unfrozen = obs["unfrozen"]
-    expect_true(not unfrozen, checked + ": requires_grad of the frozen parameters", "all still False",
-                f"{len(unfrozen)} made trainable, e.g. {', '.join(unfrozen[:4])}",
-                "train_step must not change requires_grad: the frozen body has to stay frozen.",
+    expect_true(not unfrozen, _("{checked}: requires_grad of the frozen parameters").format(checked=checked), _("all still False"),
+                _("{n} made trainable, e.g. {names}").format(n=len(unfrozen), names=", ".join(unfrozen[:4])),
+                _("train_step must not change requires_grad: the frozen body has to stay frozen."),
                 tag=Tag.WRONG_TRAINABLE)
     reference = _train_model(case)
-    _expect_identical(obs["frozen"], _params(reference, skip="classifier."), checked, "the frozen parameters",
-                      "Frozen parameters must not change: update only through optimizer.step() after backward "
-                      "(no manual updates, no weight decay of your own).")
+    _expect_identical(obs["frozen"], _params(reference, skip="classifier."), checked, N_("the frozen parameters"),
+                      _("Frozen parameters must not change: update only through optimizer.step() "
+                        "after backward (no manual updates, no weight decay of your own)."))
     head = obs["calls"][0]["head"]
     before = reference.classifier.state_dict()
     expect_true(any(isinstance(head.get(n), TensorObs) and head[n].values is not None
                     and not torch.equal(head[n].values, v) for n, v in before.items()),
-                checked + ": the trainable head", "changed by the step", "exactly as before the call",
-                "Call loss.backward() and then optimizer.step().")
+                _("{checked}: the trainable head").format(checked=checked), _("changed by the step"), _("exactly as before the call"),
+                _("Call loss.backward() and then optimizer.step()."))
 
 
 def _mode_devices(case: Case) -> list:
@@ -869,41 +920,48 @@ def train_step_device_and_mode(ex, case):
 
 @train_step_device_and_mode.judge
 @_one_thread
-def _(obs, case):
+def _judge(obs, case):
     devices = _mode_devices(case)
     batches = _train_batches(case, len(devices))
     for k, got in enumerate(obs["calls"]):
         checked = _situation(devices[k], k, len(devices), body="small DenseNet")
         records = got["records"]
-        expect_true(bool(records), checked + ": the model was called", "model(inputs) at least once",
-                    "the model was never called", "Compute the loss as criterion(model(inputs), labels).")
+        expect_true(bool(records), _("{checked}: the model was called").format(checked=checked), _("model(inputs) at least once"),
+                    _("the model was never called"), _("Compute the loss as "
+                                                    "criterion(model(inputs), labels)."))
         for record in records:
             expect_true(same_device(record["input_device"], case.device) and same_device(record["param_device"], case.device),
-                        checked + ": where the forward pass ran", f"the inputs and the model on {case.device}",
-                        f"inputs on {record['input_device']}, model on {record['param_device']}",
-                        "Move both: model.to(device) and inputs.to(device), labels.to(device); with device=None use "
-                        "the device of next(model.parameters()).", tag=Tag.WRONG_DEVICE)
-            expect_true(record["training"], checked + ": the model's mode during the forward pass (it was in eval mode)",
-                        "train mode", "eval mode", "Call model.train() before the forward pass.",
+                        _("{checked}: where the forward pass ran").format(checked=checked), _("the inputs and the model on {device}").format(device=case.device),
+                        _("inputs on {input_device}, model on {param_device}").format(
+                            input_device=record["input_device"], param_device=record["param_device"]),
+                        _("Move both: model.to(device) and inputs.to(device), labels.to(device); "
+                          "with device=None use the device of next(model.parameters())."), tag=Tag.WRONG_DEVICE)
+            expect_true(record["training"], _("{checked}: the model's mode during the forward "
+                                              "pass (it was in eval mode)").format(checked=checked),
+                        _("train mode"), _("eval mode"), _("Call model.train() before the forward pass."),
                         tag=Tag.MODE_NOT_RESTORED)
-        expect_true(same_device(got["param_device"], case.device), checked + ": where the model is afterwards",
-                    f"on {case.device}", got["param_device"], "model.to(device) moves the model in place.",
+        expect_true(same_device(got["param_device"], case.device), _("{checked}: where the model is afterwards").format(checked=checked),
+                    _("on {device}").format(device=case.device), got["param_device"], _("model.to(device) moves the model in "
+                                                                "place."),
                     tag=Tag.WRONG_DEVICE)
-        expect_equal(got["training"], True, checked + ": model.training after the call",
-                     "Training functions leave the model in train mode; do not call model.eval() at the end.",
+        expect_equal(got["training"], True, _("{checked}: model.training after the call").format(checked=checked),
+                     _("Training functions leave the model in train mode; do not call "
+                       "model.eval() at the end."),
                      tag=Tag.MODE_NOT_RESTORED)
-        expect_equal(got["grad_mode"], True, checked + ": grad mode after the call",
-                     "Leave gradient recording on (do not call torch.set_grad_enabled(False)).",
+        expect_equal(got["grad_mode"], True, _("{checked}: grad mode after the call").format(checked=checked),
+                     _("Leave gradient recording on (do not call torch.set_grad_enabled(False))."),
                      tag=Tag.GRAD_MODE_LEAKED)
         loss = got["loss"]
-        expect_true(type(loss) is float, checked + ": what train_step returns", "a Python float (the loss)",
-                    describe(loss), "Return loss.item(): a float, not the loss tensor.", tag=Tag.WRONG_TYPE)
+        expect_true(type(loss) is float, _("{checked}: what train_step returns").format(checked=checked), _("a Python float (the loss)"),
+                    describe(loss), _("Return loss.item(): a float, not the loss tensor."), tag=Tag.WRONG_TYPE)
         inputs, labels = batches[k]
-        expect_tensor(got["inputs"], inputs, checked + ": the caller's inputs after the call",
-                      "Do not change the caller's tensors: inputs = inputs.to(device) makes a new one.",
+        expect_tensor(got["inputs"], inputs, _("{checked}: the caller's inputs after the call").format(checked=checked),
+                      _("Do not change the caller's tensors: inputs = inputs.to(device) makes a "
+                        "new one."),
                       device="cpu", rtol=0, atol=0, tag=Tag.INPUT_MODIFIED)
-        expect_tensor(got["labels"], labels, checked + ": the caller's labels after the call",
-                      "Do not change the caller's tensors: labels = labels.to(device) makes a new one.",
+        expect_tensor(got["labels"], labels, _("{checked}: the caller's labels after the call").format(checked=checked),
+                      _("Do not change the caller's tensors: labels = labels.to(device) makes a "
+                        "new one."),
                       device="cpu", rtol=0, atol=0, tag=Tag.INPUT_MODIFIED)
     offered = obs.get("offered")
     if offered:

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -97,7 +98,7 @@ SETS = 3  # random (N, C) problems per check
 
 def _describe(logits: torch.Tensor) -> str:
     n, c = logits.shape
-    return f"logits of shape ({n}, {c})"
+    return _("logits of shape ({n}, {c})").format(n=n, c=c)
 
 
 # ---- probing a loss ---------------------------------------------------------------------------
@@ -112,7 +113,7 @@ def _value_and_grad(fn, logits: torch.Tensor, *args, **kwargs) -> dict:
         if not loss.requires_grad:
             found["backward"] = "no graph"
         elif loss.numel() != 1:
-            found["backward"] = f"{loss.numel()} elements"
+            found["backward"] = _("{n} elements").format(n=loss.numel())
         else:
             loss.reshape(()).backward()
             found["backward"] = "ok"
@@ -124,22 +125,24 @@ def _expect_loss(obs: dict, expected: torch.Tensor, checked: str, hint: str, tol
     """A 0-dim float32 tensor equal to ``expected``."""
     loss = obs["loss"]
     if not isinstance(loss, TensorObs):
-        fail(checked, "a 0-dim tensor (the mean loss)", describe(loss),
-             "Return a tensor (for example `losses.mean()`), not a Python number: it must support backward().",
+        fail(checked, _("a 0-dim tensor (the mean loss)"), describe(loss),
+             _("Return a tensor (for example `losses.mean()`), not a Python number: it must "
+               "support backward()."),
              tag=Tag.WRONG_TYPE)
-    expect_tensor(loss, expected, checked + " — the value", hint, **tol)
+    expect_tensor(loss, expected, _("{checked} — the value").format(checked=checked), hint, **tol)
 
 
 def _expect_grad(obs: dict, expected: torch.Tensor, checked: str, hint: str, tol: dict) -> None:
     if obs["backward"] == "no graph":
-        fail(checked + " — the gradient w.r.t. logits", "a loss connected to logits by autograd",
-             "a tensor with requires_grad=False (no graph back to logits)",
-             "Compute the loss with torch operations on logits; do not detach, call .item() or build a new "
-             "tensor with torch.tensor(...).", tag=Tag.GRAPH_BROKEN)
+        fail(_("{checked} — the gradient w.r.t. logits").format(checked=checked), _("a loss connected to logits by autograd"),
+             _("a tensor with requires_grad=False (no graph back to logits)"),
+             _("Compute the loss with torch operations on logits; do not detach, call .item() or "
+               "build a new tensor with torch.tensor(...)."), tag=Tag.GRAPH_BROKEN)
     if obs["backward"] != "ok":
-        fail(checked + " — the gradient w.r.t. logits", "a 0-dim loss that backward() can run on",
-             obs["backward"], "Reduce with .mean() so the result is a single number.", tag=Tag.GRAPH_BROKEN)
-    expect_tensor(obs["grad"], expected, checked + " — the gradient w.r.t. logits (logits.grad after backward)",
+        fail(_("{checked} — the gradient w.r.t. logits").format(checked=checked), _("a 0-dim loss that backward() can run on"),
+             obs["backward"], _("Reduce with .mean() so the result is a single number."), tag=Tag.GRAPH_BROKEN)
+    expect_tensor(obs["grad"], expected, _("{checked} — the gradient w.r.t. logits (logits.grad "
+                                           "after backward)").format(checked=checked),
                   hint, **tol)
 
 
@@ -153,9 +156,9 @@ def _torch_value_and_grad(fn, logits: torch.Tensor, *args, **kwargs) -> tuple[to
 
 # ---- cross_entropy ----------------------------------------------------------------------------
 
-CE_HINT = ("loss_i = logsumexp(logits_i) - logits_i[target_i]; return the mean over the batch. Use "
-           "torch.logsumexp(logits, dim=1) (or F.log_softmax(logits, dim=1)) and pick the true class with "
-           "gather(1, target.unsqueeze(1)) or logits[torch.arange(N), target].")
+CE_HINT = (N_("loss_i = logsumexp(logits_i) - logits_i[target_i]; return the mean over the batch. "
+             "Use torch.logsumexp(logits, dim=1) (or F.log_softmax(logits, dim=1)) and pick the "
+             "true class with gather(1, target.unsqueeze(1)) or logits[torch.arange(N), target]."))
 
 
 @EXERCISE.check(points=2, needs=("cross_entropy",))
@@ -165,11 +168,11 @@ def cross_entropy_value(ex, case):
 
 
 @cross_entropy_value.judge
-def _(obs, case):
+def _judge(obs, case):
     for k, run in enumerate(obs["runs"]):
         logits, target = _inputs(case, k)
-        checked = f"cross_entropy({_describe(logits)}, target) against F.cross_entropy"
-        _expect_loss(run, F.cross_entropy(logits, target), checked, CE_HINT, VALUE_TOL)
+        checked = _("cross_entropy({logits}, target) against F.cross_entropy").format(logits=_describe(logits))
+        _expect_loss(run, F.cross_entropy(logits, target), checked, _(CE_HINT), VALUE_TOL)
 
 
 @EXERCISE.check(points=2, needs=("cross_entropy",))
@@ -179,12 +182,13 @@ def cross_entropy_gradient(ex, case):
 
 
 @cross_entropy_gradient.judge
-def _(obs, case):
+def _judge(obs, case):
     for k, run in enumerate(obs["runs"]):
         logits, target = _inputs(case, k)
-        _, grad = _torch_value_and_grad(F.cross_entropy, logits, target)
-        checked = f"cross_entropy({_describe(logits)}, target), then loss.backward()"
-        _expect_grad(run, grad, checked, CE_HINT + " The gradient is (softmax(logits) - one_hot(target)) / N.",
+        grad = _torch_value_and_grad(F.cross_entropy, logits, target)[1]
+        checked = _("cross_entropy({logits}, target), then loss.backward()").format(logits=_describe(logits))
+        _expect_grad(run, grad, checked, _("{hint} The gradient is (softmax(logits) - "
+                                           "one_hot(target)) / N.").format(hint=_(CE_HINT)),
                      _grad_tol(1 / logits.shape[0]))
 
 
@@ -195,14 +199,15 @@ def cross_entropy_large_logits(ex, case):
 
 
 @cross_entropy_large_logits.judge
-def _(obs, case):
-    hint = ("exp(10000) overflows to inf in float32. Subtract each row's maximum before exponentiating — "
-            "torch.logsumexp(logits, dim=1) and F.log_softmax do that for you; never compute "
-            "log(softmax(logits)) or log(exp(...).sum()) directly.")
+def _judge(obs, case):
+    hint = (_("exp(10000) overflows to inf in float32. Subtract each row's maximum before "
+              "exponentiating — torch.logsumexp(logits, dim=1) and F.log_softmax do that for "
+              "you; never compute log(softmax(logits)) or log(exp(...).sum()) directly."))
     for k, run in enumerate(obs["runs"]):
         logits, target = _inputs(case, 10 + k, LARGE_SCALE)
         loss, grad = _torch_value_and_grad(F.cross_entropy, logits, target)
-        checked = f"cross_entropy on {_describe(logits)} with values up to {logits.abs().max().item():.0f} (randn * 1e4)"
+        checked = _("cross_entropy on {logits} with values up to {largest:.0f} (randn * 1e4)").format(
+            logits=_describe(logits), largest=logits.abs().max().item())
         ulp = _ulp(logits)
         _expect_loss(run, loss, checked, hint, dict(rtol=1e-5, atol=4 * ulp))
         _expect_grad(run, grad, checked, hint, _grad_tol(1 / logits.shape[0], ulp))
@@ -229,18 +234,18 @@ BANNED = (
 @contextlib.contextmanager
 def _banned_losses(called: list[str]) -> Iterator[None]:
     """Make the banned losses record their name in ``called`` and raise; always put the originals back."""
-    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in BANNED if hasattr(owner, name)]
-    labels = {name: label for _, name, label in BANNED}
+    saved = [(owner, name, getattr(owner, name)) for owner, name, _unused in BANNED if hasattr(owner, name)]
+    labels = {name: label for _unused, name, label in BANNED}
 
     def make(name: str):
         def banned(*args, **kwargs):
             called.append(labels[name])
-            raise BannedCall(f"{labels[name]} may not be used in ex12_losses")
+            raise BannedCall(_("{label} may not be used in ex12_losses").format(label=labels[name]))
 
         return banned
 
     try:
-        for owner, name, _ in saved:
+        for owner, name, _unused in saved:
             setattr(owner, name, make(name))
         yield
     finally:
@@ -267,7 +272,7 @@ def _ban_inputs(case: Case) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
 @EXERCISE.check(points=2, needs=("cross_entropy",))
 def cross_entropy_from_scratch(ex, case):
     """cross_entropy does not call F.cross_entropy, F.nll_loss or their nn modules."""
-    logits, target, _ = _ban_inputs(case)
+    logits, target, _unused = _ban_inputs(case)
     return _calls_banned(ex.cross_entropy, logits, target)
 
 
@@ -281,21 +286,22 @@ def weighted_cross_entropy_from_scratch(ex, case):
 def _judge_ban(obs: dict, function: str) -> None:
     called = obs["called"]
     expect_true(
-        not called and not obs["raised"], f"{function} written from scratch (without PyTorch's own cross-entropy)",
-        "no call to F.cross_entropy, F.nll_loss, nn.CrossEntropyLoss or nn.NLLLoss",
-        f"a call to {', '.join(called) or 'a banned loss'}",
-        "Build the loss from torch.logsumexp (or F.log_softmax), gather/indexing and mean/sum; the point of the "
-        "exercise is to write what F.cross_entropy does.", tag=Tag.FORBIDDEN_API,
+        not called and not obs["raised"], _("{function} written from scratch (without PyTorch's "
+                                            "own cross-entropy)").format(function=function),
+        _("no call to F.cross_entropy, F.nll_loss, nn.CrossEntropyLoss or nn.NLLLoss"),
+        _("a call to {called}").format(called=", ".join(called) or _("a banned loss")),
+        _("Build the loss from torch.logsumexp (or F.log_softmax), gather/indexing and mean/sum; "
+          "the point of the exercise is to write what F.cross_entropy does."), tag=Tag.FORBIDDEN_API,
     )
 
 
 @cross_entropy_from_scratch.judge
-def _(obs, case):
+def _judge(obs, case):
     _judge_ban(obs, "cross_entropy")
 
 
 @weighted_cross_entropy_from_scratch.judge
-def _(obs, case):
+def _judge(obs, case):
     _judge_ban(obs, "weighted_cross_entropy")
 
 
@@ -313,15 +319,16 @@ def weighted_cross_entropy_matches_pytorch(ex, case):
 
 
 @weighted_cross_entropy_matches_pytorch.judge
-def _(obs, case):
-    hint = ("With w_i = weight[target_i]: return sum(w_i * loss_i) / sum(w_i) — divide by the sum of the weights "
-            "of the samples' classes, not by N.")
+def _judge(obs, case):
+    hint = (_("With w_i = weight[target_i]: return sum(w_i * loss_i) / sum(w_i) — divide by the "
+              "sum of the weights of the samples' classes, not by N."))
     for k, run in enumerate(obs["runs"]):
         logits, target = _inputs(case, 30 + k)
         weight = _weight(case, 30 + k, logits.shape[1])
         loss, grad = _torch_value_and_grad(F.cross_entropy, logits, target, weight=weight)
-        checked = (f"weighted_cross_entropy({_describe(logits)}, target, weight) with weights from "
-                   f"{weight.min().item():.2f} to {weight.max().item():.2f}, against F.cross_entropy(weight=weight)")
+        checked = _("weighted_cross_entropy({logits}, target, weight) with weights from {low:.2f} to "
+                    "{high:.2f}, against F.cross_entropy(weight=weight)").format(
+            logits=_describe(logits), low=weight.min().item(), high=weight.max().item())
         sample_weights = weight[target]
         _expect_loss(run, loss, checked, hint, VALUE_TOL)
         _expect_grad(run, grad, checked, hint, _grad_tol(float(sample_weights.max() / sample_weights.sum())))
@@ -336,8 +343,8 @@ def focal_reference(logits: torch.Tensor, target: torch.Tensor, gamma: float) ->
     return (-((1 - log_pt.exp()) ** gamma) * log_pt).mean()
 
 
-FOCAL_HINT = ("log_pt = F.log_softmax(logits, dim=1) picked at the target class; pt = log_pt.exp(); "
-              "return (-(1 - pt) ** gamma * log_pt).mean().")
+FOCAL_HINT = (N_("log_pt = F.log_softmax(logits, dim=1) picked at the target class; pt = "
+                "log_pt.exp(); return (-(1 - pt) ** gamma * log_pt).mean()."))
 
 
 @EXERCISE.check(points=2, needs=("focal_loss",))
@@ -348,14 +355,14 @@ def focal_loss_matches_formula(ex, case):
 
 
 @focal_loss_matches_formula.judge
-def _(obs, case):
+def _judge(obs, case):
     gamma = _gamma(case)
     for k, run in enumerate(obs["runs"]):
         logits, target = _inputs(case, 40 + k)
         loss, grad = _torch_value_and_grad(focal_reference, logits, target, gamma)
         checked = f"focal_loss({_describe(logits)}, target, gamma={gamma:.4f})"
-        _expect_loss(run, loss, checked, FOCAL_HINT, VALUE_TOL)
-        _expect_grad(run, grad, checked, FOCAL_HINT, _grad_tol(1 / logits.shape[0]))
+        _expect_loss(run, loss, checked, _(FOCAL_HINT), VALUE_TOL)
+        _expect_grad(run, grad, checked, _(FOCAL_HINT), _grad_tol(1 / logits.shape[0]))
 
 
 @EXERCISE.check(points=1, needs=("focal_loss",))
@@ -365,12 +372,13 @@ def focal_loss_gamma_zero_is_cross_entropy(ex, case):
 
 
 @focal_loss_gamma_zero_is_cross_entropy.judge
-def _(obs, case):
+def _judge(obs, case):
     for k, run in enumerate(obs["runs"]):
         logits, target = _inputs(case, 50 + k)
         loss, grad = _torch_value_and_grad(F.cross_entropy, logits, target)
-        checked = f"focal_loss({_describe(logits)}, target, gamma=0) against F.cross_entropy"
-        hint = "With gamma = 0, (1 - p_t) ** 0 is 1 and the loss is the mean of -log(p_t): cross-entropy."
+        checked = _("focal_loss({logits}, target, gamma=0) against F.cross_entropy").format(logits=_describe(logits))
+        hint = _("With gamma = 0, (1 - p_t) ** 0 is 1 and the loss is the mean of -log(p_t): "
+                 "cross-entropy.")
         _expect_loss(run, loss, checked, hint, VALUE_TOL)
         _expect_grad(run, grad, checked, hint, _grad_tol(1 / logits.shape[0]))
 
@@ -382,12 +390,13 @@ def focal_loss_default_gamma(ex, case):
 
 
 @focal_loss_default_gamma.judge
-def _(obs, case):
+def _judge(obs, case):
     for k, run in enumerate(obs["runs"]):
         logits, target = _inputs(case, 60 + k)
         loss, grad = _torch_value_and_grad(focal_reference, logits, target, 2.0)
-        checked = f"focal_loss({_describe(logits)}, target) — gamma not given"
-        hint = "Keep the signature def focal_loss(logits, target, gamma=2.0) and use gamma in the formula."
+        checked = _("focal_loss({logits}, target) — gamma not given").format(logits=_describe(logits))
+        hint = _("Keep the signature def focal_loss(logits, target, gamma=2.0) and use gamma in "
+                 "the formula.")
         _expect_loss(run, loss, checked, hint, VALUE_TOL)
         _expect_grad(run, grad, checked, hint, _grad_tol(1 / logits.shape[0]))
 
@@ -414,21 +423,24 @@ def losses_leave_inputs_untouched(ex, case):
 
 
 @losses_leave_inputs_untouched.judge
-def _(obs, case):
+def _judge(obs, case):
     logits, target = _inputs(case, 70)
     weight = _weight(case, 70, logits.shape[1])
-    hint = ("Work on new tensors: no in-place operations (add_, sub_, clamp_, [...] = ...) on the arguments, "
-            "no requires_grad_ and no backward() inside the loss.")
+    hint = (_("Work on new tensors: no in-place operations (add_, sub_, clamp_, [...] = ...) on "
+              "the arguments, no requires_grad_ and no backward() inside the loss."))
     for key, got in obs.items():
         name, requires_grad = key.split("|")
-        checked = f"{name} called on logits with requires_grad={requires_grad}: the caller's"
-        expect_tensor(got["logits"], logits, f"{checked} logits afterwards", hint, rtol=0, atol=0,
-                      tag=Tag.INPUT_MODIFIED)
-        expect_equal(got["requires_grad"], requires_grad == "True", f"{checked} logits.requires_grad afterwards", hint,
+        call = _("{name} called on logits with requires_grad={requires_grad}").format(
+            name=name, requires_grad=requires_grad)
+        expect_tensor(got["logits"], logits, _("{call}: the caller's logits afterwards").format(call=call), hint,
+                      rtol=0, atol=0, tag=Tag.INPUT_MODIFIED)
+        expect_equal(got["requires_grad"], requires_grad == "True",
+                     _("{call}: the caller's logits.requires_grad afterwards").format(call=call), hint,
                      tag=Tag.INPUT_MODIFIED)
-        expect_equal(got["grad"], None, f"{checked} logits.grad afterwards", hint, tag=Tag.STALE_GRAD)
-        expect_tensor(got["target"], target, f"{checked} target afterwards", hint, rtol=0, atol=0,
-                      tag=Tag.INPUT_MODIFIED)
+        expect_equal(got["grad"], None, _("{call}: the caller's logits.grad afterwards").format(call=call), hint,
+                     tag=Tag.STALE_GRAD)
+        expect_tensor(got["target"], target, _("{call}: the caller's target afterwards").format(call=call), hint,
+                      rtol=0, atol=0, tag=Tag.INPUT_MODIFIED)
         if name == "weighted_cross_entropy":
-            expect_tensor(got["weight"], weight, f"{checked} weight afterwards", hint, rtol=0, atol=0,
-                          tag=Tag.INPUT_MODIFIED)
+            expect_tensor(got["weight"], weight, _("{call}: the caller's weight afterwards").format(call=call), hint,
+                          rtol=0, atol=0, tag=Tag.INPUT_MODIFIED)

@@ -25,6 +25,7 @@ from torch import nn
 
 from grader.engine.api import Calibration, Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -65,34 +66,37 @@ def _state_dict(net) -> dict:
 def _weights(obs: dict, checked: str, n_feature: int, n_output: int, is_net: bool = True) -> dict:
     """Validated weights of a returned net (shapes of a Net(n_feature, h, n_output)), or a failure."""
     if obs["type"] != "Module":
-        fail(checked, "a Net (an nn.Module)", f"a {obs['type']}", "Return the trained net itself: `return net`.")
-    expect_true(is_net, checked, "an instance of your Net class", f"a {obs['class']}",
-                "Build the model with Net(n_feature, n_hidden, n_output) and return it.")
+        fail(checked, _("a Net (an nn.Module)"), _("a {type}").format(type=obs["type"]),
+             _("Return the trained net itself: `return net`."))
+    expect_true(is_net, checked, _("an instance of your Net class"), _("a {type}").format(type=obs["class"]),
+                _("Build the model with Net(n_feature, n_hidden, n_output) and return it."))
     weights = obs["weights"]
-    expect_equal(sorted(weights), list(NET_KEYS), checked + ": the names in the returned net's state_dict()",
-                 "Net has exactly two layers, self.hidden = nn.Linear(...) and self.predict = nn.Linear(...) "
-                 "(ReLU has no weights).", tag=Tag.WRONG_ARCHITECTURE)
+    expect_equal(sorted(weights), list(NET_KEYS),
+                 _("{checked}: the names in the returned net's state_dict()").format(checked=checked),
+                 _("Net has exactly two layers, self.hidden = nn.Linear(...) and self.predict = "
+                   "nn.Linear(...) (ReLU has no weights)."), tag=Tag.WRONG_ARCHITECTURE)
     values = {}
     for name in NET_KEYS:
         got = weights[name]
         if not isinstance(got, TensorObs) or got.values is None:
-            fail(checked, f"a tensor for {name}", describe(got), tag=Tag.WRONG_TYPE)
+            fail(checked, _("a tensor for {name}").format(name=name), describe(got), tag=Tag.WRONG_TYPE)
         values[name] = got.values.to(torch.float32)
     h = values["hidden.weight"].shape[0] if values["hidden.weight"].dim() == 2 else -1
     shapes = {name: tuple(values[name].shape) for name in NET_KEYS}
     want = {"hidden.weight": (h, n_feature), "hidden.bias": (h,), "predict.weight": (n_output, h),
             "predict.bias": (n_output,)}
     if shapes != want:
-        fail(checked + ": the shapes of the layers",
+        fail(_("{checked}: the shapes of the layers").format(checked=checked),
              f"Net({n_feature}, n_hidden, {n_output}): hidden.weight {want['hidden.weight']}, predict.weight "
              f"{want['predict.weight']}",
              f"hidden.weight {shapes['hidden.weight']}, predict.weight {shapes['predict.weight']}",
-             f"Build Net({n_feature}, n_hidden, {n_output}): {n_feature} input feature(s), {n_output} output(s).",
+             _("Build Net({n_feature}, n_hidden, {n_output}): {n_feature} input feature(s), "
+               "{n_output} output(s).").format(n_feature=n_feature, n_output=n_output),
              tag=Tag.WRONG_ARCHITECTURE)
     for name, value in values.items():
         if not torch.isfinite(value).all():
-            fail(checked, "finite weights", f"NaN or infinite values in {name}",
-                 "The training diverged: lower the learning rate.", tag=Tag.NOT_FINITE)
+            fail(checked, _("finite weights"), _("NaN or infinite values in {name}").format(name=name),
+                 _("The training diverged: lower the learning rate."), tag=Tag.NOT_FINITE)
     return values
 
 
@@ -107,7 +111,7 @@ def _net_sizes(case: Case, k: int) -> tuple[int, int, int, int]:
 
 
 def _net_input(case: Case, k: int) -> torch.Tensor:
-    n_feature, _, _, n = _net_sizes(case, k)
+    n_feature, _unused, _unused, n = _net_sizes(case, k)
     return case.randn(n, n_feature, offset=20 + k) * 2
 
 
@@ -116,7 +120,7 @@ def net_layers_and_forward(ex, case):
     """Net(n_feature, n_hidden, n_output) has Linear layers hidden and predict; forward is predict(relu(hidden(x)))."""
     runs = []
     for k in range(3):
-        n_feature, n_hidden, n_output, _ = _net_sizes(case, k)
+        n_feature, n_hidden, n_output, _unused = _net_sizes(case, k)
         torch.manual_seed(case.seed + k)
         net = ex.Net(n_feature, n_hidden, n_output)
         layers = {}
@@ -130,21 +134,23 @@ def net_layers_and_forward(ex, case):
 
 
 @net_layers_and_forward.judge
-def _(obs, case):
+def _judge(obs, case):
     for k, run in enumerate(obs["runs"]):
         n_feature, n_hidden, n_output, n = _net_sizes(case, k)
         checked = f"Net({n_feature}, {n_hidden}, {n_output})"
         for name, (i, o) in (("hidden", (n_feature, n_hidden)), ("predict", (n_hidden, n_output))):
             layer = run["layers"][name]
-            expect_true(layer["linear"], f"{checked}.{name}", "an nn.Linear", f"{layer.get('type')}",
-                        f"In __init__: self.{name} = nn.Linear({i}, {o}).", tag=Tag.WRONG_ARCHITECTURE)
+            expect_true(layer["linear"], f"{checked}.{name}", _("an nn.Linear"), f"{layer.get('type')}",
+                        _("In __init__: self.{name} = nn.Linear({i}, {o}).").format(name=name, i=i, o=o),
+                        tag=Tag.WRONG_ARCHITECTURE)
             expect_equal((layer["in"], layer["out"]), (i, o), f"{checked}.{name}: (in_features, out_features)",
                          f"self.{name} = nn.Linear({i}, {o}).", tag=Tag.WRONG_ARCHITECTURE)
         weights = _weights(run, checked, n_feature, n_output)
         x = _net_input(case, k)
-        expect_tensor(run["out"], net_forward(weights, x), f"{checked}(x) for x of shape ({n}, {n_feature})",
-                      "forward(x) = self.predict(F.relu(self.hidden(x))): ReLU between the layers, nothing after "
-                      "predict.", rtol=1e-5, atol=1e-6)
+        expect_tensor(run["out"], net_forward(weights, x),
+                      _("{checked}(x) for x of shape ({n}, {n_feature})").format(checked=checked, n=n, n_feature=n_feature),
+                      _("forward(x) = self.predict(F.relu(self.hidden(x))): ReLU between the "
+                        "layers, nothing after predict."), rtol=1e-5, atol=1e-6)
 
 
 # ---- fit_regression -----------------------------------------------------------------------------
@@ -192,16 +198,18 @@ def regression_mse(obs, case) -> float:
 
 
 @fit_regression_fits_parabola.judge
-def _(obs, case):
+def _judge(obs, case):
     mse = regression_mse(obs, case)
-    checked = (f"the mean squared error (computed by the grader) of fit_regression(x, y) on {REGRESSION_N} "
-               f"points y = x**2 + {REGRESSION_NOISE} * noise, x in [-1, 1]")
+    checked = _("the mean squared error (computed by the grader) of fit_regression(x, y) on {n} points "
+                "y = x**2 + {noise} * noise, x in [-1, 1]").format(n=REGRESSION_N, noise=REGRESSION_NOISE)
     if not mse <= REGRESSION_MSE_THRESHOLD:
-        fail(checked, f"at most {REGRESSION_MSE_THRESHOLD:g} (the noise alone gives {REGRESSION_NOISE ** 2:g})",
+        fail(checked, _("at most {threshold:g} (the noise alone gives {noise_mse:g})").format(
+                 threshold=REGRESSION_MSE_THRESHOLD, noise_mse=REGRESSION_NOISE ** 2),
              f"{mse:.4g}",
-             "Train for all `epochs` steps: zero_grad, loss = MSELoss()(net(x), y), backward, step. Use enough hidden "
-             "units (say 20-50) and a working learning rate (Adam 0.01-0.05, or SGD about 0.2). y and the output "
-             "are both (N, 1).", tag=Tag.THRESHOLD_NOT_REACHED)
+             _("Train for all `epochs` steps: zero_grad, loss = MSELoss()(net(x), y), backward, "
+               "step. Use enough hidden units (say 20-50) and a working learning rate (Adam "
+               "0.01-0.05, or SGD about 0.2). y and the output are both (N, 1)."),
+             tag=Tag.THRESHOLD_NOT_REACHED)
 
 
 def _weak_regression(reference):
@@ -260,7 +268,8 @@ def fit_classifier_separates_clusters(ex, case):
 
 def _cluster_label(k: int) -> str:
     first, second = ("(2, 2)", "(-2, -2)") if k % 2 == 0 else ("(-2, -2)", "(2, 2)")
-    return f"two clusters of {CLUSTER_N} points around {first} (label 0) and {second} (label 1)"
+    return _("two clusters of {n} points around {first} (label 0) and {second} (label 1)").format(
+        n=CLUSTER_N, first=first, second=second)
 
 
 def classifier_accuracies(obs, case) -> list[float]:
@@ -268,7 +277,7 @@ def classifier_accuracies(obs, case) -> list[float]:
     found = []
     for k, run in enumerate(obs["runs"]):
         x, y = cluster_data(case, k)
-        weights = _weights(run, f"fit_classifier(x, y) on {_cluster_label(k)}", 2, 2, run.get("is_net", False))
+        weights = _weights(run, _("fit_classifier(x, y) on {clusters}").format(clusters=_cluster_label(k)), 2, 2, run.get("is_net", False))
         with torch.no_grad():
             found.append((net_forward(weights, x).argmax(dim=1) == y).double().mean().item())
     return found
@@ -280,14 +289,15 @@ def classifier_accuracy(obs, case) -> float:
 
 
 @fit_classifier_separates_clusters.judge
-def _(obs, case):
+def _judge(obs, case):
     for k, accuracy in enumerate(classifier_accuracies(obs, case)):
-        checked = (f"the training accuracy (computed by the grader, arg-max of the two outputs) of "
-                   f"fit_classifier(x, y) on {_cluster_label(k)}")
+        checked = _("the training accuracy (computed by the grader, arg-max of the two outputs) "
+                    "of fit_classifier(x, y) on {clusters}").format(clusters=_cluster_label(k))
         if not accuracy >= CLASSIFIER_ACCURACY_THRESHOLD:
-            fail(checked, f"at least {CLASSIFIER_ACCURACY_THRESHOLD:g}", f"{accuracy:.3f}",
-                 "Net(2, n_hidden, 2) trained with nn.CrossEntropyLoss()(net(x), y) (raw logits, int64 labels, no "
-                 "softmax before the loss) for all `epochs` steps: zero_grad, backward, step.",
+            fail(checked, _("at least {threshold:g}").format(threshold=CLASSIFIER_ACCURACY_THRESHOLD), f"{accuracy:.3f}",
+                 _("Net(2, n_hidden, 2) trained with nn.CrossEntropyLoss()(net(x), y) (raw "
+                   "logits, int64 labels, no softmax before the loss) for all `epochs` steps: "
+                   "zero_grad, backward, step."),
                  tag=Tag.THRESHOLD_NOT_REACHED)
 
 
@@ -336,28 +346,37 @@ def fitting_leaves_inputs_and_state(ex, case):
 
 
 @fitting_leaves_inputs_and_state.judge
-def _(obs, case):
+def _judge(obs, case):
     data = {"fit_regression": regression_data, "fit_classifier": cluster_data,
             "compare_optimizers": lambda c: _optimizer_data(40, c)}
-    hint = "Do not change the caller's tensors: no in-place operations, requires_grad_ or .grad on x and y."
+    hint = _("Do not change the caller's tensors: no in-place operations, requires_grad_ or "
+             ".grad on x and y.")
     for label, got in obs.items():
         x, y = data[label.split("(")[0]](case)
-        expect_tensor(got["x"], x, f"{label}: the caller's x afterwards", hint, rtol=0, atol=0, tag=Tag.INPUT_MODIFIED)
-        expect_tensor(got["y"], y, f"{label}: the caller's y afterwards", hint, rtol=0, atol=0, tag=Tag.INPUT_MODIFIED)
+        expect_tensor(got["x"], x, _("{label}: the caller's x afterwards").format(label=label), hint, rtol=0, atol=0,
+                      tag=Tag.INPUT_MODIFIED)
+        expect_tensor(got["y"], y, _("{label}: the caller's y afterwards").format(label=label), hint, rtol=0, atol=0,
+                      tag=Tag.INPUT_MODIFIED)
         for name in ("x", "y"):
-            expect_equal(got[f"{name}_requires_grad"], False, f"{label}: {name}.requires_grad afterwards", hint,
+            expect_equal(got[f"{name}_requires_grad"], False,
+                         _("{label}: {name}.requires_grad afterwards").format(label=label, name=name), hint,
                          tag=Tag.INPUT_MODIFIED)
-            expect_equal(got[f"{name}_grad"], None, f"{label}: {name}.grad afterwards", hint, tag=Tag.STALE_GRAD)
-        expect_equal(got["grad_enabled"], True, f"{label}: torch.is_grad_enabled() afterwards (it was True)",
-                     "Do not call torch.set_grad_enabled(False) for good; use `with torch.no_grad():` blocks.",
+            expect_equal(got[f"{name}_grad"], None, _("{label}: {name}.grad afterwards").format(label=label, name=name),
+                         hint, tag=Tag.STALE_GRAD)
+        expect_equal(got["grad_enabled"], True, _("{label}: torch.is_grad_enabled() afterwards "
+                                                  "(it was True)").format(label=label),
+                     _("Do not call torch.set_grad_enabled(False) for good; use `with "
+                       "torch.no_grad():` blocks."),
                      tag=Tag.GRAD_MODE_LEAKED)
-        expect_equal(got["default_dtype"], "torch.float32", f"{label}: torch.get_default_dtype() afterwards",
-                     "Do not call torch.set_default_dtype; convert tensors with .float() / .double() instead.",
+        expect_equal(got["default_dtype"], "torch.float32",
+                     _("{label}: torch.get_default_dtype() afterwards").format(label=label),
+                     _("Do not call torch.set_default_dtype; convert tensors with .float() / "
+                       ".double() instead."),
                      tag=Tag.GLOBAL_STATE_LEAKED)
         if not label.startswith("compare_optimizers"):
-            expect_equal(got["training"], True, f"{label}: the returned net's .training",
-                         "A training function leaves the model in train mode: do not call net.eval() before "
-                         "returning it.", tag=Tag.MODE_NOT_RESTORED)
+            expect_equal(got["training"], True, _("{label}: the returned net's .training").format(label=label),
+                         _("A training function leaves the model in train mode: do not call "
+                           "net.eval() before returning it."), tag=Tag.MODE_NOT_RESTORED)
 
 
 # ---- compare_optimizers -------------------------------------------------------------------------
@@ -382,8 +401,8 @@ HYPERPARAMETERS = {"SGD": "SGD(lr=lr)", "Momentum": "SGD(lr=lr, momentum=0.8)",
 
 # (label, n, keyword arguments, as a call reads): the defaults, and non-default sizes, epochs and lr.
 OPTIMIZER_CALLS = (
-    ("compare_optimizers(x, y) with x of shape (100, 1)", 100, {}),
-    ("compare_optimizers(x, y, epochs=3, batch_size=40, lr=0.03) with x of shape (150, 1)", 150,
+    (N_("compare_optimizers(x, y) with x of shape (100, 1)"), 100, {}),
+    (N_("compare_optimizers(x, y, epochs=3, batch_size=40, lr=0.03) with x of shape (150, 1)"), 150,
      {"epochs": 3, "batch_size": 40, "lr": 0.03}),
 )
 DEFAULTS = {"epochs": 12, "batch_size": 32, "lr": 0.01}
@@ -408,23 +427,25 @@ def _curves(result) -> dict:
 def _expect_curves(got: dict, label: str, steps: int) -> dict[str, list[float]]:
     """The four curves, as lists of ``steps`` floats, or a failure."""
     if got["type"] != "dict":
-        fail(label, "a dict of four loss lists", f"a {got['type']}",
-             "Return {\"SGD\": [...], \"Momentum\": [...], \"RMSprop\": [...], \"Adam\": [...]}.")
-    expect_equal(got["keys"], sorted(OPTIMIZERS), label + ": the keys of the returned dict",
-                 "Use exactly the keys \"SGD\", \"Momentum\", \"RMSprop\" and \"Adam\".")
+        fail(label, _("a dict of four loss lists"), _("a {type}").format(type=got["type"]),
+             _("Return {example}.").format(example='{"SGD": [...], "Momentum": [...], "RMSprop": [...], "Adam": [...]}'))
+    expect_equal(got["keys"], sorted(OPTIMIZERS), _("{label}: the keys of the returned dict").format(label=label),
+                 _('Use exactly the keys "SGD", "Momentum", "RMSprop" and "Adam".'))
     curves = {}
     for name in OPTIMIZERS:
         where = f"{label}[\"{name}\"]"
-        expect_equal(got["containers"][name], "list", where + ": its type", "Each value is a list: losses = [].",
-                     tag=Tag.WRONG_TYPE)
-        expect_equal(got["kinds"][name], ["float"] if steps else [], where + ": the type of its elements",
-                     "Append Python floats: history.append(loss.item()) (a float, and no graph kept alive).",
+        expect_equal(got["containers"][name], "list", _("{where}: its type").format(where=where),
+                     _("Each value is a list: losses = []."), tag=Tag.WRONG_TYPE)
+        expect_equal(got["kinds"][name], ["float"] if steps else [],
+                     _("{where}: the type of its elements").format(where=where),
+                     _("Append Python floats: history.append(loss.item()) (a float, and no graph "
+                       "kept alive)."),
                      tag=Tag.WRONG_TYPE)
         values = got["curves"][name]
-        expect_equal(len(values), steps, where + ": the number of losses (one per optimisation step = "
-                     "epochs * ceil(N / batch_size))",
-                     "Append one loss per mini-batch step, for every batch of every epoch (the last batch of an "
-                     "epoch may be smaller; do not drop it).")
+        expect_equal(len(values), steps, _("{where}: the number of losses (one per optimisation "
+                                           "step = epochs * ceil(N / batch_size))").format(where=where),
+                     _("Append one loss per mini-batch step, for every batch of every epoch (the "
+                       "last batch of an epoch may be smaller; do not drop it)."))
         curves[name] = values
     return curves
 
@@ -441,9 +462,9 @@ def compare_optimizers_format(ex, case):
 
 
 @compare_optimizers_format.judge
-def _(obs, case):
+def _judge(obs, case):
     for got, (label, n, kwargs) in zip(obs["runs"], OPTIMIZER_CALLS):
-        _expect_curves(got, label, _steps(n, kwargs))
+        _expect_curves(got, _(label), _steps(n, kwargs))
 
 
 @EXERCISE.check(points=1, needs=("compare_optimizers",), timeout=60)
@@ -458,17 +479,20 @@ def compare_optimizers_same_start(ex, case):
 
 
 @compare_optimizers_same_start.judge
-def _(obs, case):
+def _judge(obs, case):
     for got, (label, n, kwargs) in zip(obs["runs"], OPTIMIZER_CALLS):
+        label = _(label)
         curves = _expect_curves(got, label, _steps(n, kwargs))
         first = {name: curves[name][0] for name in OPTIMIZERS}
         spread = max(first.values()) - min(first.values())
-        expect_true(spread <= 1e-6 * (1 + abs(first["SGD"])), label + ": the first loss of each optimiser",
-                    "four equal first losses (within 1e-6)",
+        expect_true(spread <= 1e-6 * (1 + abs(first["SGD"])),
+                    _("{label}: the first loss of each optimiser").format(label=label),
+                    _("four equal first losses (within 1e-6)"),
                     ", ".join(f"{name} {value:.7g}" for name, value in first.items()),
-                    "Build one Net(1, 20, 1) and give each optimiser a copy (copy.deepcopy(net), or "
-                    "load_state_dict(net.state_dict())), and feed all four the same batches in the same order "
-                    "(draw the shuffled order once, not inside each optimiser's loop).")
+                    _("Build one Net(1, 20, 1) and give each optimiser a copy "
+                      "(copy.deepcopy(net), or load_state_dict(net.state_dict())), and feed all "
+                      "four the same batches in the same order (draw the shuffled order once, "
+                      "not inside each optimiser's loop)."))
 
 
 # -- recording what Net.forward sees -----------------------------------------------------------------
@@ -529,11 +553,12 @@ def _training_net(got: dict, label: str, steps: int) -> dict:
     trained = [r for r in nets if r["training_forwards"] >= steps and r["weights"] is not None]
     if not trained:
         counts = [r["training_forwards"] for r in nets]
-        fail(label + ": the nets your function trained", f"at least one Net trained for {steps} steps",
-             f"{len(nets)} Net object(s) called with grad enabled {counts} times" if nets else
-             "no Net object was ever called",
-             "Build the nets with Net(1, 20, 1) (your Net class from this file) and call net(x_batch) once per "
-             "optimisation step.")
+        fail(_("{label}: the nets your function trained").format(label=label),
+             _("at least one Net trained for {steps} steps").format(steps=steps),
+             _("{nets} Net object(s) called with grad enabled {counts} times").format(nets=len(nets), counts=counts)
+             if nets else _("no Net object was ever called"),
+             _("Build the nets with Net(1, 20, 1) (your Net class from this file) and call "
+               "net(x_batch) once per optimisation step."))
     return trained[0]
 
 
@@ -546,9 +571,11 @@ def _batch_indices(inputs: list, x: torch.Tensor, label: str) -> list[torch.Tens
         ok = values is not None and values.dim() == 2 and values.shape[1] == 1
         rows = [position.get(float(v)) for v in values.reshape(-1).tolist()] if ok else [None]
         if not ok or None in rows:
-            fail(label + f": the input of training step {k + 1}", "a batch of rows of x, of shape (B, 1)",
-                 describe(got) + ("" if not ok else " whose values are not rows of x"),
-                 "Index x and y with the same batch indices: net(x[idx]), target y[idx]; do not change x.",
+            fail(_("{label}: the input of training step {step}").format(label=label, step=k + 1),
+                 _("a batch of rows of x, of shape (B, 1)"),
+                 _("{got} whose values are not rows of x").format(got=describe(got)) if ok else describe(got),
+                 _("Index x and y with the same batch indices: net(x[idx]), target y[idx]; do "
+                   "not change x."),
                  tag=Tag.WRONG_SHAPE)
         found.append(torch.tensor(rows, dtype=torch.int64))
     return found
@@ -562,25 +589,27 @@ def compare_optimizers_batches(ex, case):
 
 
 @compare_optimizers_batches.judge
-def _(obs, case):
+def _judge(obs, case):
     label, n, kwargs = OPTIMIZER_CALLS[1]
+    label = _(label)
     args = {**DEFAULTS, **kwargs}
     steps, per_epoch = _steps(n, kwargs), math.ceil(n / args["batch_size"])
     net = _training_net(obs, label, steps)
-    x, _ = _optimizer_data(n, case)
+    x, _unused = _optimizer_data(n, case)
     batches = _batch_indices(net["inputs"][:steps], x, label)
     want_sizes = sorted([args["batch_size"]] * (n // args["batch_size"]) + ([n % args["batch_size"]] if n % args["batch_size"] else []))
     for epoch in range(args["epochs"]):
         chunk = batches[epoch * per_epoch:(epoch + 1) * per_epoch]
-        where = f"{label}: the batches of epoch {epoch + 1} (as seen by Net.forward)"
-        expect_equal(sorted(len(b) for b in chunk), want_sizes, where + ", their sizes",
-                     f"Split the {n} samples into batches of batch_size={args['batch_size']} (the last one "
-                     f"smaller): for start in range(0, N, batch_size).")
+        where = _("{label}: the batches of epoch {epoch} (as seen by Net.forward)").format(label=label, epoch=epoch + 1)
+        expect_equal(sorted(len(b) for b in chunk), want_sizes, _("{where}, their sizes").format(where=where),
+                     _("Split the {n} samples into batches of batch_size={batch_size} (the last "
+                       "one smaller): for start in range(0, N, batch_size).").format(n=n, batch_size=args["batch_size"]))
         seen = torch.cat(chunk).sort().values
-        expect_true(torch.equal(seen, torch.arange(n)), where, f"each of the {n} samples exactly once",
-                    f"{len(set(seen.tolist()))} distinct samples out of {len(seen)}",
-                    "One epoch is one pass over a permutation of all samples (torch.randperm(N)), or over them in "
-                    "order.")
+        expect_true(torch.equal(seen, torch.arange(n)), where, _("each of the {n} samples exactly once").format(n=n),
+                    _("{distinct} distinct samples out of {total}").format(distinct=len(set(seen.tolist())),
+                                                                          total=len(seen)),
+                    _("One epoch is one pass over a permutation of all samples "
+                      "(torch.randperm(N)), or over them in order."))
 
 
 def replay(weights: dict[str, torch.Tensor], batches: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor,
@@ -605,12 +634,13 @@ def replay(weights: dict[str, torch.Tensor], batches: list[torch.Tensor], x: tor
 @EXERCISE.check(points=3, needs=("compare_optimizers", "Net"), timeout=60)
 def compare_optimizers_hyperparameters(ex, case):
     """Each curve is that of its optimiser (SGD; SGD momentum 0.8; RMSprop alpha 0.9; Adam betas (0.9, 0.99)) with lr."""
-    return {"runs": [_recorded_run(ex, case, n, kwargs) for _, n, kwargs in OPTIMIZER_CALLS]}
+    return {"runs": [_recorded_run(ex, case, n, kwargs) for _unused, n, kwargs in OPTIMIZER_CALLS]}
 
 
 @compare_optimizers_hyperparameters.judge
-def _(obs, case):
+def _judge(obs, case):
     for got, (label, n, kwargs) in zip(obs["runs"], OPTIMIZER_CALLS):
+        label = _(label)
         args = {**DEFAULTS, **kwargs}
         steps = _steps(n, kwargs)
         curves = _expect_curves(got["curves"], label, steps)
@@ -619,9 +649,10 @@ def _(obs, case):
         for name, t in net["weights"].items():
             weights[name] = t.values if isinstance(t, TensorObs) else t
         if sorted(weights) != list(NET_KEYS) or tuple(weights["hidden.weight"].shape) != (20, 1):
-            fail(label + ": the nets trained", "Net(1, 20, 1)",
-                 f"a net with weights {', '.join(f'{k} {tuple(v.shape)}' for k, v in weights.items())}",
-                 "Build Net(1, 20, 1) for every optimiser.", tag=Tag.WRONG_ARCHITECTURE)
+            fail(_("{label}: the nets trained").format(label=label), "Net(1, 20, 1)",
+                 _("a net with weights {shapes}").format(
+                     shapes=", ".join(f"{k} {tuple(v.shape)}" for k, v in weights.items())),
+                 _("Build Net(1, 20, 1) for every optimiser."), tag=Tag.WRONG_ARCHITECTURE)
         x, y = _optimizer_data(n, case)
         batches = _batch_indices(net["inputs"][:steps], x, label)
         expected = replay(weights, batches, x, y, args["lr"])
@@ -631,12 +662,15 @@ def _(obs, case):
             bad = ~torch.isclose(have, want, rtol=1e-4, atol=1e-7)
             if bad.any():
                 step = int(bad.nonzero()[0])
-                fail(f"{label}[\"{name}\"]: replayed by the grader with torch.optim.{HYPERPARAMETERS[name]}, "
-                     f"lr={args['lr']}, MSE loss, from the same initial weights on the same batches",
-                     f"loss {want[step].item():.7g} at step {step + 1} (and {want[min(step + 1, steps - 1)].item():.7g} "
-                     f"at the next)",
-                     f"{have[step].item():.7g} (and {have[min(step + 1, steps - 1)].item():.7g}); "
-                     f"{int(bad.sum())} of {steps} losses differ",
-                     f"\"{name}\" must be torch.optim.{HYPERPARAMETERS[name]} on its own copy of the initial net, "
-                     "with nn.MSELoss(), recording loss.item() of each batch before optimizer.step(); all four "
-                     "see the same batches in the same order.")
+                nxt = min(step + 1, steps - 1)
+                fail(_('{label}["{name}"]: replayed by the grader with torch.optim.{optimizer}, '
+                       "lr={lr}, MSE loss, from the same initial weights on the same batches").format(
+                         label=label, name=name, optimizer=HYPERPARAMETERS[name], lr=args["lr"]),
+                     _("loss {loss:.7g} at step {step} (and {next_loss:.7g} at the next)").format(
+                         loss=want[step].item(), step=step + 1, next_loss=want[nxt].item()),
+                     _("{loss:.7g} (and {next_loss:.7g}); {bad} of {steps} losses differ").format(
+                         loss=have[step].item(), next_loss=have[nxt].item(), bad=int(bad.sum()), steps=steps),
+                     _('"{name}" must be torch.optim.{optimizer} on its own copy of the initial net, '
+                       "with nn.MSELoss(), recording loss.item() of each batch before "
+                       "optimizer.step(); all four see the same batches in the same order.").format(
+                         name=name, optimizer=HYPERPARAMETERS[name]))
