@@ -11,7 +11,7 @@ from types import ModuleType, TracebackType
 from typing import Callable, Iterator, Mapping
 
 from grader.engine.api import StandIn
-from grader.engine.i18n import _
+from grader.engine.i18n import N_, _
 from grader.engine.model import Outcome, Tag
 from grader.sandbox.audit import is_refusal
 from grader.sandbox.notebook_source import NotebookError, read_notebook, run_notebook
@@ -83,8 +83,8 @@ class SubmissionLoader:
             raise LoadError(Outcome.NOT_STARTED, message, Tag.NOT_STARTED) from None
         except Exception as exc:
             sys.modules.pop(name, None)
-            message = _("Importing {file} failed.").format(file=path.name) + "\n" + student_error(exc, self.directory)
-            raise LoadError(Outcome.ERROR, message, exception_tag(exc)) from None
+            text, tag = explain_exception(exc, self.directory)
+            raise LoadError(Outcome.ERROR, _("Importing {file} failed.").format(file=path.name) + "\n" + text, tag) from None
         except SystemExit as exc:
             sys.modules.pop(name, None)
             message = _("{file} calls sys.exit({code}) when imported; remove it.").format(file=path.name, code=repr(exc.code))
@@ -151,6 +151,21 @@ def _stand_ins(replacements: Mapping[str, StandIn]) -> Iterator[None]:
 # CUDA tensor from a checkpoint loaded without map_location.
 _CUDA_FRAMES = {(("torch", "cuda", "__init__.py"), "_lazy_init"), (("torch", "serialization.py"), "_validate_device"),
                 (("torch", "serialization.py"), "validate_cuda_device")}
+
+
+NO_CUDA_HINT = N_(
+    "Hint: this machine has no CUDA GPU, yet your code asked for one. Use the device argument instead of a "
+    "fixed \"cuda\" (and map_location when you load a checkpoint saved on a GPU)."
+)
+
+
+def explain_exception(exc: BaseException, directory: Path) -> tuple[str, Tag]:
+    """The learner's text and the tag of an exception that escaped the student's code."""
+    tag = exception_tag(exc)
+    text = student_error(exc, directory)
+    if tag is Tag.HARD_CODED_DEVICE:
+        text += "\n" + _(NO_CUDA_HINT)
+    return text, tag
 
 
 def exception_tag(exc: BaseException) -> Tag:

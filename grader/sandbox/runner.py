@@ -16,7 +16,7 @@ import torch
 
 from grader.engine.api import Case, Check, CheckFailed
 from grader.engine.i18n import N_, _
-from grader.sandbox.loading import LoadError, SubmissionLoader, exception_tag, student_error
+from grader.sandbox.loading import LoadError, SubmissionLoader, explain_exception
 from grader.engine.model import CheckResult, Outcome, Tag
 from grader.engine.observe import snapshot
 
@@ -101,8 +101,8 @@ def probe_case(check: Check, case: Case, loader: SubmissionLoader, *, shortcut: 
             message = _("Your code called sys.exit({code}); return a value instead.").format(code=repr(exc.code))
             return ProbeReport(Outcome.CRASHED, message, tag=Tag.CRASHED)
         except Exception as exc:
-            message = _("Your code raised an exception.") + "\n" + student_error(exc, loader.directory)
-            return ProbeReport(Outcome.ERROR, message, tag=exception_tag(exc))
+            text, tag = explain_exception(exc, loader.directory)
+            return ProbeReport(Outcome.ERROR, _("Your code raised an exception.") + "\n" + text, tag=tag)
     return ProbeReport(None, observations=observations, duration=time.perf_counter() - start)
 
 
