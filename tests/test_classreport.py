@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy
 import pytest
 
+from grader.engine import i18n
 from grader.engine.model import CheckResult, GradeResult, Outcome, Tag
 from grader.reporters import classreport, gradebook, json_v3
 
@@ -141,3 +143,99 @@ def test_report_command_explains_what_is_missing(tmp_path: Path, graded: Path, m
     monkeypatch.setitem(sys.modules, "jinja2", None)
     assert cli.main(["report", str(graded)]) == cli.EXIT_USAGE
     assert "pip install 'torch-exercise-kit[report]'" in capsys.readouterr().err
+
+
+class _Texts(HTMLParser):
+    """The page's words: text outside code, captured output, figures, tags and gradebook cells."""
+
+    SKIP = {"pre", "code", "svg", "style"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+        self.lang = ""
+        self._open: list[bool] = []
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        attributes = dict(attrs)
+        if tag == "html":
+            self.lang = attributes.get("lang", "")
+        if tag not in ("br", "meta"):
+            data = "tag" in (attributes.get("class") or "").split() or "data-column" in attributes
+            self._open.append(tag in self.SKIP or data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open and tag not in ("br", "meta"):
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        if data.strip() and not any(self._open):
+            self.texts.append(data.strip())
+
+
+def _texts(page: str) -> _Texts:
+    parser = _Texts()
+    parser.feed(page)
+    return parser
+
+
+def _template_messages() -> list[str]:
+    """The English of every message in the templates, each placeholder's text left out."""
+    from grader.authoring import catalogs
+
+    found = []
+    for m in catalogs.read(catalogs.TEMPLATE):
+        if any("/templates/" in file for file, _ in m.locations):
+            for text in m.id if isinstance(m.id, tuple) else (m.id,):
+                found += [piece.strip(" .:") for piece in re.split(r"%\(\w+\)s", text)]
+    return sorted({piece for piece in found if re.search("[A-Za-z]{2}", piece)})
+
+
+def _pages(graded: Path, lang: str) -> dict[str, str]:
+    i18n.use_language(lang)
+    html.write(graded)
+    return {name: (graded / name).read_text() for name in ("report.html", "ben/feedback.html", "eve/feedback.html")}
+
+
+def test_english_pages_keep_their_text(graded: Path) -> None:
+    pages = _pages(graded, "en")
+    report, feedback = pages["report.html"], pages["ben/feedback.html"]
+    assert _texts(report).lang == "en"
+    for text in ("Class report", "5 submissions graded into <code>out</code>.", "Points are those of",
+                 "Checks most failed", "2 of 3", "in progress", "not started", "Share of each exercise&#39;s points"):
+        assert text in report, text
+    assert "asked to change a tensor or model in place, made a new one instead" in report  # a tag's meaning
+    for text in ("Feedback for ben", "points.", "what the grader found", "not started", "failed"):
+        assert text in feedback
+
+
+def test_chinese_pages_have_no_english_template_text_left(graded: Path) -> None:
+    pages = _pages(graded, "zh")
+    english = _template_messages()
+    assert "Checks most failed" in english and "submissions graded into" in english
+    for name, page in pages.items():
+        texts = _texts(page)
+        assert texts.lang == "zh-Hans", name
+        left = [(text, message) for text in texts.texts for message in english
+                if re.search(rf"(?<![\w]){re.escape(message)}(?![\w])", text)]
+        assert not left, f"{name}: English template text in the Chinese page: {left}"
+    report = pages["report.html"]
+    for text in ("班级报告", "已评分 5 份提交", "失败最多的检查", "进行中", "未开始", "已完成", "检查失败的原因",
+                 "要求原地修改张量或模型，却新建了一个", "3 人中的 2 人"):
+        assert text in report, text
+    assert "<code>out</code>" in report  # the folder's markup, inside the translated sentence
+    assert "ben 的反馈" in pages["ben/feedback.html"] and "未开始" in pages["ben/feedback.html"]
+    assert "这份提交无法评分" in pages["eve/feedback.html"]
+
+
+def test_chinese_figures_are_labelled_in_chinese_where_a_font_can_draw_them(graded: Path) -> None:
+    from grader.reporters import figures
+
+    report = classreport.load(graded)
+    i18n.use_language("zh")
+    drawn = figures.histogram(report) + figures.exercise_states(report) + figures.heat_map(report)
+    if not figures.cjk_fonts():
+        pytest.skip("no CJK font installed (Debian: fonts-wqy-microhei); the labels stay English")
+    for label in ("总分", "学生人数", "已完成", "进行中", "该练习的得分比例"):
+        assert label in drawn, label  # matplotlib names each drawn text in an SVG comment
+    assert "total points" not in drawn

@@ -42,7 +42,8 @@ class Tag(str, enum.Enum):
     The runner sets the first group (the student's code could not be judged);
     the judges set the rest (what was wrong with what came back). Reports
     count them to show which misconceptions a class has. ``Tag("wrong_shape")``
-    finds a tag by its value; ``tag.meaning`` says what it means.
+    finds a tag by its value; ``tag.meaning`` says what it means (in English, marked
+    with ``N_``: show it as ``_(tag.meaning)``).
     """
 
     meaning: str
@@ -54,43 +55,49 @@ class Tag(str, enum.Enum):
         return tag
 
     # set by the runner and the isolated child
-    NOT_STARTED = "not_started", "the code still raises NotImplementedError (an untouched stub)"
-    MISSING_FILE = "missing_file", "the exercise's file is not in the submission"
-    SYNTAX_ERROR = "syntax_error", "the file cannot be parsed"
-    MISSING_NAME = "missing_name", "a function or class the check needs is not defined"
-    EXCEPTION = "exception", "the student's code raised an exception"
-    TIMEOUT = "timeout", "ran past the check's (or the import's) time limit"
-    CRASHED = "crashed", "the process running the code died or exited (os._exit, signal, sys.exit)"
-    OUT_OF_MEMORY = "out_of_memory", "used more memory than the grader allows"
+    NOT_STARTED = "not_started", N_("the code still raises NotImplementedError (an untouched stub)")
+    MISSING_FILE = "missing_file", N_("the exercise's file is not in the submission")
+    SYNTAX_ERROR = "syntax_error", N_("the file cannot be parsed")
+    MISSING_NAME = "missing_name", N_("a function or class the check needs is not defined")
+    EXCEPTION = "exception", N_("the student's code raised an exception")
+    TIMEOUT = "timeout", N_("ran past the check's (or the import's) time limit")
+    CRASHED = "crashed", N_("the process running the code died or exited (os._exit, signal, sys.exit)")
+    OUT_OF_MEMORY = "out_of_memory", N_("used more memory than the grader allows")
     REFUSED = "refused", (
-        "the sandbox refused an action (writing outside the work folder, reading the solutions, starting programs)"
+        N_("the sandbox refused an action (writing outside the work folder, reading the solutions, starting programs)")
     )
-    TAMPERING = "tampering", "replaced functions of torch or the grader that judging relies on"
+    TAMPERING = "tampering", N_("replaced functions of torch or the grader that judging relies on")
     # set by the judges
-    WRONG_TYPE = "wrong_type", "a value of the wrong kind (not a tensor, number, module…) or unreadable"
-    WRONG_SHAPE = "wrong_shape", "a tensor (or sequence) of the wrong shape or length"
-    WRONG_DTYPE = "wrong_dtype", "a tensor of the wrong dtype"
-    WRONG_DEVICE = "wrong_device", "a tensor, batch or model on a device other than the one asked for"
+    WRONG_TYPE = "wrong_type", N_("a value of the wrong kind (not a tensor, number, module…) or unreadable")
+    WRONG_SHAPE = "wrong_shape", N_("a tensor (or sequence) of the wrong shape or length")
+    WRONG_DTYPE = "wrong_dtype", N_("a tensor of the wrong dtype")
+    WRONG_DEVICE = "wrong_device", N_("a tensor, batch or model on a device other than the one asked for")
     HARD_CODED_DEVICE = "hard_coded_device", (
-        "CUDA asked for on a machine without it: a fixed 'cuda', or a CUDA checkpoint loaded without map_location"
+        N_("CUDA asked for on a machine without it: a fixed 'cuda', or a CUDA checkpoint loaded without map_location")
     )
-    WRONG_DEVICE_RULE = "wrong_device_rule", "a device picked by the wrong rule (CUDA assumed, the given one ignored)"
-    NOT_FINITE = "not_finite", "NaN or infinite values where the reference has finite ones (diverged training)"
-    WRONG_VALUE = "wrong_value", "a value differs from the reference (the default for a failed comparison)"
-    WRONG_ERROR = "wrong_error", "the error asked for was not raised, or another one was"
-    WRONG_ARCHITECTURE = "wrong_architecture", "a model's layers (kinds, sizes, names, order) differ from the spec"
-    WRONG_TRAINABLE = "wrong_trainable", "the wrong parameters are frozen or trainable (requires_grad)"
-    NOT_IN_PLACE = "not_in_place", "asked to change a tensor or model in place, made a new one instead"
-    INPUT_MODIFIED = "input_modified", "changed an argument the caller owns (its values, list or requires_grad)"
-    STALE_GRAD = "stale_grad", "a .grad left on the caller's tensors, or not cleared between steps"
-    GRAPH_BUILT = "graph_built", "autograd recorded a graph where none belongs (no torch.no_grad(), not detached)"
-    GRAPH_BROKEN = "graph_broken", "no gradient path where one is needed (detached, .item(), a new tensor)"
-    GRAD_MODE_LEAKED = "grad_mode_leaked", "grad mode wrong during or after the call (set_grad_enabled not restored)"
-    GLOBAL_STATE_LEAKED = "global_state_leaked", "another torch global setting (the default dtype) left changed"
-    MODE_NOT_RESTORED = "mode_not_restored", "a model in the wrong train/eval mode, during or after the call"
-    FORBIDDEN_API = "forbidden_api", "called the PyTorch function the exercise asks you to write yourself"
-    UNSAFE_LOAD = "unsafe_load", "a checkpoint saved or loaded in a way that runs pickled code (weights_only)"
-    THRESHOLD_NOT_REACHED = "threshold_not_reached", "accuracy or loss after training misses the calibrated threshold"
+    WRONG_DEVICE_RULE = "wrong_device_rule", (
+        N_("a device picked by the wrong rule (CUDA assumed, the given one ignored)")
+    )
+    NOT_FINITE = "not_finite", N_("NaN or infinite values where the reference has finite ones (diverged training)")
+    WRONG_VALUE = "wrong_value", N_("a value differs from the reference (the default for a failed comparison)")
+    WRONG_ERROR = "wrong_error", N_("the error asked for was not raised, or another one was")
+    WRONG_ARCHITECTURE = "wrong_architecture", N_("a model's layers (kinds, sizes, names, order) differ from the spec")
+    WRONG_TRAINABLE = "wrong_trainable", N_("the wrong parameters are frozen or trainable (requires_grad)")
+    NOT_IN_PLACE = "not_in_place", N_("asked to change a tensor or model in place, made a new one instead")
+    INPUT_MODIFIED = "input_modified", N_("changed an argument the caller owns (its values, list or requires_grad)")
+    STALE_GRAD = "stale_grad", N_("a .grad left on the caller's tensors, or not cleared between steps")
+    GRAPH_BUILT = "graph_built", N_("autograd recorded a graph where none belongs (no torch.no_grad(), not detached)")
+    GRAPH_BROKEN = "graph_broken", N_("no gradient path where one is needed (detached, .item(), a new tensor)")
+    GRAD_MODE_LEAKED = "grad_mode_leaked", (
+        N_("grad mode wrong during or after the call (set_grad_enabled not restored)")
+    )
+    GLOBAL_STATE_LEAKED = "global_state_leaked", N_("another torch global setting (the default dtype) left changed")
+    MODE_NOT_RESTORED = "mode_not_restored", N_("a model in the wrong train/eval mode, during or after the call")
+    FORBIDDEN_API = "forbidden_api", N_("called the PyTorch function the exercise asks you to write yourself")
+    UNSAFE_LOAD = "unsafe_load", N_("a checkpoint saved or loaded in a way that runs pickled code (weights_only)")
+    THRESHOLD_NOT_REACHED = "threshold_not_reached", (
+        N_("accuracy or loss after training misses the calibrated threshold")
+    )
 
 
 
@@ -141,10 +148,15 @@ class ExerciseScore:
     @property
     def status_label(self) -> str:
         """:attr:`status` in the language in use."""
-        return _(_STATUS_LABELS[self.status])
+        return status_label(self.status)
 
 
 _STATUS_LABELS = {"done": N_("done"), "in progress": N_("in progress"), "not started": N_("not started")}
+
+
+def status_label(status: str) -> str:
+    """An exercise status (``done``, ``in progress``, ``not started``) in the language in use."""
+    return _(_STATUS_LABELS[status])
 
 
 @dataclass(frozen=True)

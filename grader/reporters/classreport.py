@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.engine.model import GradeResult, Outcome, Tag, exercise_number
+from grader.engine.model import GradeResult, Outcome, Tag, exercise_number, status_label
 from grader.reporters import gradebook, json_v3
 
 RESULTS = "results.json"
@@ -143,6 +143,11 @@ def summarize(students: list[Student]) -> Summary:
         full_marks=sum(1 for s in students if s.total is not None and s.total == s.max_score and s.total > 0),
         errors=sum(1 for s in students if s.result is None or s.result.error),
     )
+
+
+def state_label(state: str) -> str:
+    """One of :data:`STATES` in the language in use: an exercise status, or the outcome "error"."""
+    return Outcome.ERROR.label if state == "error" else status_label(state)
 
 
 def exercise_state(result: GradeResult, exercise: str) -> str:

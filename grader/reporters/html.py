@@ -2,7 +2,9 @@
 
 Each page is one self-contained file: styles inline, figures inline SVG, no
 JavaScript, nothing fetched (a Content-Security-Policy says so to the browser).
-Whatever a submission printed, raised or is named is escaped text.
+Whatever a submission printed, raised or is named is escaped text. Texts follow
+the language in use through jinja2's i18n extension and the kit's catalog; a
+translation is escaped like any other text, and so are its placeholders.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import functools
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
+from grader.engine.i18n import N_, _, language, ngettext
 from grader.engine.model import CheckResult, GradeResult, Tag
 from grader.reporters import classreport, figures
 from grader.reporters.classreport import ClassReport
@@ -19,6 +23,9 @@ from grader.reporters.classreport import ClassReport
 REPORT = "report.html"
 FEEDBACK = "feedback.html"
 OUTPUT_LIMIT = 300
+HTML_LANG = {"zh": "zh-Hans"}  # the page's lang attribute, where it differs from the catalog's code
+# gradebook.csv's own columns, as the students table shows them (the CSV keeps these names)
+COLUMNS = {"student": N_("student"), "total": N_("total"), "max_score": N_("max. points"), "status": N_("status")}
 
 
 def _points(value: float | None) -> str:
@@ -26,7 +33,19 @@ def _points(value: float | None) -> str:
 
 
 def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit].rstrip() + f"\n… ({len(text) - limit} more characters not shown)"
+    if len(text) <= limit:
+        return text
+    hidden = len(text) - limit
+    more = ngettext("({n} more character not shown)", "({n} more characters not shown)", hidden).format(n=hidden)
+    return text[:limit].rstrip() + "\n… " + more
+
+
+def _gettext(message: str) -> markupsafe.Markup:
+    return markupsafe.escape(_(message))
+
+
+def _ngettext(singular: str, plural: str, n: int) -> markupsafe.Markup:
+    return markupsafe.escape(ngettext(singular, plural, n))
 
 
 @functools.cache
@@ -37,7 +56,10 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)
     env.filters["points"] = _points
     env.filters["shorten"] = _shorten
     return env
@@ -48,7 +70,8 @@ def report_page(report: ClassReport, folder: str) -> str:
              "heatmap": figures.heat_map(report)}
     return environment().get_template(REPORT).render(
         report=report, summary=report.summary, exercises=report.exercises, states=classreport.STATES,
-        figures=drawn, folder=folder, meanings={t.value: t.meaning for t in Tag},
+        figures=drawn, folder=folder, meanings={t.value: _(t.meaning) for t in Tag},
+        state_label=classreport.state_label, columns={k: _(v) for k, v in COLUMNS.items()}, lang=_html_lang(),
     )
 
 
@@ -58,8 +81,12 @@ def feedback_page(student: str, result: GradeResult | None) -> str:
         checks.setdefault(r.exercise, []).append(r)
     return environment().get_template(FEEDBACK).render(
         student=student, result=result, exercises=result.exercises() if result else [],
-        checks=checks, output_limit=OUTPUT_LIMIT,
+        checks=checks, output_limit=OUTPUT_LIMIT, lang=_html_lang(),
     )
+
+
+def _html_lang() -> str:
+    return HTML_LANG.get(language(), language())
 
 
 def write(out: Path, students: list[str] | None = None) -> Path:
