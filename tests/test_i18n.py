@@ -182,7 +182,7 @@ def test_translations_keep_the_placeholders_of_the_english(lang: str, domain: st
     )
 
 
-_CODE_SPAN = re.compile(r"`[^`]+`")
+_CODE_SPAN = re.compile(r"``[^`]+``|`[^`]+`")
 
 
 @pytest.mark.parametrize("lang", LANGS)

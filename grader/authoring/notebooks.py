@@ -264,8 +264,15 @@ def _item_prose(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, tra
 
 
 def _paragraphs(text: str, translate: Translate) -> str:
-    """``text`` translated paragraph by paragraph (blank-line separated), the unit a translator works on."""
-    return "\n\n".join(translate(p) if p.strip() else p for p in text.split("\n\n"))
+    """``text`` translated paragraph by paragraph (blank-line separated), the unit a translator works on.
+
+    An indented block is code (``p <- p - lr * p.grad``): it stays as it is.
+    """
+    return "\n\n".join(translate(p) if p.strip() and not _is_code(p) else p for p in text.split("\n\n"))
+
+
+def _is_code(paragraph: str) -> bool:
+    return all(line.startswith("    ") for line in paragraph.splitlines() if line.strip())
 
 
 def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
