@@ -107,6 +107,8 @@ def test_student_bundle_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> Non
     assert names == {"exercises", "notebooks", "grader", "data_fixtures", "README.md", "README.zh.md", "pyproject.toml",
                      ".github"}
     assert (bundle / "grader" / "locale" / "zh" / "LC_MESSAGES" / "grader.mo").is_file()
+    assert sorted(p.name for p in (bundle / "notebooks" / "zh").glob("*.ipynb")) == sorted(
+        p.name for p in (bundle / "notebooks").glob("*.ipynb"))
     assert "GRADER_LANG=zh pytest exercises" in (bundle / "README.zh.md").read_text(encoding="utf-8")
     assert not list(bundle.rglob("hidden_checks")) and not (bundle / "solutions").exists()
     venv = tmp_path / "venv"

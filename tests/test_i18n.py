@@ -6,6 +6,9 @@ what to run and what to add; the short version:
     wrap each learner-facing text in _("..."), with {named} placeholders and .format(...)
     python -m grader catalogs          # extract, update grader/locale/zh/LC_MESSAGES/grader.po, compile
     edit the empty msgstr "" lines of that .po (keep every {placeholder}), run the command again
+
+The notebooks' prose is a second catalog, notebooks.po, checked by the same tests; after
+translating it, `python -m grader notebooks` writes notebooks/zh/.
 """
 
 from __future__ import annotations
@@ -38,10 +41,19 @@ PENDING = {
 
 
 LANGS = catalogs.translated_languages()
+CATALOGS = [(lang, domain) for lang in LANGS for domain in catalogs.DOMAINS]
 
 
-def _catalog(lang: str):
-    return catalogs.read(catalogs.po_path(lang), lang)
+def _catalog(lang: str, domain: str = i18n.DOMAIN):
+    return catalogs.read(catalogs.po_path(lang, domain=domain), lang)
+
+
+def _fix(lang: str, domain: str) -> str:
+    if domain == i18n.DOMAIN:
+        return FIX
+    po = catalogs.po_path(lang, domain=domain).relative_to(KIT)
+    return (f"Run `python -m grader catalogs`, translate the empty or fuzzy msgstr entries of {po} "
+            "(each is one paragraph of a notebook), run it again, then `python -m grader notebooks`.")
 
 
 def _where(message) -> str:
@@ -124,18 +136,18 @@ def test_the_catalogs_are_up_to_date_with_the_source() -> None:
     )
 
 
-@pytest.mark.parametrize("lang", LANGS)
-def test_every_marked_message_has_a_translation(lang: str) -> None:
-    missing = [f"  {m.id!r}  ({_where(m)})" for m in _catalog(lang) if _counted(m) and not m.string]
+@pytest.mark.parametrize(("lang", "domain"), CATALOGS)
+def test_every_marked_message_has_a_translation(lang: str, domain: str) -> None:
+    missing = [f"  {m.id!r}  ({_where(m)})" for m in _catalog(lang, domain) if _counted(m) and not m.string]
     assert not missing, (
-        f"{len(missing)} messages have no translation in {catalogs.po_path(lang).relative_to(KIT)}:\n"
-        + "\n".join(missing) + "\n" + FIX
+        f"{len(missing)} messages have no translation in {catalogs.po_path(lang, domain=domain).relative_to(KIT)}:\n"
+        + "\n".join(missing) + "\n" + _fix(lang, domain)
     )
 
 
-@pytest.mark.parametrize("lang", LANGS)
-def test_no_translation_is_fuzzy(lang: str) -> None:
-    fuzzy = [f"  {m.id!r}  ({_where(m)})" for m in _catalog(lang) if m.id and m.fuzzy]
+@pytest.mark.parametrize(("lang", "domain"), CATALOGS)
+def test_no_translation_is_fuzzy(lang: str, domain: str) -> None:
+    fuzzy = [f"  {m.id!r}  ({_where(m)})" for m in _catalog(lang, domain) if m.id and m.fuzzy]
     assert not fuzzy, (
         "These translations were guessed from an older English text (marked fuzzy): check each one, "
         "correct it and delete its `#, fuzzy` line, then run `python -m grader catalogs`:\n" + "\n".join(fuzzy)
@@ -151,10 +163,10 @@ def placeholders(text: str) -> tuple[list[str], list[str]]:
     return fields, sorted(_PERCENT.findall(text))
 
 
-@pytest.mark.parametrize("lang", LANGS)
-def test_translations_keep_the_placeholders_of_the_english(lang: str) -> None:
+@pytest.mark.parametrize(("lang", "domain"), CATALOGS)
+def test_translations_keep_the_placeholders_of_the_english(lang: str, domain: str) -> None:
     wrong = []
-    for m in _catalog(lang):
+    for m in _catalog(lang, domain):
         if m.id and m.string:
             english = m.id[-1] if isinstance(m.id, tuple) else m.id  # a plural: each form as the English plural
             forms = m.string if isinstance(m.string, tuple) else (m.string,)
@@ -169,6 +181,24 @@ def test_translations_keep_the_placeholders_of_the_english(lang: str) -> None:
     assert not wrong, (
         "These translations do not have the same {placeholders} as the English; give each the same "
         "names (order may change), then run `python -m grader catalogs`:\n" + "\n".join(wrong)
+    )
+
+
+_CODE_SPAN = re.compile(r"``[^`]+``|`[^`]+`")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_notebook_translations_keep_every_code_span(lang: str) -> None:
+    """Names, shapes and maths stay exactly as in English: the same `code` spans."""
+    wrong = [
+        f"  {m.id!r}\n    lacks {sorted(set(_CODE_SPAN.findall(m.id)) - set(_CODE_SPAN.findall(m.string)))}"
+        f", adds {sorted(set(_CODE_SPAN.findall(m.string)) - set(_CODE_SPAN.findall(m.id)))}"
+        for m in _catalog(lang, "notebooks")
+        if m.id and m.string and set(_CODE_SPAN.findall(m.id)) != set(_CODE_SPAN.findall(m.string))
+    ]
+    assert not wrong, (
+        "These notebook translations change a `code` span of the English; copy each "
+        "exactly, then run `python -m grader catalogs` and `python -m grader notebooks`:\n" + "\n".join(wrong)
     )
 
 

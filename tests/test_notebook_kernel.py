@@ -68,6 +68,16 @@ def test_every_stub_notebook_runs_without_an_error_and_reads_not_started() -> No
         assert "<table" in shown and "Traceback" not in shown
 
 
+def test_a_chinese_stub_notebook_reads_not_started_in_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GRADER_LANG", raising=False)  # the notebook's setup cell chooses Chinese itself
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    done = execute(nbformat.read(NOTEBOOKS / "zh" / "ex01_tensors.ipynb", as_version=4).cells, NOTEBOOKS / "zh")
+    assert errors(done) == []
+    shown = outputs(done[-1])
+    assert "ex01_tensors " in shown and "未开始" in shown and "<table" in shown, shown
+    assert "not started" not in shown and "Traceback" not in shown
+
+
 def test_the_reference_in_the_kits_notebooks_passes_every_check(tmp_path: Path) -> None:
     cells, checks = [], {}
     for name in QUICK:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -49,6 +50,34 @@ def test_drift_is_reported(tmp_path: Path) -> None:
     (tmp_path / "ex01_tensors.ipynb").unlink()
     reasons = {d.name: d.reason for d in notebooks.drift(SOLUTIONS, tmp_path)}
     assert set(reasons) == {"ex01_tensors.ipynb", "ex05_dropout.ipynb"}
+
+
+def test_the_chinese_notebooks_have_the_english_code_and_chinese_prose(tmp_path: Path) -> None:
+    assert {p.stem for p in notebooks.notebook_files(NOTEBOOKS / "zh")} == set(registry.public_exercises())
+    for path in notebooks.notebook_files(NOTEBOOKS):
+        english = nbformat.read(path, as_version=4)
+        chinese = nbformat.read(NOTEBOOKS / "zh" / path.name, as_version=4)
+        nbformat.validate(chinese)
+        assert [(c.id, c.cell_type, c.metadata) for c in chinese.cells] == [
+            (c.id, c.cell_type, c.metadata) for c in english.cells
+        ]
+        roles = [c.metadata[notebooks.KIT_KEY]["role"] for c in english.cells]
+        code = [(e.source, z.source) for e, z, role in zip(english.cells, chinese.cells, roles)
+                if e.cell_type == "code" and role != "setup"]
+        assert code and all(e == z for e, z in code)  # stubs, names and docstrings in code as in English
+        setup = chinese.cells[roles.index("setup")].source
+        assert 'os.environ.setdefault("GRADER_LANG", "zh")' in setup and "resolve().parents[1]" in setup
+        assert setup.splitlines()[-1] == english.cells[roles.index("setup")].source.splitlines()[-1]
+        markdown = [z.source for z in chinese.cells if z.cell_type == "markdown"]
+        assert all(re.search("[\u4e00-\u9fff]", text) for text in markdown), path.name
+    # drift of a Chinese notebook is reported like that of an English one
+    shutil.copytree(NOTEBOOKS, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "zh" / "ex03_sgd.ipynb").write_text((tmp_path / "ex03_sgd.ipynb").read_text())
+    (tmp_path / "zh" / "ex04_network.ipynb").unlink()
+    assert {d.name: d.reason for d in notebooks.drift(SOLUTIONS, tmp_path)} == {
+        "zh/ex03_sgd.ipynb": "differs from what is generated from solutions/",
+        "zh/ex04_network.ipynb": "missing from notebooks/",
+    }
 
 
 def test_the_layout_is_title_setup_prose_and_stub_then_check() -> None:

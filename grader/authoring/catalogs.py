@@ -5,6 +5,9 @@ is the message id; the first line of every check's docstring (its title) is
 extracted too. ``grader/locale/grader.pot`` is the template,
 ``grader/locale/<lang>/LC_MESSAGES/grader.po`` a translation and ``grader.mo``
 its compiled form, which the runtime reads with the standard ``gettext``.
+A second domain, ``notebooks``, holds the prose of the generated notebooks
+(each docstring paragraph of ``solutions/`` and the fixed texts of
+:mod:`grader.authoring.notebooks`), from which ``notebooks/zh/`` is written.
 
 Catalog files are written so that parallel work merges: entries sorted by
 source file, file names without line numbers, fixed header dates. Babel is a
@@ -26,6 +29,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
+from grader.authoring import notebooks, stubs
 from grader.engine.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
 
 KIT = LOCALE_DIR.parents[1]
@@ -45,8 +49,11 @@ class Stale:
     reason: str
 
 
-def po_path(lang: str, locale_dir: Path = LOCALE_DIR) -> Path:
-    return locale_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+DOMAINS = (DOMAIN, notebooks.DOMAIN)
+
+
+def po_path(lang: str, locale_dir: Path = LOCALE_DIR, domain: str = DOMAIN) -> Path:
+    return locale_dir / lang / "LC_MESSAGES" / f"{domain}.po"
 
 
 def translated_languages() -> tuple[str, ...]:
@@ -91,16 +98,26 @@ def extract(root: Path = KIT) -> Catalog:
     return catalog
 
 
+def extract_notebooks(root: Path = KIT) -> Catalog:
+    """The template catalog of the notebooks' prose: what :func:`notebooks.messages` finds per exercise."""
+    catalog = _new_catalog(None, notebooks.DOMAIN)
+    for path in stubs.exercise_files(root / "solutions"):
+        for message in notebooks.messages(path.read_text(), path.stem):
+            catalog.add(message, None, [(path.relative_to(root).as_posix(), 0)])
+    return catalog
+
+
+_TEXTS = {DOMAIN: "Learner-facing messages of the torch-exercise-kit grader", notebooks.DOMAIN: "The prose of the kit's notebooks"}
 _HEADER = """\
-# Learner-facing messages of the torch-exercise-kit grader{language}.
+# {texts}{language}.
 # Made by `python -m grader catalogs`: fill in msgstr, keep each {{placeholder}}, run it again.
 #"""
 
 
-def _new_catalog(locale: str | None) -> Catalog:
+def _new_catalog(locale: str | None, domain: str = DOMAIN) -> Catalog:
     return Catalog(
-        locale=locale, domain=DOMAIN, project="torch-exercise-kit", version="1", charset="utf-8",
-        header_comment=_HEADER.format(language=f" ({locale})" if locale else ""),
+        locale=locale, domain=domain, project="torch-exercise-kit", version="1", charset="utf-8",
+        header_comment=_HEADER.format(texts=_TEXTS[domain], language=f" ({locale})" if locale else ""),
         creation_date=_FIXED_DATE, revision_date=_FIXED_DATE, fuzzy=False,
         msgid_bugs_address="the kit's issue tracker", copyright_holder="the torch-exercise-kit authors",
         last_translator="the torch-exercise-kit authors", language_team=f"torch-exercise-kit {locale or ''}".strip(),
@@ -124,12 +141,12 @@ def mo_bytes(catalog: Catalog) -> bytes:
 
 def read(path: Path, locale: str | None = None) -> Catalog:
     with open(path, "rb") as f:
-        return read_po(f, locale=locale, domain=DOMAIN)
+        return read_po(f, locale=locale, domain=path.stem)
 
 
 def updated(template: Catalog, lang: str, po: Path) -> Catalog:
     """The translation of ``lang`` brought up to ``template``: new ids empty, changed ones fuzzy."""
-    catalog = read(po, lang) if po.exists() else _new_catalog(lang)
+    catalog = read(po, lang) if po.exists() else _new_catalog(lang, po.stem)
     catalog.revision_date = _FIXED_DATE
     catalog.update(template, update_header_comment=False)
     catalog.obsolete.clear()
@@ -139,13 +156,14 @@ def updated(template: Catalog, lang: str, po: Path) -> Catalog:
 def build(root: Path = KIT) -> dict[Path, bytes]:
     """Every catalog file as it should be for the source in ``root``: .pot, .po and .mo per language."""
     locale_dir = root / LOCALE_DIR.relative_to(KIT)
-    template = extract(root)
-    files = {locale_dir / TEMPLATE.name: po_bytes(template)}
-    for lang in translated_languages():
-        po = po_path(lang, locale_dir)
-        catalog = updated(template, lang, po)
-        files[po] = po_bytes(catalog)
-        files[po.with_suffix(".mo")] = mo_bytes(catalog)
+    files = {}
+    for domain, template in ((DOMAIN, extract(root)), (notebooks.DOMAIN, extract_notebooks(root))):
+        files[locale_dir / f"{domain}.pot"] = po_bytes(template)
+        for lang in translated_languages():
+            po = po_path(lang, locale_dir, domain)
+            catalog = updated(template, lang, po)
+            files[po] = po_bytes(catalog)
+            files[po.with_suffix(".mo")] = mo_bytes(catalog)
     return files
 
 
@@ -186,9 +204,9 @@ def _content(path: Path, data: bytes) -> object:
     }
 
 
-def untranslated(lang: str, root: Path = KIT) -> list[str]:
+def untranslated(lang: str, root: Path = KIT, domain: str = DOMAIN) -> list[str]:
     """Message ids of ``lang``'s .po that have no translation yet or are marked fuzzy."""
-    catalog = read(po_path(lang, root / LOCALE_DIR.relative_to(KIT)), lang)
+    catalog = read(po_path(lang, root / LOCALE_DIR.relative_to(KIT), domain), lang)
     return [str(m.id) for m in catalog if m.id and (m.fuzzy or not _has_text(m.string))]
 
 

@@ -51,7 +51,8 @@ graded.
 
 Messages are in English unless you ask for Chinese:
 `GRADER_LANG=zh pytest exercises` (or a `zh_CN.UTF-8` locale; for notebooks,
-start Jupyter with `GRADER_LANG=zh jupyter lab`).
+start Jupyter with `GRADER_LANG=zh jupyter lab`). `notebooks/zh/` holds the
+same notebooks with their text in Chinese; their `check` answers in Chinese.
 中文说明见 [README.zh.md](README.zh.md)。
 """
 
@@ -79,6 +80,9 @@ CUDA 上的检查只在有 GPU 的机器上运行，没有 GPU 时不会扣分�
 并显示一张表。`hint("ex05_dropout")` 给出第一个未通过检查的提示。
 `GRADER_LANG=zh pytest notebooks` 在终端里检查保存的 notebook。同时提交
 `exNN_topic.py` 和 `exNN_topic.ipynb` 时，以 notebook 为准。
+
+`notebooks/zh/` 中是同样的 notebook，说明文字为中文（代码与英文版相同），
+`check` 的结果也用中文显示；在终端里用 `GRADER_LANG=zh pytest notebooks/zh` 检查。
 
 `GRADER_LANG=zh` 让所有提示使用中文；系统语言为中文（例如 `LANG=zh_CN.UTF-8`）时
 也会自动使用中文。设为 `GRADER_LANG=en` 则显示英文。

@@ -58,9 +58,10 @@ def _catalogs(args: argparse.Namespace) -> int:
     for path in catalogs.write():
         print(f"wrote {path.relative_to(KIT_ROOT)}")
     for lang in catalogs.translated_languages():
-        missing = catalogs.untranslated(lang)
-        if missing:
-            print(f"{catalogs.po_path(lang).relative_to(KIT_ROOT)}: {len(missing)} messages to translate (empty msgstr or fuzzy)")
+        for domain in catalogs.DOMAINS:
+            missing = catalogs.untranslated(lang, domain=domain)
+            if missing:
+                print(f"{catalogs.po_path(lang, domain=domain).relative_to(KIT_ROOT)}: {len(missing)} messages to translate (empty msgstr or fuzzy)")
     return 0
 
 
