@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, MutableMapping
 
 from grader.checks import registry
 from grader.engine.api import DEFAULT_TIMEOUT, Exercise
@@ -43,17 +43,32 @@ class Shown:
         return self.text
 
 
+class _NamespaceModule(ModuleType):
+    """A module over the notebook's namespace: what a probe sets on it, the notebook's functions see.
+
+    Functions defined in a cell look their globals up in the kernel's namespace, so a probe that puts a
+    recording class in place of ``LeNet`` (and back afterwards) must write there, not only on this copy.
+    """
+
+    def __init__(self, name: str, namespace: MutableMapping[str, Any]) -> None:
+        super().__init__(name)
+        self.__dict__.update(namespace)
+        object.__setattr__(self, "_namespace", namespace)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        super().__setattr__(key, value)
+        self._namespace[key] = value
+
+
 class NamespaceLoader(SubmissionLoader):
     """Hands the checks the notebook's namespace, whatever exercise they ask for."""
 
-    def __init__(self, namespace: Mapping[str, Any], directory: Path) -> None:
+    def __init__(self, namespace: MutableMapping[str, Any], directory: Path) -> None:
         super().__init__(directory)
         self.namespace = namespace
 
     def load(self, name: str) -> ModuleType:
-        module = ModuleType(name)
-        module.__dict__.update(self.namespace)
-        return module
+        return _NamespaceModule(name, self.namespace)
 
 
 def check(name: str | None = None) -> Shown:
@@ -68,7 +83,7 @@ def hint(name: str) -> Shown:
     return result if isinstance(result, Shown) else _shown(hint_text(result))
 
 
-def _run(name: str | None, namespace: Mapping[str, Any]) -> GradeResult | Shown:
+def _run(name: str | None, namespace: MutableMapping[str, Any]) -> GradeResult | Shown:
     """The result of the chosen exercises' checks, or why there is none."""
     chosen = _chosen(registry.public_exercises(), name, namespace)
     return chosen if isinstance(chosen, Shown) else run_checks(chosen, namespace, progress=_progress)
@@ -81,7 +96,7 @@ def use_kit_copies(exercise: str) -> None:
 
 
 def run_checks(
-    exercises: dict[str, Exercise], namespace: Mapping[str, Any], progress: Callable[[str], None] | None = None
+    exercises: dict[str, Exercise], namespace: MutableMapping[str, Any], progress: Callable[[str], None] | None = None
 ) -> GradeResult:
     files, directory = _cell_files()
     loader = NamespaceLoader(namespace, directory)
@@ -106,7 +121,7 @@ def hint_text(result: GradeResult) -> str:
     return _("Every check of {names} passes: no hint needed.").format(names=names)
 
 
-def _chosen(exercises: dict[str, Exercise], name: str | None, namespace: Mapping[str, Any]) -> dict[str, Exercise] | Shown:
+def _chosen(exercises: dict[str, Exercise], name: str | None, namespace: MutableMapping[str, Any]) -> dict[str, Exercise] | Shown:
     if name is not None:
         if name not in exercises:
             return _shown(_("There is no exercise {name}. Choose one of: {choices}.").format(
