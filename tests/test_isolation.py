@@ -233,6 +233,18 @@ def test_sleeping_forever_times_out(tmp_path: Path) -> None:
     _ex02_untouched(result)
 
 
+@pytest.mark.timeout(120)
+def test_closing_the_report_pipe_and_running_on_costs_only_that_check(tmp_path: Path) -> None:
+    result = _grade(tmp_path, (
+        "def scale_(tensor, factor):\n    import os, time\n    os.closerange(3, 4096)\n    time.sleep(10**6)\n"
+    ))
+    verdict = next(r for r in result.results if r.check == "scale_in_place")
+    assert verdict.outcome is Outcome.CRASHED and verdict.tag is Tag.CRASHED
+    assert "closed its connection to the grader" in verdict.message
+    assert _score(result, "ex01_tensors") == EX01_POINTS - 2
+    _ex02_untouched(result)
+
+
 def test_syntax_error_is_reported_with_its_line(tmp_path: Path) -> None:
     result = _grade(tmp_path, "def broken(:\n    pass\n")
     assert _outcomes(result) == {Outcome.ERROR} and _tags(result) == {Tag.SYNTAX_ERROR}

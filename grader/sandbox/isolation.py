@@ -37,6 +37,7 @@ __all__ = ["GiB", "Limits", "Workspace", "run_exercise", "run_exercises", "end_s
 _MAX_FRAME = 256 * 2**20
 _PR_SET_CHILD_SUBREAPER = 36
 _POLL = 0.2  # seconds between memory checks while a child works
+_CLOSED_GRACE = 2.0  # seconds a child whose report pipe closed has to exit before it is stopped
 
 # What an exercise in progress waits for: the file descriptors to watch and when to wake up anyway.
 Wait = tuple[list[int], float]
@@ -221,17 +222,24 @@ def _read_exactly(child: _Child, size: int, deadline: float, limits: Limits) -> 
             continue
         chunk = os.read(child.read_fd, min(remaining, 2**20))
         if not chunk:
-            return _how_it_ended(child)
+            return (yield from _how_it_ended(child))
         chunks.append(chunk)
         remaining -= len(chunk)
     return b"".join(chunks)
 
 
-def _how_it_ended(child: _Child) -> str:
+def _how_it_ended(child: _Child) -> Generator[Wait, set[int], str]:
+    """Why the child's report pipe closed: it ended, or it closed the pipe and is stopped here."""
+    give_up = time.monotonic() + _CLOSED_GRACE
     try:
-        status = os.waitpid(child.pid, 0)[1]
+        while (status := os.waitpid(child.pid, os.WNOHANG))[0] == 0:
+            if time.monotonic() >= give_up:  # it closed its end of the pipe (os.closerange) and runs on
+                _stop(child)
+                return _("closed its connection to the grader and was stopped")
+            yield [], time.monotonic() + _POLL / 4
     except ChildProcessError:
         return _("ended")
+    status = status[1]
     child.pid = -1
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
@@ -330,6 +338,13 @@ def _with_output(result: CheckResult, output: str) -> CheckResult:
 
 
 def _end(child: _Child) -> None:
+    _stop(child)
+    os.close(child.read_fd)
+    os.close(child.output_fd)
+
+
+def _stop(child: _Child) -> None:
+    """Kill the child's process group and reap the child (once)."""
     if child.pid > 0:
         try:
             os.killpg(child.pid, signal.SIGKILL)
@@ -339,8 +354,7 @@ def _end(child: _Child) -> None:
             os.waitpid(child.pid, 0)
         except ChildProcessError:
             pass
-    os.close(child.read_fd)
-    os.close(child.output_fd)
+        child.pid = -1
 
 
 def end_strays(keep: set[int] | frozenset[int] = frozenset()) -> None:
