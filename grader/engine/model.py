@@ -57,6 +57,9 @@ class Tag(str, enum.Enum):
     # set by the runner and the isolated child
     NOT_STARTED = "not_started", N_("the code still raises NotImplementedError (an untouched stub)")
     MISSING_FILE = "missing_file", N_("the exercise's file is not in the submission")
+    UNREADABLE_FILE = "unreadable_file", (
+        N_("the exercise's file is in the submission but could not be graded (too large or unreadable)")
+    )
     SYNTAX_ERROR = "syntax_error", N_("the file cannot be parsed")
     MISSING_NAME = "missing_name", N_("a function or class the check needs is not defined")
     EXCEPTION = "exception", N_("the student's code raised an exception")
@@ -168,6 +171,10 @@ class GradeResult:
     error: str | None = None
     duration: float = 0.0
     notes: dict[str, str] = field(default_factory=dict)  # per exercise: which file was graded, what was not run
+    graded_files: dict[str, str] = field(default_factory=dict)  # per exercise: the path graded, in the submission
+    notices: tuple[str, ...] = ()  # about the submission as a whole: files ignored, refused, too large
+    student_id: str = ""  # in a batch: the submission's id (its folder OUT/students/<id>/)
+    student_name: str = ""  # in a batch: the submission's name in the class folder, as it was
 
     @property
     def score(self) -> float:
