@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -11,14 +10,9 @@ from types import ModuleType
 from grader.authoring import stubs
 from grader.engine import i18n
 from grader.engine.i18n import _
-from grader.engine.model import GradeResult
+from grader.frontends.entry import EXIT_INTERNAL, EXIT_OK, EXIT_UNDER, EXIT_USAGE
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
-
-EXIT_OK = 0
-EXIT_INTERNAL = 1
-EXIT_USAGE = 2
-EXIT_UNDER = 3
 
 
 def _stubs(args: argparse.Namespace) -> int:
@@ -65,113 +59,96 @@ def _catalogs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_reports(result: GradeResult, args: argparse.Namespace) -> None:
-    from grader.reporters import gradescope, json_v3, junit
-
-    for path, reporter in ((args.json, json_v3), (args.gradescope, gradescope), (args.junit, junit)):
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(reporter.dumps(result))
-
-
-def _selected(exercises: dict, names: str | None) -> dict:
-    if not names:
-        return exercises
-    wanted = [n.strip() for n in names.split(",") if n.strip()]
-    unknown = [n for n in wanted if n not in exercises]
-    if unknown:
-        message = _("error: --exercises: no exercise {names}; choose from {choices}")
-        raise SystemExit(message.format(names=", ".join(unknown), choices=", ".join(exercises)))
-    return {name: exercises[name] for name in wanted}
-
-
 def _grade(args: argparse.Namespace) -> int:
-    from grader.checks import registry
-    from grader.sandbox.grading import SubmissionError, grade_submission
-    from grader.sandbox.isolation import GiB, Limits
-    from grader.reporters import terminal
+    from grader.frontends import entry
 
-    available = pin_threads()
-    try:
-        hidden = _hidden(args)
-        exercises = _selected(registry.all_exercises(hidden), args.exercises)
-        parallel = max(1, min(args.parallel or cores(), len(exercises)))
-        threads = args.threads or max(1, available // parallel)
-        limits = Limits(memory_bytes=int(args.memory * GiB), threads=threads, import_timeout=args.import_timeout,
-                        parallel=parallel)
-        result = grade_submission(Path(args.submission), hidden, limits, exercises)
-    except SubmissionError as exc:
-        print(_("error: {error}").format(error=exc), file=sys.stderr)
-        return EXIT_USAGE
-    finally:
-        torch_threads(available)
-    _write_reports(result, args)
-    if not args.quiet:
-        print(terminal.report(result))
-    if args.fail_under is not None and result.score < args.fail_under:
-        message = _("score {score} is under --fail-under {minimum}")
-        print(message.format(score=f"{result.score:g}", minimum=f"{args.fail_under:g}"), file=sys.stderr)
-        return EXIT_UNDER
-    return EXIT_OK
+    return entry.grade(_grade_options(args, Path(args.submission)))
+
+
+def _grade_options(args: argparse.Namespace, submission: Path) -> "entry.GradeOptions":
+    from grader.frontends import entry
+
+    def path(name: str) -> Path | None:
+        value = getattr(args, name, None)
+        return Path(value) if value else None
+
+    return entry.GradeOptions(
+        submission=submission, hidden=path("hidden"), exercises=args.exercises, memory_gib=args.memory,
+        import_timeout=args.import_timeout, parallel=getattr(args, "parallel", None),
+        threads=getattr(args, "threads", None), json=path("json"), gradescope=path("gradescope"), junit=path("junit"),
+        quiet=getattr(args, "quiet", False), fail_under=getattr(args, "fail_under", None),
+    )
 
 
 def _batch(args: argparse.Namespace) -> int:
     from grader.frontends import batch
-    from grader.reporters import gradebook
+    from grader.sandbox.guard import Stop
 
     folder, out = Path(args.submissions), Path(args.out)
     if not folder.is_dir():
         print(_("error: {path} is not a folder of submissions").format(path=folder), file=sys.stderr)
         return EXIT_USAGE
-    flags = (("--hidden", args.hidden), ("--memory", str(args.memory)), ("--exercises", args.exercises),
-             ("--import-timeout", str(args.import_timeout)), ("--lang", args.lang))
-    extra = [flag for flag in flags if flag[1]]
-    outcomes = batch.run_batch(
-        folder, out, jobs=args.jobs, force=args.force, extra=[x for pair in extra for x in pair],
-        progress=batch.progress_bar(sys.stderr),
-    )
-    (out / "gradebook.csv").write_text(gradebook.dumps(out, [o.student for o in outcomes]))
-    failed = [o for o in outcomes if o.status == "failed"]
-    summary = _("graded {graded} of {total} submissions; gradebook: {path}")
-    print(summary.format(graded=len(outcomes) - len(failed), total=len(outcomes), path=out / "gradebook.csv"))
-    for o in failed:
-        print("  " + _("could not grade {student}: {detail}").format(student=o.student, detail=o.detail), file=sys.stderr)
+    base = _grade_options(args, folder)
+    if base.hidden is not None and not base.hidden.is_dir():
+        raise SystemExit(_("error: --hidden {path}: no such folder").format(path=base.hidden))
     try:
-        path = _write_html(out, [o.student for o in outcomes])
-    except ReportExtraMissing as exc:
+        found = batch.find_submissions(folder, out)
+    except OSError as exc:
+        print(_("error: cannot read {path}: {error}").format(path=folder, error=exc.strerror or exc), file=sys.stderr)
+        return EXIT_USAGE
+    for name in found.ignored:
+        print(_("ignored {name}: not a folder or a .zip file").format(name=name), file=sys.stderr)
+    out.mkdir(parents=True, exist_ok=True)
+    stopped = None
+    try:
+        outcomes = batch.run_batch(found.submissions, out, base, jobs=args.jobs, force=args.force,
+                                   progress=batch.progress_bar(sys.stderr))
+    except Stop as stop:
+        stopped, outcomes = stop, []
+    gradebook = batch.write_gradebook(out, found.submissions)
+    code = _batch_summary(found, outcomes, gradebook, folder)
+    try:
+        path = batch.write_html(out, [s.folder for s in found.submissions])
+    except batch.ReportExtraMissing as exc:
         print(_("no class report: {error}").format(error=exc), file=sys.stderr)
     else:
         print(_("class report: {path} (and a feedback.html per student)").format(path=path))
+    if stopped is not None:
+        print(_("the batch was stopped by {signal}; the gradebook shows the students graded so far")
+              .format(signal=stopped), file=sys.stderr)
+        return 128 + stopped.signum
+    return code
+
+
+def _batch_summary(found: "batch.Found", outcomes: list, gradebook: Path, folder: Path) -> int:
+    if not found.submissions:
+        print(_("error: {path} holds no submissions: put one sub-folder or .zip file per student in it")
+              .format(path=folder), file=sys.stderr)
+        return EXIT_USAGE
+    failed = [o for o in outcomes if o.status == "failed"]
+    summary = _("graded {graded} of {total} submissions ({failed} could not be graded); gradebook: {path}")
+    print(summary.format(graded=len(outcomes) - len(failed), total=len(found.submissions), failed=len(failed),
+                         path=gradebook))
+    for o in outcomes:
+        if o.detail:
+            line = _("could not grade {student}: {detail}") if o.status == "failed" else _("{student}: {detail}")
+            print("  " + line.format(student=o.student, detail=o.detail), file=sys.stderr)
     return EXIT_OK
 
 
-REPORT_EXTRA = "the class report needs jinja2 and matplotlib: pip install 'torch-exercise-kit[report]'"
-
-
-class ReportExtraMissing(Exception):
-    pass
-
-
-def _write_html(out: Path, students: list[str] | None) -> Path:
-    try:
-        from grader.reporters import html
-    except ImportError as exc:
-        raise ReportExtraMissing(f"{REPORT_EXTRA} ({exc})") from None
-    return html.write(out, students)
-
-
 def _report(args: argparse.Namespace) -> int:
+    from grader.frontends import batch
     from grader.reporters import classreport
 
     out = Path(args.out)
     if not out.is_dir() or not any((out / s / classreport.RESULTS).is_file() for s in classreport.find_students(out)):
-        message = _("error: {path} holds no <student>/results.json; grade the class first: "
+        message = _("error: {path} holds no students/<id>/results.json; grade the class first: "
                     "python -m grader batch DIR --out {path}")
         print(message.format(path=out), file=sys.stderr)
         return EXIT_USAGE
     try:
-        path = _write_html(out, None)
-    except ReportExtraMissing as exc:
+        path = batch.write_html(out, None)
+    except batch.ReportExtraMissing as exc:
         print(_("error: {error}").format(error=exc), file=sys.stderr)
         return EXIT_USAGE
     print(_("class report: {path} (and a feedback.html per student)").format(path=path))
@@ -217,29 +194,6 @@ def _calibrate(args: argparse.Namespace) -> int:
         reference, weak = calibrate.measure(exercise, calibration, Path(args.solutions), args.seeds)
         print(calibrate.report(exercise, calibration, reference, weak))
     return EXIT_OK
-
-
-def pin_threads() -> int:
-    """Keep this process single-threaded so forked children may use every core (see Limits)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    return threads
-
-
-def cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def torch_threads(count: int) -> None:
-    import torch
-
-    torch.set_num_threads(count)
 
 
 def _hidden(args: argparse.Namespace) -> Path | None:
@@ -295,7 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("batch", help="grade every sub-folder or .zip of SUBMISSIONS into OUT")
     p.add_argument("submissions")
-    p.add_argument("--out", required=True, help="folder for OUT/<student>/results.json and OUT/gradebook.csv")
+    p.add_argument("--out", required=True,
+                   help="folder for OUT/gradebook.csv, OUT/report.html and OUT/students/<id>/ (results.json, feedback.html)")
     p.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
     p.add_argument("--force", action="store_true", help="grade again even where results exist")
     p.add_argument("--hidden", metavar="DIR", help="add instructor-only checks from DIR")

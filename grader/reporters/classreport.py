@@ -89,7 +89,10 @@ class ClassReport:
 
 
 def find_students(out: Path) -> list[str]:
-    """The student folders of a graded class, in gradebook order."""
+    """The student folders of a graded class, relative to ``out``: ``students/<id>``, or ``<student>`` (older layout)."""
+    students = Path(out) / "students"
+    if students.is_dir():
+        return sorted(f"students/{p.name}" for p in students.iterdir() if p.is_dir() and not p.name.startswith("."))
     return sorted(p.name for p in Path(out).iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
@@ -97,8 +100,8 @@ def load(out: Path, students: list[str] | None = None) -> ClassReport:
     out = Path(out)
     names = students if students is not None else find_students(out)
     header, rows = gradebook.rows(out, names)
-    loaded = [Student(row["student"], row, _read(out / row["student"] / RESULTS)) for row in rows]
-    exercises = header[1:-3]
+    loaded = [Student(row["folder"], row, _read(out / row["folder"] / RESULTS)) for row in rows]
+    exercises = gradebook.exercises(header)
     checks = check_stats(loaded)
     return ClassReport(
         exercises=exercises,

@@ -116,7 +116,7 @@ def heat_map(report: ClassReport) -> str:
         fig, ax = plt.subplots(figsize=(0.45 * len(names) + 2.4, 0.22 * len(students) + 1.2))
         image = ax.imshow(masked, cmap=colours, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
         ax.set_xticks(range(len(names)), [n[:4] for n in names], parse_math=False)
-        ax.set_yticks(range(len(students)), [s.name for s in students], parse_math=False)
+        ax.set_yticks(range(len(students)), [s.row.get("student", s.name) for s in students], parse_math=False)
         ax.tick_params(length=0)
         ax.xaxis.tick_top()
         bar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02)

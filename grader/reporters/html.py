@@ -94,7 +94,7 @@ def write(out: Path, students: list[str] | None = None) -> Path:
     out = Path(out)
     report = classreport.load(out, students)
     for student in report.students:
-        (out / student.name / FEEDBACK).write_text(feedback_page(student.name, student.result))
+        (out / student.name / FEEDBACK).write_text(feedback_page(student.row.get("student", student.name), student.result))
     path = out / REPORT
     path.write_text(report_page(report, out.name))
     return path
