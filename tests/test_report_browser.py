@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from grader.frontends import batch
+
 KIT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 EXERCISES = "ex01_tensors,ex02_autograd,ex03_sgd"
@@ -147,14 +149,14 @@ def test_report_numbers_equal_the_gradebook(browser, graded: Path) -> None:
     assert key("full_marks") == str(sum(1 for r in rows if r["total"] == r["max_score"]))
     assert [r["student"] for r in rows] == ["ana", "ben", "cho", "dan"]
     links = page.eval_on_selector_all("#students a", "as => as.map(a => a.getAttribute('href'))")
-    assert links == [f"{r['student']}/feedback.html" for r in rows]
+    assert links == [f"students/{r['id']}/feedback.html" for r in rows]
     page.close()
 
 
 def test_feedback_pages_show_points_and_messages(browser, graded: Path) -> None:
     rows = {r["student"]: r for r in _csv(graded)}
     for student in rows:
-        opened = _open(browser, graded / student / "feedback.html")
+        opened = _open(browser, graded / "students" / rows[student]["id"] / "feedback.html")
         page = opened.page
         total = page.text_content("#total").split("/")[0].strip()
         assert total == rows[student]["total"]
@@ -163,12 +165,12 @@ def test_feedback_pages_show_points_and_messages(browser, graded: Path) -> None:
         assert points == [[e, rows[student][e]] for e in EXERCISES.split(",")]
         _not_blank(page.screenshot(full_page=True))
         page.close()
-    text = (graded / "ben" / "feedback.html").read_text()
+    text = (graded / "students" / batch.submission_id("ben") / "feedback.html").read_text()
     assert "not started" in text
 
 
 def test_what_a_submission_prints_or_raises_is_only_text(browser, graded: Path) -> None:
-    opened = _open(browser, graded / "dan" / "feedback.html")
+    opened = _open(browser, graded / "students" / batch.submission_id("dan") / "feedback.html")
     page = opened.page
     assert page.evaluate("window.injected") is None
     assert page.eval_on_selector_all("script, img, h1 ~ h1, b", "els => els.length") == 0

@@ -252,7 +252,7 @@ def _read_sources(source: Path, names: set[str], notices: list[str]) -> dict[Pur
     for path, size, read in entries:
         if path.stem in names or path.suffix == ".py":
             if size > MAX_READ_BYTES or total + size > MAX_TOTAL_BYTES:
-                found[path] = _Candidate(path, None, size, problem=_too_large(path, size))
+                found[path] = _Candidate(path, None, size, problem=_too_large(path, size, MAX_READ_BYTES))
                 continue
             try:
                 raw = read()
@@ -357,11 +357,11 @@ def _is_source(path: PurePosixPath, notices: list[str]) -> bool:
 
 def _candidate(path: PurePosixPath, raw: bytes) -> _Candidate:
     if len(raw) > MAX_READ_BYTES:
-        return _Candidate(path, None, len(raw), problem=_too_large(path, len(raw)))
+        return _Candidate(path, None, len(raw), problem=_too_large(path, len(raw), MAX_READ_BYTES))
     data = strip_outputs(raw) if path.suffix == ".ipynb" else raw
     candidate = _Candidate(path, data, len(raw), stub_raises=_stub_raises(path, data))
     if len(data) > MAX_FILE_BYTES:
-        candidate.problem = _too_large(path, len(data), stripped=path.suffix == ".ipynb")
+        candidate.problem = _too_large(path, len(data), MAX_FILE_BYTES, stripped=path.suffix == ".ipynb")
     return candidate
 
 
@@ -417,14 +417,14 @@ def _is_stub_raise(exc: ast.expr | None) -> bool:
     )
 
 
-def _too_large(path: PurePosixPath, size: int, stripped: bool = False) -> str:
+def _too_large(path: PurePosixPath, size: int, limit: int, stripped: bool = False) -> str:
     if stripped:
         message = _("{path} is {size} even without its saved outputs, over the grader's limit of {limit} per file: "
                     "it was not graded. Move large data out of the code cells and submit it again.")
     else:
         message = _("{path} is {size}, over the grader's limit of {limit} per file: it was not graded. "
                     "Submit the source file alone, without data.")
-    return message.format(path=path, size=_mib(size), limit=_mib(MAX_FILE_BYTES if stripped else MAX_READ_BYTES))
+    return message.format(path=path, size=_mib(size), limit=_mib(limit))
 
 
 def _unreadable(path: PurePosixPath, exc: BaseException) -> str:
