@@ -102,7 +102,7 @@ def _batch(args: argparse.Namespace) -> int:
     stopped = None
     try:
         outcomes = batch.run_batch(found.submissions, out, base, jobs=args.jobs, force=args.force,
-                                   progress=batch.progress_bar(sys.stderr))
+                                   progress=batch.progress_bar(sys.stderr)) if found.submissions else []
     except Stop as stop:
         stopped, outcomes = stop, []
     gradebook = batch.write_gradebook(out, found.submissions)

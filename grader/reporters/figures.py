@@ -109,6 +109,8 @@ def exercise_states(report: ClassReport) -> str:
 def heat_map(report: ClassReport) -> str:
     """Students (rows) by exercises (columns), coloured by the share of points; grey: not graded."""
     students, names = report.students, report.exercises
+    if not students or not names:
+        return ""  # nothing graded: no map to draw
     cells = [[s.fraction(n) for n in names] for s in students]
     masked = [[float("nan") if v is None else v for v in row] for row in cells]
     colours = LinearSegmentedColormap.from_list("points", ["#ffebee", "#ffe082", "#2e7d32"]).with_extremes(bad="#eceff1")
