@@ -312,7 +312,7 @@ def run_batch(
             shutil.rmtree(job.scratch, ignore_errors=True)
         guard.end(watchdog)
         isolation.end_strays()
-        guard.unblock()
+        guard.release()
     return [outcomes[i] for i in range(len(submissions))]
 
 

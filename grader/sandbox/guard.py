@@ -51,6 +51,13 @@ def unblock() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
 
 
+def release() -> None:
+    """Back to normal once the work is done: signals still pending are dropped, not delivered now."""
+    while signal.sigpending() & STOPPING:
+        signal.sigtimedwait(STOPPING, 0)
+    unblock()
+
+
 def take(timeout: float) -> list[StraySignal]:
     """Wait up to ``timeout`` s for a stopping signal; return those sent from below; raise :class:`Stop` for others."""
     strays = []
