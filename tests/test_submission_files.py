@@ -177,6 +177,18 @@ def test_a_damaged_entry_is_reported_by_name(tmp_path: Path) -> None:
     assert prepared.graded[EX01].problem == f"could not read {EX01}.py: Bad CRC-32 for file '{EX01}.py'"
 
 
+def test_links_are_not_followed_and_notices_are_capped(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / f"{EX01}.py").symlink_to(SOLUTIONS / f"{EX01}.py")
+    for i in range(30):
+        (tmp_path / "sub" / f"helper{i:02d}.pyc").write_bytes(b"")
+        (tmp_path / "sub" / f"link{i:02d}.py").symlink_to(SOLUTIONS / f"{EX01}.py")
+    prepared = _prepare(tmp_path / "sub", tmp_path)
+    assert EX01 not in prepared.graded and not any(prepared.folder.iterdir())
+    assert prepared.notices[0] == f"ignored {EX01}.py: not a regular file (a link or a device)"
+    assert len(prepared.notices) == 21 and prepared.notices[-1] == "... and 12 more"  # 32 in all
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
 def test_an_unreadable_file_is_reported_by_name(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()

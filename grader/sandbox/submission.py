@@ -50,6 +50,7 @@ MAX_FILE_BYTES = 20 * 2**20  # one graded file, after its saved outputs are remo
 MAX_READ_BYTES = 256 * 2**20  # one file as submitted: larger ones are not even read
 MAX_TOTAL_BYTES = 512 * 2**20  # everything read from one submission
 MAX_MANIFEST_BYTES = 4 * 2**20
+MAX_NOTICES = 20  # notices about one submission; the rest are counted
 READ_MEMORY_BYTES = 3 * 2**30  # the reading child's address space beyond what it inherits
 READ_CPU_SECONDS = 60
 READ_TIMEOUT = 120.0
@@ -242,7 +243,15 @@ def _manifest(source: Path, target: Path, names: list[str]) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     _write_graded(folder, candidates, graded, notices)
     notes = {name: note for name, file in graded.items() if (note := _note(file, folder))}
-    return {"graded": {name: asdict(file) for name, file in graded.items()}, "notices": notices, "notes": notes}
+    return {"graded": {name: asdict(file) for name, file in graded.items()}, "notices": _capped(notices),
+            "notes": notes}
+
+
+def _capped(notices: list[str], keep: int = MAX_NOTICES) -> list[str]:
+    if len(notices) <= keep:
+        return notices
+    more = len(notices) - keep
+    return [*notices[:keep], ngettext("... and {count} more", "... and {count} more", more).format(count=more)]
 
 
 def _read_sources(source: Path, names: set[str], notices: list[str]) -> dict[PurePosixPath, _Candidate]:
@@ -284,6 +293,8 @@ def _folder_entries(root: Path, notices: list[str]) -> Iterator[tuple[PurePosixP
                 continue
             if stat.S_ISREG(info.st_mode):
                 yield relative, info.st_size, _file_reader(path)
+            else:
+                notices.append(_("ignored {path}: not a regular file (a link or a device)").format(path=relative))
 
 
 def _file_reader(path: Path) -> Callable[[], bytes]:
