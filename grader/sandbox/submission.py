@@ -170,7 +170,7 @@ def _child_main(work: Callable[[], dict], fd: int) -> None:  # pragma: no cover 
         _limit_myself()
         payload = json.dumps(work()).encode()
     except MemoryError:
-        payload, code = json.dumps({"error": _reading_failed(_("it needed more memory than allowed"))}).encode(), 0
+        payload = json.dumps({"error": _reading_failed(_("it needed more memory than allowed"))}).encode()
     except RecursionError:
         payload = json.dumps({"error": _reading_failed(_("it is nested too deeply"))}).encode()
     except BaseException as exc:
@@ -238,7 +238,7 @@ def _manifest(source: Path, target: Path, names: list[str]) -> dict:
         candidates = _read_sources(source, set(names), notices)
     except SubmissionError as exc:
         return {"error": str(exc)}
-    graded = find_graded_files(candidates, names)
+    graded = _choose(candidates, names)
     folder = target / GRADED
     folder.mkdir(parents=True, exist_ok=True)
     _write_graded(folder, candidates, graded, notices)
@@ -450,16 +450,18 @@ def _mib(size: int) -> str:
 # ---- the rule --------------------------------------------------------------------------------------
 
 
-def find_graded_files(candidates: dict[PurePosixPath, _Candidate] | Path, exercises: Iterable[str]) -> dict[str, GradedFile]:
-    """The file graded for each exercise that has one, by the rule in this module's docstring.
+def find_graded_files(root: Path, exercises: Iterable[str]) -> dict[str, GradedFile]:
+    """The file graded for each exercise found under the folder ``root``, by the rule in this module's docstring.
 
-    ``candidates``: a folder (read here, in this process: call it only on trusted or already
-    limited input, such as :func:`prepare`'s child does) or what :func:`_read_sources` read.
-    Exercises with no candidate are left out.
+    Reads the files in this process: call it on a trusted folder only; for a submission nobody has
+    checked, :func:`prepare` applies the same rule in a limited child. Exercises with no candidate are
+    left out.
     """
     names = list(exercises)
-    if isinstance(candidates, Path):
-        candidates = _read_sources(candidates, set(names), [])
+    return _choose(_read_sources(Path(root), set(names), []), names)
+
+
+def _choose(candidates: dict[PurePosixPath, _Candidate], names: list[str]) -> dict[str, GradedFile]:
     graded = {}
     for name in names:
         mine = [c for c in candidates.values() if c.path.stem == name and c.path.suffix in SOURCES]
