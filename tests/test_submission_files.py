@@ -66,6 +66,15 @@ def test_a_whole_repository_grades_the_solved_notebook_not_the_stub(tmp_path: Pa
     assert sorted(p.name for p in prepared.folder.iterdir()) == [f"{EX01}.ipynb"]
 
 
+def test_a_copy_of_the_kit_is_graded_by_its_exercises_never_by_its_checks(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "exercises").mkdir(parents=True)
+    (repo / "grader" / "checks").mkdir(parents=True)
+    (repo / "exercises" / f"{EX01}.py").write_text((EXERCISES / f"{EX01}.py").read_text())
+    (repo / "grader" / "checks" / f"{EX01}.py").write_text("EXERCISE = None\n")
+    assert _prepare(repo, tmp_path).graded[EX01].path == f"exercises/{EX01}.py"
+
+
 def test_classroom_layout_grades_the_solved_py_beside_an_untouched_run_notebook(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()

@@ -8,7 +8,8 @@ limits, and the grading process only reads the small manifest it sends back.
 A failure there is that submission's message, never the grading process's.
 
 What is read: only sources, ``.py`` and ``.ipynb`` files, outside hidden
-folders and ``__pycache__``; compiled ``.pyc`` files are never graded. Saved
+folders, ``__pycache__`` and the kit's own code (``grader/``, a copy of the
+kit is often submitted whole); compiled ``.pyc`` files are never graded. Saved
 notebook outputs are removed before any size is checked.
 
 Which file is graded for an exercise (:func:`find_graded_files`), wherever
@@ -46,6 +47,8 @@ from grader.sandbox.loading import source_note
 from grader.sandbox.notebook_source import NotebookError, parse_notebook
 
 SOURCES = (".py", ".ipynb")
+# A whole repository may hold the kit itself: its checks are named like the exercises.
+SKIPPED_FOLDERS = frozenset({"__pycache__", "grader", "data_fixtures", "site-packages", "node_modules"})
 MAX_FILE_BYTES = 20 * 2**20  # one graded file, after its saved outputs are removed
 MAX_READ_BYTES = 256 * 2**20  # one file as submitted: larger ones are not even read
 MAX_TOTAL_BYTES = 512 * 2**20  # everything read from one submission
@@ -269,7 +272,7 @@ def _read_sources(source: Path, names: set[str], notices: list[str]) -> dict[Pur
                 found[path] = _Candidate(path, None, size, problem=_unreadable(path, exc))
                 continue
             total += len(raw)
-            found[path] = _candidate(path, raw)
+            found[path] = _candidate(path, raw, ranked=path.stem in names)
     return found
 
 
@@ -349,7 +352,8 @@ def _member_reader(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], b
 
 
 def _kept(name: str) -> bool:
-    return not name.startswith(".") and name != "__pycache__"
+    """Folders read: not hidden, not compiled files, not the kit's own code or installed packages."""
+    return not name.startswith(".") and name not in SKIPPED_FOLDERS
 
 
 def _kept_path(path: PurePosixPath) -> bool:
@@ -366,11 +370,12 @@ def _is_source(path: PurePosixPath, notices: list[str]) -> bool:
     return path.suffix in SOURCES
 
 
-def _candidate(path: PurePosixPath, raw: bytes) -> _Candidate:
+def _candidate(path: PurePosixPath, raw: bytes, ranked: bool) -> _Candidate:
+    """A file read; ``ranked``: an exercise's file, whose stub raises are counted (a helper's are not)."""
     if len(raw) > MAX_READ_BYTES:
         return _Candidate(path, None, len(raw), problem=_too_large(path, len(raw), MAX_READ_BYTES))
     data = strip_outputs(raw) if path.suffix == ".ipynb" else raw
-    candidate = _Candidate(path, data, len(raw), stub_raises=_stub_raises(path, data))
+    candidate = _Candidate(path, data, len(raw), stub_raises=_stub_raises(path, data) if ranked else None)
     if len(data) > MAX_FILE_BYTES:
         candidate.problem = _too_large(path, len(data), MAX_FILE_BYTES, stripped=path.suffix == ".ipynb")
     return candidate
