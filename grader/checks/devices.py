@@ -205,10 +205,7 @@ def expect_explicit_device(facts: dict, device: str, checked: str, hint: str, mo
             fail(situation,
                  _("every parameter of the {model} asked to go to {device}, because {sentence}").format(
                      model=model, device=device, sentence=sentence),
-                 _("the {model}'s parameters were left on {devices}{inputs}").format(
-                     model=model, devices=left or ["cpu"],
-                     inputs=_(" (only the batches were moved)") if any(
-                         not same_device(d, "cpu") for d in inputs or []) else ""),
+                 _left_behind(model, targets, left, inputs or [], device),
                  _("Move the {model} itself to the device you are given: {model}.to(device) moves a module in place, "
                    "so it may come before or after building the optimizer; moving only the batches is not "
                    "enough.").format(model=model), tag=Tag.WRONG_DEVICE_RULE)
@@ -218,6 +215,16 @@ def expect_explicit_device(facts: dict, device: str, checked: str, hint: str, mo
             fail(situation, _("every batch given to the {model} on {device}, because {sentence}").format(
                      model=model, device=device, sentence=sentence),
                  _("batches on {devices}").format(devices=wrong or ["cpu"]), hint, tag=Tag.WRONG_DEVICE_RULE)
+
+
+def _left_behind(model: str, targets: list[str], left: list[str], inputs: list[str], device: str) -> str:
+    """What the learner is told about a model that did not (all) go where it was asked to."""
+    if any(same_device(t, device) for t in targets):
+        return _("some of the {model}'s parameters were left on {devices}").format(model=model, devices=left)
+    if any(same_device(d, device) for d in inputs):
+        return _("the {model}'s parameters were left on {devices} (only the batches were moved)").format(
+            model=model, devices=left or ["cpu"])
+    return _("the {model}'s parameters were left on {devices}").format(model=model, devices=left or ["cpu"])
 
 
 @contextlib.contextmanager
