@@ -42,7 +42,7 @@ from typing import Any, Iterator
 
 import torch
 import torch.nn.functional as F
-from torch.utils._python_dispatch import TorchDispatchMode, _get_current_dispatch_mode_stack
+from torch.utils._python_dispatch import TorchDispatchMode, _get_current_dispatch_mode_stack, _pop_mode
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
@@ -307,17 +307,30 @@ def _graph_nodes(value: Any) -> list[str]:
     return sorted(names)
 
 
+def _leave(operators: _Operators) -> bool:
+    """Take the record off the dispatch stack; True if the call left it there, on top, as it found it."""
+    stack = _get_current_dispatch_mode_stack()
+    if stack and stack[-1] is operators:
+        operators.__exit__(None, None, None)
+        return True
+    while any(mode is operators for mode in _get_current_dispatch_mode_stack()):
+        _pop_mode()
+    return False
+
+
 def _calls_banned(fn, *args) -> dict:
     """Observations only: the banned names called, the operators run, the graph of the result."""
     called: list[str] = []
     raised, result = False, None
     operators = _Operators()
-    with _banned_losses(called), operators:
+    with _banned_losses(called):
+        operators.__enter__()
         try:
             result = fn(*args)
         except BannedCall:
             raised = True
-        watched = bool(_get_current_dispatch_mode_stack()) and _get_current_dispatch_mode_stack()[-1] is operators
+        finally:
+            watched = _leave(operators)
     return {"called": sorted(set(called)), "raised": raised, "operators": sorted(operators.seen),
             "graph": _graph_nodes(result), "watched": watched}
 
