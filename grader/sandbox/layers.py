@@ -89,10 +89,9 @@ def detect() -> Offer:
     return Offer(landlock.abi(), seccomp.available(), netns.available(), resources.cgroup_version())
 
 
-def plan(policy: Policy, offer: Offer | None = None) -> tuple[str, ...]:
-    """The names :func:`apply` will return for ``policy`` on this kernel (``audit-hook`` not included)."""
+def plan(wanted: frozenset[str] = ALL, offer: Offer | None = None) -> tuple[str, ...]:
+    """The names :func:`apply` returns for these layers on this kernel (``audit-hook`` not included)."""
     offer = offer or detect()
-    wanted = policy.layers
     names = []
     if "cgroup" in wanted and offer.cgroup:
         names.append(f"cgroup-v{offer.cgroup}")
@@ -112,7 +111,7 @@ def apply(policy: Policy) -> tuple[str, ...]:
 
     Raises :class:`SandboxError` when one cannot be applied: the caller must then end the process.
     """
-    planned = plan(policy)
+    planned = plan(policy.layers)
     done: list[str] = []
     try:
         if any(name.startswith("cgroup-") for name in planned):
@@ -140,6 +139,12 @@ def apply(policy: Policy) -> tuple[str, ...]:
     except OSError as exc:
         raise SandboxError(f"{type(exc).__name__}: {exc} (applied so far: {', '.join(done) or 'none'})") from None
     return tuple(done)
+
+
+def reported(wanted: frozenset[str] = ALL) -> tuple[str, ...]:
+    """Every layer around a child graded here, as results list them: the kernel's, the disk bound, the audit hook."""
+    names = plan(wanted)
+    return (*names, *(() if DISK_TMPFS in names else (DISK_WATCH,)), AUDIT_HOOK)
 
 
 def landlock_rules(policy: Policy) -> landlock.Rules:
