@@ -22,7 +22,7 @@ from grader.engine import observe
 from grader.sandbox import audit, layers
 from grader.engine.api import Case, Check
 from grader.engine.i18n import _
-from grader.sandbox.loading import LoadError, SubmissionLoader
+from grader.sandbox.loading import SANDBOX_VARIABLE, LoadError, SubmissionLoader
 from grader.engine.model import Outcome, Tag
 from grader.sandbox.runner import ProbeReport, cuda_available, probe_case
 
@@ -124,7 +124,8 @@ def _enter(workspace: Workspace, limits: Limits, output: int) -> None:
     work = work_folder(workspace, os.getpid())
     work.mkdir(parents=True)
     os.environ.clear()
-    os.environ.update({"HOME": str(work), "TMPDIR": str(work / "tmp"), "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"})
+    os.environ.update({"HOME": str(work), "TMPDIR": str(work / "tmp"), "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin",
+                       SANDBOX_VARIABLE: "1"})
     sys.path[:] = [p for p in sys.path if _may_import_from(p, workspace)]
     try:
         layers.apply(sandbox_policy(workspace, limits, work, cuda_available()))
