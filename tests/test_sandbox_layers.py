@@ -553,3 +553,74 @@ def test_a_dataloader_with_workers_fails_with_a_hint(scene: Scene) -> None:
 
     text = run_attack(load, scene, layers.ALL).report["result"]
     assert text.startswith("PermissionError") and SANDBOX_HINT in text
+
+
+# ---- through the grader: verdicts and the layers in its output ------------------------------------------------
+
+FILL_THE_DISK = '''
+with open("filler", "wb") as out:
+    for _ in range(3 * 1024):  # 3 GB, if nothing stops it
+        out.write(b"\\0" * 2**20)
+'''
+START_THREADS = '''
+import threading
+_stop = threading.Event()
+for _ in range(400):
+    threading.Thread(target=_stop.wait, daemon=True).start()
+'''
+
+
+def _graded(tmp_path: Path, appended: str, **limits: int):
+    import shutil
+
+    from grader.checks import registry
+    from grader.sandbox.grading import grade_submission
+    from grader.sandbox.isolation import Limits
+
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    shutil.copy(SOLUTIONS / "ex07_checkpoint.py", folder)
+    (folder / "ex01_tensors.py").write_text(SOLUTION.read_text() + appended)
+    exercises = {name: e for name, e in registry.all_exercises().items() if name in ("ex01_tensors", "ex07_checkpoint")}
+    return grade_submission(folder, limits=Limits(**limits), exercises=exercises)
+
+
+@pytest.mark.slow
+@NO_NAMESPACES
+def test_a_submission_that_fills_the_disk_gets_the_disk_limit_verdict_and_its_classmate_keeps_marks(
+        tmp_path: Path) -> None:
+    from grader.reporters import json_v3, terminal
+
+    result = _graded(tmp_path, FILL_THE_DISK, disk_bytes=16 * 2**20)
+    ex01 = [r for r in result.results if r.exercise == "ex01_tensors" and r.outcome.value != "skipped"]
+    assert ex01 and all(r.message.startswith("Disk limit: your code wrote more than 16 MiB") for r in ex01), ex01[0]
+    ex07 = result.exercises()[1]
+    assert ex07.name == "ex07_checkpoint" and ex07.score == ex07.max_score > 0  # torch saves and loads in the sandbox
+    assert result.sandbox == layers.reported() and "seccomp" in result.sandbox
+    assert json_v3.to_dict(result)["sandbox"] == list(result.sandbox)
+    assert json_v3.from_dict(json_v3.to_dict(result), "s").sandbox == result.sandbox
+    assert "sandbox: " + ", ".join(result.sandbox) in terminal.report(result)
+
+
+@pytest.mark.slow
+@NO_CGROUP
+def test_a_submission_that_starts_threads_without_end_gets_the_process_limit_verdict(tmp_path: Path) -> None:
+    result = _graded(tmp_path, START_THREADS, max_tasks=64)
+    ex01 = [r for r in result.results if r.exercise == "ex01_tensors" and r.outcome.value != "skipped"]
+    assert ex01 and all(r.message.startswith("Process limit: your code started more than 64") for r in ex01), ex01[0]
+
+
+def test_grading_refuses_a_kernel_without_landlock_or_seccomp_unless_told(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from grader.frontends import cli
+
+    monkeypatch.setattr(layers, "detect", lambda: layers.Offer(0, False, OFFER.namespaces, OFFER.cgroup))
+    assert cli.main(["grade", str(SOLUTIONS), "--exercises", "ex01_tensors"]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "offers no landlock, seccomp" in err and "--allow-weak-sandbox" in err
+    assert cli.main(["batch", str(SOLUTIONS), "--out", "/nonexistent-never-written"]) == cli.EXIT_USAGE
+    assert "offers no landlock, seccomp" in capsys.readouterr().err
+    assert cli.main(["grade", str(SOLUTIONS), "--exercises", "ex01_tensors", "--allow-weak-sandbox"]) == cli.EXIT_OK
+    out, err = capsys.readouterr()
+    assert "warning: grading without landlock, seccomp (--allow-weak-sandbox)" in err
+    assert "sandbox: " in out and "seccomp" not in out.split("sandbox: ")[1]

@@ -177,6 +177,8 @@ def _collect(
             return position + 1
         if frame.get("kind") == "imported":
             imported = True
+            if child.watch is not None:
+                child.watch.pin()  # its work folder is set up by now: measure it even after it ends
             continue
         if frame.get("kind") == "tampered":
             names = ", ".join(frame.get("names", [])[:8])

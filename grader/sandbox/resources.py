@@ -232,6 +232,7 @@ class Watch:
     disk_bytes: int
     tmpfs: bool
     pid: int = 0
+    _pinned: int | None = None  # a descriptor of the child's tmpfs, once it is mounted
 
     def exceeded(self) -> str | None:
         """``MEMORY``, ``PROCESSES`` or ``DISK`` when that limit was reached; None otherwise."""
@@ -241,20 +242,33 @@ class Watch:
         return DISK if self.disk_used() >= self.disk_bytes else None
 
     def disk_used(self) -> int:
-        if self.tmpfs:
-            try:
-                fs = os.statvfs(f"/proc/{self.pid}/root{self.work}")
-            except OSError:
-                return 0
-            free, size = fs.f_bavail * fs.f_frsize, fs.f_blocks * fs.f_frsize
-            if size > self.disk_bytes + 2**20:  # not (yet) the child's tmpfs
-                return sum(_sizes(self.work))
-            return self.disk_bytes if free < 2**20 else size - free
+        if self.tmpfs and self.pin():
+            assert self._pinned is not None
+            fs = os.fstatvfs(self._pinned)
+            free = fs.f_bavail * fs.f_frsize
+            return self.disk_bytes if free < 2**20 else fs.f_blocks * fs.f_frsize - free
         return sum(_sizes(self.work))
+
+    def pin(self) -> bool:
+        """Hold the child's tmpfs open (through ``/proc/PID/root``) so it can be measured after the child ends."""
+        if self._pinned is None and self.tmpfs:
+            try:
+                fd = os.open(f"/proc/{self.pid}/root{self.work}", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            except OSError:
+                return False
+            fs = os.fstatvfs(fd)
+            if fs.f_blocks * fs.f_frsize <= self.disk_bytes + 2**20:  # the child's tmpfs, not the folder below it
+                self._pinned = fd
+            else:
+                os.close(fd)
+        return self._pinned is not None
 
     def close(self) -> None:
         if self.group is not None:
             self.group.close()
+        if self._pinned is not None:
+            os.close(self._pinned)
+            self._pinned = None
 
 
 def _sizes(folder: Path) -> Iterator[int]:
