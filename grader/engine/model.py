@@ -168,6 +168,7 @@ class GradeResult:
     error: str | None = None
     duration: float = 0.0
     notes: dict[str, str] = field(default_factory=dict)  # per exercise: which file was graded, what was not run
+    sandbox: tuple[str, ...] = ()  # the layers around the student's code (``landlock-abi7``, ``seccomp``...); () in-process
 
     @property
     def score(self) -> float:

@@ -91,6 +91,8 @@ def _grade(args: argparse.Namespace) -> int:
     from grader.sandbox.isolation import GiB, Limits
     from grader.reporters import terminal
 
+    if _refuse_weak_sandbox(args.allow_weak_sandbox):
+        return EXIT_USAGE
     available = pin_threads()
     try:
         hidden = _hidden(args)
@@ -115,6 +117,30 @@ def _grade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _refuse_weak_sandbox(allowed: bool) -> bool:
+    """Say so and return True when the kernel lacks a required layer (Landlock, seccomp) and that was not allowed."""
+    from grader.sandbox import layers
+
+    missing = layers.detect().missing()
+    if not missing:
+        return False
+    names = ", ".join(missing)
+    if allowed:
+        print(_("warning: grading without {layers} (--allow-weak-sandbox)").format(layers=names), file=sys.stderr)
+        return False
+    message = _(
+        "error: this machine's kernel offers no {layers}, so the student's code would not be held by the kernel "
+        "(only the audit hook and limits would stand). Grade on Linux with Landlock and seccomp (5.13 or newer), "
+        "or pass --allow-weak-sandbox to grade with the weaker sandbox; results list the layers that were active."
+    )
+    print(message.format(layers=names), file=sys.stderr)
+    return True
+
+
+def _weak_flag(args: argparse.Namespace) -> list[str]:
+    return ["--allow-weak-sandbox"] if args.allow_weak_sandbox else []
+
+
 def _batch(args: argparse.Namespace) -> int:
     from grader.frontends import batch
     from grader.reporters import gradebook
@@ -123,11 +149,13 @@ def _batch(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         print(_("error: {path} is not a folder of submissions").format(path=folder), file=sys.stderr)
         return EXIT_USAGE
+    if _refuse_weak_sandbox(args.allow_weak_sandbox):
+        return EXIT_USAGE
     flags = (("--hidden", args.hidden), ("--memory", str(args.memory)), ("--exercises", args.exercises),
              ("--import-timeout", str(args.import_timeout)), ("--lang", args.lang))
     extra = [flag for flag in flags if flag[1]]
     outcomes = batch.run_batch(
-        folder, out, jobs=args.jobs, force=args.force, extra=[x for pair in extra for x in pair],
+        folder, out, jobs=args.jobs, force=args.force, extra=[x for pair in extra for x in pair] + _weak_flag(args),
         progress=batch.progress_bar(sys.stderr),
     )
     (out / "gradebook.csv").write_text(gradebook.dumps(out, [o.student for o in outcomes]))
@@ -260,6 +288,8 @@ def _add_outputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--exercises", metavar="NAMES", help="comma-separated exercises to grade (default: all)")
     p.add_argument("--import-timeout", type=float, default=60.0, metavar="S",
                    help="seconds allowed for importing one exercise file (default 60)")
+    p.add_argument("--allow-weak-sandbox", action="store_true",
+                   help="grade even where the kernel lacks Landlock or seccomp (the student's code is then less contained)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -303,6 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exercises", metavar="NAMES", help="comma-separated exercises to grade (default: all)")
     p.add_argument("--import-timeout", type=float, default=60.0, metavar="S",
                    help="seconds allowed for importing one exercise file (default 60)")
+    p.add_argument("--allow-weak-sandbox", action="store_true",
+                   help="grade even where the kernel lacks Landlock or seccomp (the student's code is then less contained)")
     p.set_defaults(run=_batch)
 
     p = sub.add_parser("report", help="rebuild OUT/report.html and the feedback pages from OUT's results (no grading)")

@@ -2,7 +2,8 @@
 
 Beyond the spec each test has ``tag`` (why it did not pass, from
 :class:`grader.engine.model.Tag`, or null) and ``hidden`` (an instructor-only
-check), so reports can be rebuilt from these files alone.
+check), so reports can be rebuilt from these files alone; ``sandbox`` lists
+the layers the student's code ran in (empty when it ran in-process).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def to_dict(result: GradeResult) -> dict[str, Any]:
             for e in result.exercises()
         ],
         "tests": [_test(r) for r in result.results],
+        "sandbox": list(result.sandbox),
     }
     if result.error:
         data["message"] = result.error
@@ -75,6 +77,7 @@ def from_dict(data: dict[str, Any], submission: str) -> GradeResult:
         submission=submission,
         results=tuple(_result(test) for test in data["tests"]),
         error=data.get("message") if data.get("status") == "error" else None,
+        sandbox=tuple(str(name) for name in data.get("sandbox", ())),
     )
 
 

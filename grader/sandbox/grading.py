@@ -9,7 +9,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from grader.sandbox import isolation
+from grader.sandbox import isolation, layers
 from grader.checks import registry
 from grader.sandbox.runner import cuda_available
 from grader.engine import i18n
@@ -46,6 +46,7 @@ def grade_submission(
     cuda = cuda_available()
     i18n.language()  # load the catalog now: children inherit it and may not read files outside their folder
     isolation.become_subreaper()
+    layers.detect()  # once, before the first fork: children find it ready
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         root = Path(tmp).resolve()
         workspace = Workspace(
@@ -58,7 +59,8 @@ def grade_submission(
         graded = isolation.run_exercises(list(exercises.values()), workspace, limits, cuda)
         results = [r for exercise_results in graded for r in exercise_results]
     notes = {name: note for name, note in notes.items() if note}
-    return GradeResult(str(submission), tuple(results), duration=time.perf_counter() - start, notes=notes)
+    return GradeResult(str(submission), tuple(results), duration=time.perf_counter() - start, notes=notes,
+                       sandbox=layers.reported(limits.layers))
 
 
 def copy_submission(source: Path, target: Path) -> Path:
