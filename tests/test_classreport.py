@@ -67,7 +67,8 @@ def test_summary_takes_its_numbers_from_the_gradebook(graded: Path) -> None:
     assert report.summary.submissions == 5 and report.summary.graded == 4 == len(totals)
     assert report.summary.median == numpy.median(totals) and report.summary.max_score == 4
     assert report.summary.full_marks == 1  # ana
-    assert report.summary.errors == 1  # eve
+    assert report.summary.not_graded == 1  # eve
+    assert report.summary.attention == len(report.attention) == 4  # all but ana
 
 
 def test_exercise_states(graded: Path) -> None:
@@ -76,9 +77,9 @@ def test_exercise_states(graded: Path) -> None:
     assert report.states["ex02_b"] == {"done": 2, "in progress": 0, "not started": 2, "error": 1}  # cho: no file
 
 
-def test_checks_sorted_by_failures_with_tags_and_the_common_message(graded: Path) -> None:
-    checks = classreport.load(graded).checks
-    assert [(c.check, c.failed, c.attempted) for c in checks] == [("one", 3, 4), ("two", 2, 4)]
+def test_causes_sorted_by_students_with_tags_and_the_common_message(graded: Path) -> None:
+    checks = classreport.load(graded).causes
+    assert [(c.check, c.students, c.tried) for c in checks] == [("one", 3, 4), ("two", 2, 4)]
     assert checks[0].tags == (("not_in_place", 2), ("wrong_value", 1))
     assert (checks[0].message, checks[0].message_count) == ("made a copy", 2)
     assert checks[1].tags == (("wrong_shape", 1), ("timeout", 1))
