@@ -25,7 +25,7 @@ from typing import Callable, Iterable
 
 import numpy
 
-THRESHOLD = 0.5
+THRESHOLD = 0.4
 NOISE = 25  # copydetect's k: fingerprints cover 25 characters of the tokenised code
 WINDOW = 4  # winnowing window: any match of NOISE + WINDOW - 1 characters is found
 MIN_FINGERPRINTS = 12  # a submission with less own code than this is never flagged (too little to tell)
@@ -149,7 +149,9 @@ def compare(sources: list[Source], stubs: dict[str, str], threshold: float = THR
     own = numpy.zeros((len(sources), len(exercises)))
     for column, exercise in enumerate(exercises):
         boilerplate = _fingerprint(exercise, stubs.get(exercise, "")).hashes if exercise in stubs else set()
-        mine = {i: _fingerprint(exercise, s.files[exercise][1], boilerplate)
+        made: dict[str, CodeFingerprint] = {}  # the same code (an untouched stub) is fingerprinted once
+        mine = {i: made.get(s.files[exercise][1]) or made.setdefault(
+                    s.files[exercise][1], _fingerprint(exercise, s.files[exercise][1], boilerplate))
                 for i, s in enumerate(sources) if exercise in s.files}
         prints[exercise] = mine
         matrix = _membership(mine, len(sources))
@@ -172,7 +174,7 @@ def _fingerprint(exercise: str, code: str, boilerplate: set[int] | None = None):
     from copydetect import CodeFingerprint
 
     return CodeFingerprint(f"{exercise}.py", NOISE, WINDOW, boilerplate=numpy.array(sorted(boilerplate or ())),
-                           fp=io.StringIO(code))
+                           language="python", fp=io.StringIO(code))
 
 
 def _membership(prints: dict[int, object], students: int) -> numpy.ndarray:
