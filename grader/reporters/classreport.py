@@ -134,7 +134,7 @@ class Cause:
     exercise: str
     check: str | None
     students: int  # students it hit
-    tried: int  # students who attempted the check (or the exercise)
+    tried: int  # students whose code ran for the check (for a whole exercise: who attempted it)
     tags: tuple[tuple[str, int], ...]  # the most common tags first, counted in students
     message: str  # the most common learner message
     message_count: int
@@ -418,8 +418,8 @@ def student_causes(result: GradeResult):
     for exercise, checks in by_exercise.items():
         cases = [r for mine in checks.values() for r in mine]
         whole = _failed_alike(cases) if len(checks) > 1 else None
+        yield (exercise, None), whole, _attempted(cases)
         if whole is not None:
-            yield (exercise, None), whole, True
             continue
         for check, mine in checks.items():
             yield (exercise, check), _first_failure(mine), _attempted(mine)

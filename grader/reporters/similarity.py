@@ -215,7 +215,10 @@ def segments(code: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
             continue
         if start > at:
             pieces.append((code[at:start], False))
-        pieces.append((code[start:end], True))
+        if pieces and pieces[-1][1] and start == at:  # overlapping or touching spans: one mark
+            pieces[-1] = (pieces[-1][0] + code[start:end], True)
+        else:
+            pieces.append((code[start:end], True))
         at = end
     if at < len(code):
         pieces.append((code[at:], False))
