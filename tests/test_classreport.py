@@ -474,3 +474,18 @@ def test_code_is_read_from_zips_and_notebooks(tmp_path: Path) -> None:
         "ex01_a": ("ex01_a.ipynb", "x = 1\n\ny = 2"), "ex02_b": ("ex02_b.py", "z = 3")}
     (tmp_path / "bad.zip").write_bytes(b"not a zip")
     assert similarity.read_submission(tmp_path / "bad.zip", ["ex01_a"]) == {}
+
+
+def test_batch_of_a_bad_zip_reports_it_and_can_skip_the_similarity(tmp_path: Path) -> None:
+    from grader.frontends import cli
+
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "kim.zip").write_bytes(b"not a zip at all")
+    out = tmp_path / "out"
+    assert cli.main(["batch", str(tmp_path / "class"), "--out", str(out), "--no-similarity",
+                     "--exercises", "ex01_tensors"]) == cli.EXIT_OK
+    page = (out / "report.html").read_text()
+    assert 'data-kind="not graded"' in page and "Not computed" in page and not (out / "similarity.json").exists()
+    assert cli.main(["batch", str(tmp_path / "class"), "--out", str(out), "--exercises", "ex01_tensors"]) == cli.EXIT_OK
+    assert similarity.read(out) == similarity.Similarity(similarity.THRESHOLD, 0, [])
+    assert "No pair of submissions" in (out / "report.html").read_text()

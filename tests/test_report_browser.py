@@ -65,7 +65,7 @@ def grade_class(root: Path) -> Path:
     return out
 
 
-def screenshot(page_path: Path, png: Path, width: int = 1000) -> None:
+def screenshot(page_path: Path, png: Path, width: int = WIDTH) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
