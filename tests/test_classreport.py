@@ -489,3 +489,5 @@ def test_batch_of_a_bad_zip_reports_it_and_can_skip_the_similarity(tmp_path: Pat
     assert cli.main(["batch", str(tmp_path / "class"), "--out", str(out), "--exercises", "ex01_tensors"]) == cli.EXIT_OK
     assert similarity.read(out) == similarity.Similarity(similarity.THRESHOLD, 0, [])
     assert "No pair of submissions" in (out / "report.html").read_text()
+    assert cli.main(["batch", str(tmp_path / "class"), "--out", str(out), "--no-similarity"]) == cli.EXIT_OK
+    assert similarity.read(out) is None and "Not computed" in (out / "report.html").read_text()

@@ -136,7 +136,7 @@ def _batch(args: argparse.Namespace) -> int:
     print(summary.format(graded=len(outcomes) - len(failed), total=len(outcomes), path=out / "gradebook.csv"))
     for o in failed:
         print("  " + _("could not grade {student}: {detail}").format(student=o.student, detail=o.detail), file=sys.stderr)
-    similar = None if args.no_similarity else _similarity(folder, out, args.exercises)
+    similar = _similarity(folder, out, args.exercises, skip=args.no_similarity)
     try:
         path = _write_html(out, [o.student for o in outcomes], args.withhold_hidden, similar)
     except ReportExtraMissing as exc:
@@ -161,12 +161,15 @@ def _write_html(out: Path, students: list[str] | None, withhold_hidden: bool = F
     return html.write(out, students, withhold_hidden, similar)
 
 
-def _similarity(folder: Path, out: Path, exercises: str | None):
-    """Compare the submissions' code (stubs left out) and keep it in OUT/similarity.json; None without copydetect."""
+def _similarity(folder: Path, out: Path, exercises: str | None, skip: bool = False):
+    """Compare the submissions' code (stubs left out) and keep it in OUT/similarity.json; None when skipped."""
     from grader.checks import registry
     from grader.frontends import batch, similar
     from grader.reporters import similarity
 
+    similarity.forget(out)
+    if skip:
+        return None
     names = exercises.split(",") if exercises else sorted(registry.public_exercises())
     try:
         found = similar.compare_class([(s.student, s.student, s.path) for s in batch.find_submissions(folder)], names)

@@ -247,8 +247,17 @@ def read(out: Path) -> Similarity | None:
 
 
 def write_pages(out: Path, similarity: Similarity, render: Callable[[Pair], str]) -> None:
-    """One side-by-side page per pair, under ``OUT/similarity/``."""
+    """One side-by-side page per pair, under ``OUT/similarity/`` (the pages of an earlier run removed)."""
     folder = Path(out) / PAGES
     folder.mkdir(exist_ok=True)
+    for old in folder.glob("*.html"):
+        old.unlink()
     for pair in similarity.pairs:
         (Path(out) / pair.page).write_text(render(pair))
+
+
+def forget(out: Path) -> None:
+    """Remove what an earlier run found (``similarity.json`` and the pair pages): it no longer holds."""
+    (Path(out) / JSON).unlink(missing_ok=True)
+    for page in (Path(out) / PAGES).glob("*.html"):
+        page.unlink()
