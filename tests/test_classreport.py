@@ -491,3 +491,28 @@ def test_batch_of_a_bad_zip_reports_it_and_can_skip_the_similarity(tmp_path: Pat
     assert "No pair of submissions" in (out / "report.html").read_text()
     assert cli.main(["batch", str(tmp_path / "class"), "--out", str(out), "--no-similarity"]) == cli.EXIT_OK
     assert similarity.read(out) is None and "Not computed" in (out / "report.html").read_text()
+
+
+@pytest.mark.slow
+def test_batch_with_hidden_checks_shows_their_outcome_never_their_data(tmp_path: Path) -> None:
+    import shutil
+
+    from grader.frontends import cli
+
+    kit = Path(__file__).resolve().parents[1]
+    (tmp_path / "class" / "kim").mkdir(parents=True)
+    source = (kit / "solutions" / "ex01_tensors.py").read_text()
+    wrong = "\n\ndef flatten_images_(images):\n    return images.view(images.shape[0], -1)\n"
+    (tmp_path / "class" / "kim" / "ex01_tensors.py").write_text(source + wrong)
+    shutil.copytree(tmp_path / "class" / "kim", tmp_path / "class" / "lee")
+    out = tmp_path / "out"
+    arguments = ["batch", str(tmp_path / "class"), "--out", str(out), "--exercises", "ex01_tensors",
+                 "--hidden", str(kit / "tests" / "hidden_checks")]
+    assert cli.main(arguments) == cli.EXIT_OK
+    secret = "(9, 2, 7, 3)"  # the hidden check's input, in its message
+    assert secret in (out / "report.html").read_text()
+    page = (out / "kim" / "feedback.html").read_text()
+    assert "flatten_images_large_batch" in page and "hidden check" in page and secret not in page
+    assert cli.main([*arguments, "--withhold-hidden"]) == cli.EXIT_OK
+    assert "flatten_images_large_batch" not in (out / "kim" / "feedback.html").read_text()
+    assert "kim--lee.html" in (out / "report.html").read_text()  # the same code twice
