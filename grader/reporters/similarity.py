@@ -165,7 +165,7 @@ def compare(sources: list[Source], stubs: dict[str, str], threshold: float = THR
             both = handed[i] & handed[j]
             smaller = min(own[i, both].sum(), own[j, both].sum())
             if smaller >= MIN_FINGERPRINTS and shared[i, j] / smaller >= threshold:
-                pairs.append(_pair(sources[i], sources[j], shared[i, j] / smaller, prints, i, j))
+                pairs.append(_pair(sources[i], sources[j], shared[i, j] / smaller, prints, i, j, stubs))
     pairs.sort(key=lambda p: (-p.score, p.a, p.b))
     return Similarity(threshold, sum(1 for s in sources if s.files), pairs)
 
@@ -188,15 +188,17 @@ def _membership(prints: dict[int, object], students: int) -> numpy.ndarray:
     return matrix
 
 
-def _pair(a: Source, b: Source, score: float, prints: dict, i: int, j: int) -> Pair:
+def _pair(a: Source, b: Source, score: float, prints: dict, i: int, j: int, stubs: dict[str, str]) -> Pair:
     from copydetect import compare_files
 
     shared = []
     for exercise in sorted(set(a.files) & set(b.files)):
         overlap, _, (slices_a, slices_b) = compare_files(prints[exercise][i], prints[exercise][j])
-        if overlap:
-            shared.append(Shared(exercise, a.files[exercise][0], b.files[exercise][0], a.files[exercise][1],
-                                 b.files[exercise][1], _spans(slices_a), _spans(slices_b)))
+        stub = {line.strip() for line in stubs.get(exercise, "").splitlines()}
+        code_a, code_b = a.files[exercise][1], b.files[exercise][1]
+        spans_a, spans_b = _lines(code_a, _spans(slices_a), stub), _lines(code_b, _spans(slices_b), stub)
+        if overlap and spans_a and spans_b:
+            shared.append(Shared(exercise, a.files[exercise][0], b.files[exercise][0], code_a, code_b, spans_a, spans_b))
     return Pair(a.id, b.id, a.name, b.name, round(float(score), 4), shared)
 
 
@@ -204,6 +206,18 @@ def _spans(slices: numpy.ndarray) -> list[tuple[int, int]]:
     if slices.size == 0:
         return []
     return [(int(start), int(end)) for start, end in zip(slices[0], slices[1])]
+
+
+def _lines(code: str, spans: list[tuple[int, int]], stub: set[str]) -> list[tuple[int, int]]:
+    """The lines that ``spans`` touch, whole, except blank lines, comments and lines of the stub (the marks' unit)."""
+    marked, start = [], 0
+    for line in code.splitlines(keepends=True):
+        end = start + len(line)
+        text = line.strip()
+        if text and not text.startswith("#") and text not in stub and any(a < end and start < b for a, b in spans):
+            marked.append((start, start + len(line.rstrip("\n"))))
+        start = end
+    return marked
 
 
 def segments(code: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
