@@ -215,6 +215,9 @@ def test_the_real_class_similarity_points_at_the_copies_of_the_solutions(browser
     page.click('#similar-pairs tr[data-pair="ana|dan"] a')
     assert page.url.endswith("similarity/ana--dan.html")
     assert page.eval_on_selector_all("mark.shared", "els => els.length") > 3 and _width(page) <= WIDTH
+    assert page.evaluate("window.injected") is None  # dan's code is shown as text
+    assert page.eval_on_selector_all("script, img, h1 ~ h1", "els => els.length") == 0
+    assert "<script>window.injected = 1</script>" in page.text_content("body")
     page.close()
 
 

@@ -83,7 +83,6 @@ class StudentRow:
         return None
 
 
-Student = StudentRow  # the name the rest of the kit used before
 
 
 @dataclass(frozen=True)
