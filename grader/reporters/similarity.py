@@ -12,6 +12,8 @@ exercises both handed in) that the other one has too. Pairs at or above
 :data:`THRESHOLD` are listed, with the shared code of each exercise marked for a
 side-by-side page. ``bench/similarity_calibration.py`` measured the threshold on
 honest and copied samples; ``bench/similarity_cost.py`` its cost for a class of 300.
+Scores move by a point or two between runs: copydetect hashes with Python's
+per-process hash seed (the winnowing picks other fingerprints).
 """
 
 from __future__ import annotations
