@@ -164,8 +164,9 @@ def _batch(args: argparse.Namespace) -> int:
     print(summary.format(graded=len(outcomes) - len(failed), total=len(outcomes), path=out / "gradebook.csv"))
     for o in failed:
         print("  " + _("could not grade {student}: {detail}").format(student=o.student, detail=o.detail), file=sys.stderr)
+    similar = _similarity(folder, out, args.exercises, skip=args.no_similarity)
     try:
-        path = _write_html(out, [o.student for o in outcomes])
+        path = _write_html(out, [o.student for o in outcomes], args.withhold_hidden, similar)
     except ReportExtraMissing as exc:
         print(_("no class report: {error}").format(error=exc), file=sys.stderr)
     else:
@@ -173,32 +174,51 @@ def _batch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-REPORT_EXTRA = "the class report needs jinja2 and matplotlib: pip install 'torch-exercise-kit[report]'"
+REPORT_EXTRA = "the class report needs jinja2, matplotlib and copydetect: pip install 'torch-exercise-kit[report]'"
 
 
 class ReportExtraMissing(Exception):
     pass
 
 
-def _write_html(out: Path, students: list[str] | None) -> Path:
+def _write_html(out: Path, students: list[str] | None, withhold_hidden: bool = False, similar=None) -> Path:
     try:
         from grader.reporters import html
     except ImportError as exc:
         raise ReportExtraMissing(f"{REPORT_EXTRA} ({exc})") from None
-    return html.write(out, students)
+    return html.write(out, students, withhold_hidden, similar)
+
+
+def _similarity(folder: Path, out: Path, exercises: str | None, skip: bool = False):
+    """Compare the submissions' code (stubs left out) and keep it in OUT/similarity.json; None when skipped."""
+    from grader.checks import registry
+    from grader.frontends import batch, similar
+    from grader.reporters import similarity
+
+    similarity.forget(out)
+    if skip:
+        return None
+    names = exercises.split(",") if exercises else sorted(registry.public_exercises())
+    try:
+        found = similar.compare_class([(s.student, s.student, s.path) for s in batch.find_submissions(folder)], names)
+    except ImportError as exc:
+        print(_("no similarity section: {error}").format(error=f"{REPORT_EXTRA} ({exc})"), file=sys.stderr)
+        return None
+    similarity.dump(out, found)
+    return found
 
 
 def _report(args: argparse.Namespace) -> int:
     from grader.reporters import classreport
 
     out = Path(args.out)
-    if not out.is_dir() or not any((out / s / classreport.RESULTS).is_file() for s in classreport.find_students(out)):
+    if not out.is_dir() or not classreport.has_results(out):
         message = _("error: {path} holds no <student>/results.json; grade the class first: "
                     "python -m grader batch DIR --out {path}")
         print(message.format(path=out), file=sys.stderr)
         return EXIT_USAGE
     try:
-        path = _write_html(out, None)
+        path = _write_html(out, None, args.withhold_hidden)
     except ReportExtraMissing as exc:
         print(_("error: {error}").format(error=exc), file=sys.stderr)
         return EXIT_USAGE
@@ -335,10 +355,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds allowed for importing one exercise file (default 60)")
     p.add_argument("--allow-weak-sandbox", action="store_true",
                    help="grade even where the kernel lacks Landlock or seccomp (the student's code is then less contained)")
+    p.add_argument("--no-similarity", action="store_true", help="skip comparing the submissions' code (faster)")
+    p.add_argument("--withhold-hidden", action="store_true", help="leave hidden checks out of the feedback pages")
     p.set_defaults(run=_batch)
 
     p = sub.add_parser("report", help="rebuild OUT/report.html and the feedback pages from OUT's results (no grading)")
     p.add_argument("out", help="a folder written by batch --out")
+    p.add_argument("--withhold-hidden", action="store_true", help="leave hidden checks out of the feedback pages")
     p.set_defaults(run=_report)
 
     p = sub.add_parser("release", help="write the student bundle (no solutions, no hidden checks) to OUT")
