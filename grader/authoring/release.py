@@ -88,34 +88,71 @@ CUDA 上的检查只在有 GPU 的机器上运行，没有 GPU 时不会扣分�
 也会自动使用中文。设为 `GRADER_LANG=en` 则显示英文。
 """
 
+# The versions the calibrated thresholds were measured with (grader/authoring/calibration.md):
+# grading with another torch may move a trained model's accuracy across a threshold.
+CALIBRATED_TORCH = "2.14.1"
+CALIBRATED_TORCHVISION = "0.29.1"
+TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
+TIME_BUDGET = 540.0  # seconds: under Gradescope's default limit of 10 minutes, with time to start and write
+
 SETUP_SH = """\
 #!/usr/bin/env bash
-# Gradescope runs this once when the autograder image is built.
+# Gradescope runs this once when the autograder image is built (Ubuntu; pick a base image with Python >= 3.10).
 set -euo pipefail
 apt-get update -qq && apt-get install -y -qq python3 python3-pip python3-venv > /dev/null
 python3 -m venv /opt/grader-venv
-/opt/grader-venv/bin/pip install --quiet torch torchvision --index-url https://download.pytorch.org/whl/cpu
+# The CPU build of the torch the thresholds were calibrated on, never the newest one.
+/opt/grader-venv/bin/pip install --quiet "torch=={torch}" "torchvision=={torchvision}" --index-url {index}
 /opt/grader-venv/bin/pip install --quiet /autograder/source
 """
 
 RUN_AUTOGRADER = """\
 #!/usr/bin/env bash
-# Gradescope runs this for every submission. AUTOGRADER_ROOT and PYTHON exist for local testing.
+# Gradescope runs this for every submission. AUTOGRADER_ROOT and PYTHON exist for testing elsewhere;
+# GRADER_TIME_BUDGET (seconds) overrides the time budget the bundle was built with.
 set -uo pipefail
-root="${AUTOGRADER_ROOT:-/autograder}"
-python="${PYTHON:-/opt/grader-venv/bin/python}"
+root="${{AUTOGRADER_ROOT:-/autograder}}"
+python="${{PYTHON:-/opt/grader-venv/bin/python}}"
+results="$root/results/results.json"
 mkdir -p "$root/results"
-hidden=()
-if [ -d "$root/source/hidden_checks" ]; then hidden=(--hidden "$root/source/hidden_checks"); fi
+# One exercise at a time on one thread: the whole process tree stays under Gradescope's default 768 MB.
+# results.json is written at once and again as each exercise finishes, so a kill at the platform's
+# time limit still leaves every finished score; the budget ends grading before that limit.
+options=(--quiet --parallel 1 --threads 1 --memory {memory} --time-budget "${{GRADER_TIME_BUDGET:-{budget}}}")
+options+=(--gradescope "$results")
+if [ -d "$root/source/hidden_checks" ]; then options+=(--hidden "$root/source/hidden_checks"); fi
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+submission="$root/submission"
+shopt -s nullglob nocaseglob
+archives=("$submission"/*.zip)
+shopt -u nocaseglob
+if [ "${{#archives[@]}}" -gt 0 ]; then  # a zip handed in is unpacked into a folder named after it
+  unpacked="$(mktemp -d)"
+  cp -R "$submission"/. "$unpacked"/
+  for archive in "${{archives[@]}}"; do
+    name="$(basename "$archive")"
+    rm -f "$unpacked/$name"
+    "$python" -m zipfile -e "$archive" "$unpacked/${{name%.*}}" || echo "could not unpack $name" >&2
+  done
+  submission="$unpacked"
+fi
 cd "$root/source"
-"$python" -m grader grade "$root/submission" --quiet "${hidden[@]}" --gradescope "$root/results/results.json"
+"$python" -m grader grade "$submission" "${{options[@]}}"
 status=$?
-if [ "$status" -ne 0 ] && [ ! -s "$root/results/results.json" ]; then
-  printf '{"score": 0, "output": "The autograder could not run (exit %s). Please tell your instructor.", "tests": []}\\n' \\
-    "$status" > "$root/results/results.json"
+if [ "$status" -ne 0 ] && [ ! -s "$results" ]; then
+  printf '{{"score": 0, "output": "The autograder could not run (exit %s). Please tell your instructor.", "tests": []}}\\n' \\
+    "$status" > "$results"
 fi
 exit 0
 """
+
+
+def setup_sh() -> str:
+    return SETUP_SH.format(torch=CALIBRATED_TORCH, torchvision=CALIBRATED_TORCHVISION, index=TORCH_INDEX)
+
+
+def run_autograder(time_budget: float = TIME_BUDGET, memory_gib: float = 1.5) -> str:
+    return RUN_AUTOGRADER.format(budget=f"{time_budget:g}", memory=f"{memory_gib:g}")
 
 
 def _copy_kit(target: Path, with_exercises: bool) -> None:
@@ -143,8 +180,11 @@ def release(out: Path) -> Path:
     return out
 
 
-def gradescope_bundle(zip_path: Path, hidden: Path | None = None) -> Path:
-    """Write a Gradescope autograder zip: setup.sh, run_autograder and the kit (with hidden checks)."""
+def gradescope_bundle(zip_path: Path, hidden: Path | None = None, time_budget: float = TIME_BUDGET) -> Path:
+    """Write a Gradescope autograder zip: setup.sh, run_autograder and the kit (with hidden checks).
+
+    ``time_budget``: seconds of grading before the remaining exercises are given up (with a message).
+    """
     zip_path = Path(zip_path)
     zip_path.parent.mkdir(parents=True, exist_ok=True)
     staging = zip_path.with_suffix(".staging")
@@ -155,7 +195,7 @@ def gradescope_bundle(zip_path: Path, hidden: Path | None = None) -> Path:
         (staging / "README.md").write_text("Gradescope autograder built by `python -m grader gradescope-bundle`.\n")
         if hidden is not None:
             shutil.copytree(hidden, staging / "hidden_checks", ignore=_IGNORE)
-        for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
+        for name, text in (("setup.sh", setup_sh()), ("run_autograder", run_autograder(time_budget))):
             (staging / name).write_text(text)
             (staging / name).chmod(0o755)
         with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as zf:

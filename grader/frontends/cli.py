@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -70,8 +71,21 @@ def _write_reports(result: GradeResult, args: argparse.Namespace) -> None:
 
     for path, reporter in ((args.json, json_v3), (args.gradescope, gradescope), (args.junit, junit)):
         if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(reporter.dumps(result))
+            _write_atomically(Path(path), reporter.dumps(result))
+    if args.classroom or args.summary:
+        from grader.reporters import classroom
+
+        for path, text in ((args.classroom, classroom.encode), (args.summary, classroom.summary)):
+            if path:
+                _write_atomically(Path(path), text(result))
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Readers (and a platform that kills this process) see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
 
 
 def _selected(exercises: dict, names: str | None) -> dict:
@@ -87,11 +101,13 @@ def _selected(exercises: dict, names: str | None) -> dict:
 
 def _grade(args: argparse.Namespace) -> int:
     from grader.checks import registry
+    from grader.sandbox import budget
     from grader.sandbox.grading import SubmissionError, grade_submission
     from grader.sandbox.isolation import GiB, Limits
     from grader.reporters import terminal
 
     available = pin_threads()
+    progress = None
     try:
         hidden = _hidden(args)
         exercises = _selected(registry.all_exercises(hidden), args.exercises)
@@ -99,9 +115,17 @@ def _grade(args: argparse.Namespace) -> int:
         threads = args.threads or max(1, available // parallel)
         limits = Limits(memory_bytes=int(args.memory * GiB), threads=threads, import_timeout=args.import_timeout,
                         parallel=parallel)
-        result = grade_submission(Path(args.submission), hidden, limits, exercises)
+        progress = budget.Progress(str(args.submission), exercises, lambda partial: _write_reports(partial, args))
+        progress.start()
+        try:
+            with budget.time_budget(args.time_budget):
+                result = grade_submission(Path(args.submission), hidden, limits, exercises, progress.finished)
+        except budget.BudgetSpent:
+            result = progress.result(budget.budget_message(args.time_budget))
     except SubmissionError as exc:
         print(_("error: {error}").format(error=exc), file=sys.stderr)
+        if progress is not None:  # the report files already exist: say why nothing was graded
+            _write_reports(dataclasses.replace(progress.result(str(exc)), error=str(exc)), args)
         return EXIT_USAGE
     finally:
         torch_threads(available)
@@ -196,7 +220,7 @@ def _release(args: argparse.Namespace) -> int:
 def _gradescope_bundle(args: argparse.Namespace) -> int:
     from grader.authoring import release
 
-    path = release.gradescope_bundle(Path(args.out), _hidden(args))
+    path = release.gradescope_bundle(Path(args.out), _hidden(args), args.time_budget)
     print(_("Gradescope autograder written to {path}: upload it as the assignment's autograder zip").format(path=path))
     return EXIT_OK
 
@@ -291,6 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exercises graded at once, each in its own child process (default: one per core)")
     p.add_argument("--threads", type=int, metavar="N",
                    help="torch threads for each child (default: the cores shared among the --parallel children)")
+    p.add_argument("--time-budget", type=float, metavar="S",
+                   help="stop grading after S seconds; exercises not graded by then score 0 with a message "
+                        "(report files are written at the start and again as each exercise finishes)")
+    p.add_argument("--classroom", metavar="FILE",
+                   help="write the result for GitHub Classroom's autograding reporter (base64 JSON)")
+    p.add_argument("--summary", metavar="FILE", help="write a Markdown table of points (for $GITHUB_STEP_SUMMARY)")
     p.set_defaults(run=_grade)
 
     p = sub.add_parser("batch", help="grade every sub-folder or .zip of SUBMISSIONS into OUT")
@@ -316,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("gradescope-bundle", help="write a Gradescope autograder zip")
     p.add_argument("out", help="for example autograder.zip")
     p.add_argument("--hidden", metavar="DIR", help="instructor-only checks to include")
+    p.add_argument("--time-budget", type=float, default=540.0, metavar="S",
+                   help="seconds of grading per submission before the rest is given up with a message "
+                        "(default 540, under Gradescope's default limit of 10 minutes)")
     p.set_defaults(run=_gradescope_bundle)
 
     p = sub.add_parser("calibrate", help="measure an exercise's training thresholds over many seeds")
