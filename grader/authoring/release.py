@@ -155,10 +155,26 @@ def run_autograder(time_budget: float = TIME_BUDGET, memory_gib: float = 1.5) ->
     return RUN_AUTOGRADER.format(budget=f"{time_budget:g}", memory=f"{memory_gib:g}")
 
 
+STUDENT_PYTEST = """\
+[tool.pytest.ini_options]
+testpaths = ["exercises"]
+addopts = "--strict-markers"
+"""
+
+
+def student_pyproject(text: str) -> str:
+    """The kit's pyproject.toml with pytest set for the bundle: ``pytest`` alone checks exercises/."""
+    start = text.index("[tool.pytest.ini_options]")
+    following = text.find("\n[", start + 1)
+    return text[:start] + STUDENT_PYTEST + (text[following + 1:] if following != -1 else "")
+
+
 def _copy_kit(target: Path, with_exercises: bool) -> None:
     shutil.copytree(KIT / "grader", target / "grader", ignore=_IGNORE)
     shutil.copytree(KIT / "data_fixtures", target / "data_fixtures", ignore=_IGNORE)
-    shutil.copy(KIT / "pyproject.toml", target / "pyproject.toml")
+    pyproject = (KIT / "pyproject.toml").read_text(encoding="utf-8")
+    (target / "pyproject.toml").write_text(student_pyproject(pyproject) if with_exercises else pyproject,
+                                           encoding="utf-8")
     if with_exercises:
         shutil.copytree(KIT / "exercises", target / "exercises", ignore=_IGNORE)
         shutil.copytree(KIT / "notebooks", target / "notebooks", ignore=_NOTEBOOK_IGNORE)
