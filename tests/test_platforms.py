@@ -302,4 +302,4 @@ def test_pytest_in_the_student_bundle_has_no_config_warning(tmp_path: Path) -> N
                            "-W", "error::pytest.PytestConfigWarning"], cwd=bundle, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0 and "warning" not in done.stdout.lower(), done.stdout + done.stderr
-    assert "exercises/ex01_tensors.py::" in done.stdout
+    assert "ex01_tensors.py" in done.stdout and " collected" in done.stdout
