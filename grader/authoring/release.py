@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
 import stat
 import zipfile
@@ -169,6 +170,56 @@ def student_pyproject(text: str) -> str:
     return text[:start] + STUDENT_PYTEST + (text[following + 1:] if following != -1 else "")
 
 
+# The grader's own models: working answers to contract items, kept out of the student bundle. Each maps to
+# the student's class that stands in for it there (grader/checks/withheld.py); None: no stand-in fits.
+WITHHELD = {
+    "Network": ("ex05_dropout", "Network"),  # grader/checks/collaborators.py, used by ex06 and ex07
+    "GraderLeNet": ("ex09_lenet", "LeNet"),
+    "GraderCNN": None,  # takes a recording switch the contract's MyCNN does not have
+    "GraderNet": ("ex13_fitting", "Net"),
+}
+_WITHHELD_IN = {"collaborators.py": {"Network"}, "ex06_validation.py": {"Network"}, "ex07_checkpoint.py": {"Network"},
+                "ex09_lenet.py": {"GraderLeNet"}, "ex10_cifar.py": {"GraderCNN"}, "ex13_fitting.py": {"GraderNet"}}
+
+
+class _Withhold(ast.NodeTransformer):
+    """Drop the classes named in ``names`` and their imports; every other use builds the stand-in instead."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+
+    def visit_ClassDef(self, node: ast.ClassDef):
+        return None if node.name in self.names else self.generic_visit(node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom):
+        node.names = [alias for alias in node.names if alias.name not in self.names]
+        return node if node.names else None
+
+    def visit_Name(self, node: ast.Name):
+        if node.id not in self.names or not isinstance(node.ctx, ast.Load):
+            return node
+        target = WITHHELD[node.id]
+        call = "withheld.unavailable({!r})".format(node.id) if target is None else \
+            "withheld.students_class({!r}, {!r})".format(*target)
+        return ast.copy_location(ast.parse(call, mode="eval").body, node)
+
+
+def withhold(source: str, names: set[str]) -> str:
+    """``source`` of a check module without the grader's models ``names`` (see :data:`WITHHELD`)."""
+    tree = _Withhold(names).visit(ast.parse(source))
+    body = tree.body
+    at = next((i + 1 for i, node in enumerate(body)
+               if isinstance(node, ast.ImportFrom) and node.module == "__future__"), 0)
+    body.insert(at, ast.parse("from grader.checks import withheld").body[0])
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+def _withhold_models(grader: Path) -> None:
+    for file, names in _WITHHELD_IN.items():
+        path = grader / "checks" / file
+        path.write_text(withhold(path.read_text(encoding="utf-8"), names), encoding="utf-8")
+
+
 def _copy_kit(target: Path, with_exercises: bool) -> None:
     shutil.copytree(KIT / "grader", target / "grader", ignore=_IGNORE)
     shutil.copytree(KIT / "data_fixtures", target / "data_fixtures", ignore=_IGNORE)
@@ -187,6 +238,7 @@ def release(out: Path) -> Path:
         raise FileExistsError(f"{out} is not empty; choose a new folder")
     out.mkdir(parents=True, exist_ok=True)
     _copy_kit(out, with_exercises=True)
+    _withhold_models(out / "grader")
     (out / "README.md").write_text(STUDENT_README, encoding="utf-8")
     (out / "README.zh.md").write_text(STUDENT_README_ZH, encoding="utf-8")
     workflow = KIT / ".github" / "workflows" / "classroom.yml"
