@@ -152,3 +152,11 @@ def test_solutions_pass_and_withheld_checks_use_the_students_own_models(bundle: 
     assert done.returncode == 0, done.stdout[-3000:]
     assert "save_checkpoint_contents[cpu] SKIPPED" in done.stdout
     assert "checked when your work is graded" in done.stdout
+
+
+def test_a_notebook_never_reads_the_results_of_the_py_file(bundle: Path) -> None:
+    shutil.copy(SOLUTIONS / "ex04_network.py", bundle / "exercises" / "ex04_network.py")
+    done = _pytest(bundle, "exercises/ex04_network.py", "notebooks/ex04_network.ipynb")
+    assert "exercises/ex04_network.py::network_layers PASSED" in done.stdout, done.stdout[-3000:]
+    assert "notebooks/ex04_network.ipynb::network_layers NOT STARTED" in done.stdout, done.stdout[-3000:]
+    shutil.copy(EXERCISES / "ex04_network.py", bundle / "exercises" / "ex04_network.py")
