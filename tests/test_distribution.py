@@ -35,8 +35,8 @@ def test_hidden_checks_count_and_are_marked(tmp_path: Path) -> None:
     assert "ex01_tensors::flatten_images_large_batch" in [t["name"] for t in results["tests"]]
     assert results["score"] == results["max_score"] == 11
     visibility = {t["name"]: t["visibility"] for t in json.loads((tmp_path / "g.json").read_text())["tests"]}
-    assert visibility["ex01_tensors::flatten_images_large_batch (passed)"] == "after_published"
-    assert visibility["ex01_tensors::scale_in_place[cpu] (passed)"] == "visible"
+    assert visibility["ex01_tensors::flatten_images_large_batch"] == "after_published"
+    assert visibility["ex01_tensors::scale_in_place[cpu]"] == "visible"
 
 
 def _class(folder: Path) -> dict[str, float]:
@@ -150,5 +150,5 @@ def test_gradescope_bundle_runs_in_an_autograder_layout(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     by_name = {t["name"]: t for t in results["tests"]}
-    assert by_name["ex01_tensors::flatten_images_large_batch (passed)"]["visibility"] == "after_published"
-    assert by_name["ex01_tensors::scale_in_place[cpu] (passed)"]["score"] == 2
+    assert by_name["ex01_tensors::flatten_images_large_batch"]["visibility"] == "after_published"
+    assert by_name["ex01_tensors::scale_in_place[cpu]"]["score"] == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -66,12 +67,27 @@ def _catalogs(args: argparse.Namespace) -> int:
 
 
 def _write_reports(result: GradeResult, args: argparse.Namespace) -> None:
-    from grader.reporters import gradescope, json_v3, junit
+    from grader.reporters import gradescope, json_v3, junit, prairielearn
 
-    for path, reporter in ((args.json, json_v3), (args.gradescope, gradescope), (args.junit, junit)):
+    reporters = ((args.json, json_v3), (args.gradescope, gradescope), (args.junit, junit),
+                 (args.prairielearn, prairielearn))
+    for path, reporter in reporters:
         if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(reporter.dumps(result))
+            _write_atomically(Path(path), reporter.dumps(result))
+    if args.classroom or args.summary:
+        from grader.reporters import classroom
+
+        for path, text in ((args.classroom, classroom.encode), (args.summary, classroom.summary)):
+            if path:
+                _write_atomically(Path(path), text(result))
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Readers (and a platform that kills this process) see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
 
 
 def _selected(exercises: dict, names: str | None) -> dict:
@@ -87,6 +103,7 @@ def _selected(exercises: dict, names: str | None) -> dict:
 
 def _grade(args: argparse.Namespace) -> int:
     from grader.checks import registry
+    from grader.sandbox import budget
     from grader.sandbox.grading import SubmissionError, grade_submission
     from grader.sandbox.isolation import GiB, Limits
     from grader.reporters import terminal
@@ -94,6 +111,7 @@ def _grade(args: argparse.Namespace) -> int:
     if _refuse_weak_sandbox(args.allow_weak_sandbox):
         return EXIT_USAGE
     available = pin_threads()
+    progress = None
     try:
         hidden = _hidden(args)
         exercises = _selected(registry.all_exercises(hidden), args.exercises)
@@ -101,9 +119,17 @@ def _grade(args: argparse.Namespace) -> int:
         threads = args.threads or max(1, available // parallel)
         limits = Limits(memory_bytes=int(args.memory * GiB), threads=threads, import_timeout=args.import_timeout,
                         parallel=parallel)
-        result = grade_submission(Path(args.submission), hidden, limits, exercises)
+        progress = budget.Progress(str(args.submission), exercises, lambda partial: _write_reports(partial, args))
+        progress.start()
+        try:
+            with budget.time_budget(args.time_budget):
+                result = grade_submission(Path(args.submission), hidden, limits, exercises, progress.finished)
+        except budget.BudgetSpent:
+            result = progress.result(budget.budget_message(args.time_budget))
     except SubmissionError as exc:
         print(_("error: {error}").format(error=exc), file=sys.stderr)
+        if progress is not None:  # the report files already exist: say why nothing was graded
+            _write_reports(dataclasses.replace(progress.result(str(exc)), error=str(exc)), args)
         return EXIT_USAGE
     finally:
         torch_threads(available)
@@ -244,9 +270,52 @@ def _release(args: argparse.Namespace) -> int:
 def _gradescope_bundle(args: argparse.Namespace) -> int:
     from grader.authoring import release
 
-    path = release.gradescope_bundle(Path(args.out), _hidden(args))
+    path = release.gradescope_bundle(Path(args.out), _hidden(args), args.time_budget)
     print(_("Gradescope autograder written to {path}: upload it as the assignment's autograder zip").format(path=path))
     return EXIT_OK
+
+
+PRAIRIELEARN_ROOT = "PRAIRIELEARN_ROOT"
+
+
+def _prairielearn(args: argparse.Namespace) -> int:
+    """PrairieLearn's entrypoint: grade ROOT/student into ROOT/results/results.json, and always exit 0.
+
+    PrairieLearn throws a results file away when the entrypoint exits non-zero; a submission
+    that cannot be graded is written as ``gradable: false`` instead.
+    """
+    from grader.reporters import prairielearn
+
+    root = Path(args.root or os.environ.get(PRAIRIELEARN_ROOT) or "/grade")
+    results = root / "results" / "results.json"
+    student = root / "student"
+    grade_args = build_parser().parse_args(["grade", str(student), "--quiet", "--prairielearn", str(results)])
+    for name in ("hidden", "exercises", "time_budget", "memory", "import_timeout"):
+        setattr(grade_args, name, getattr(args, name))
+    grade_args.exercises = args.exercises or _submitted_exercises(student)
+    try:
+        if not grade_args.exercises:
+            raise _NothingToGrade(_("no exNN_topic.py or exNN_topic.ipynb file was handed in"))
+        code = _grade(grade_args)
+        if code != EXIT_OK and not results.is_file():
+            raise _NothingToGrade(_("grading ended with exit code {code}").format(code=code))
+    except (Exception, SystemExit) as exc:  # the grader itself failed: the student keeps the attempt
+        error = exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, str) else str(exc)
+        _write_atomically(results, prairielearn.dumps_not_gradable(error or type(exc).__name__))
+    print(_("PrairieLearn results written to {path}").format(path=results))
+    return EXIT_OK
+
+
+class _NothingToGrade(Exception):
+    pass
+
+
+def _submitted_exercises(student: Path) -> str:
+    """The exercises the student handed a file for, as ``--exercises`` takes them."""
+    from grader.checks import registry
+
+    handed_in = {p.stem for pattern in ("ex[0-9][0-9]_*.py", "ex[0-9][0-9]_*.ipynb") for p in student.rglob(pattern)}
+    return ",".join(name for name in registry.public_exercises() if name in handed_in)
 
 
 def _calibrate(args: argparse.Namespace) -> int:
@@ -341,6 +410,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exercises graded at once, each in its own child process (default: one per core)")
     p.add_argument("--threads", type=int, metavar="N",
                    help="torch threads for each child (default: the cores shared among the --parallel children)")
+    p.add_argument("--time-budget", type=float, metavar="S",
+                   help="stop grading after S seconds; exercises not graded by then score 0 with a message "
+                        "(report files are written at the start and again as each exercise finishes)")
+    p.add_argument("--classroom", metavar="FILE",
+                   help="write the result for GitHub Classroom's autograding reporter (base64 JSON)")
+    p.add_argument("--summary", metavar="FILE", help="write a Markdown table of points (for $GITHUB_STEP_SUMMARY)")
+    p.add_argument("--prairielearn", metavar="FILE", help="write PrairieLearn's external grader results.json")
     p.set_defaults(run=_grade)
 
     p = sub.add_parser("batch", help="grade every sub-folder or .zip of SUBMISSIONS into OUT")
@@ -371,7 +447,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("gradescope-bundle", help="write a Gradescope autograder zip")
     p.add_argument("out", help="for example autograder.zip")
     p.add_argument("--hidden", metavar="DIR", help="instructor-only checks to include")
+    p.add_argument("--time-budget", type=float, default=540.0, metavar="S",
+                   help="seconds of grading per submission before the rest is given up with a message "
+                        "(default 540, under Gradescope's default limit of 10 minutes)")
     p.set_defaults(run=_gradescope_bundle)
+
+    p = sub.add_parser("prairielearn", help="PrairieLearn external grader: grade ROOT/student into "
+                                            "ROOT/results/results.json (ROOT: --root, $PRAIRIELEARN_ROOT or /grade)")
+    p.add_argument("--root", metavar="DIR", help="the grading folder (default: $PRAIRIELEARN_ROOT, else /grade)")
+    p.add_argument("--hidden", metavar="DIR", help="add instructor-only checks from DIR")
+    p.add_argument("--exercises", metavar="NAMES",
+                   help="comma-separated exercises to grade (default: those the student handed a file for)")
+    p.add_argument("--time-budget", type=float, metavar="S",
+                   help="stop grading after S seconds (keep it under the question's timeout)")
+    p.add_argument("--memory", type=float, default=1.5, metavar="GIB", help="memory cap per child process")
+    p.add_argument("--import-timeout", type=float, default=20.0, metavar="S",
+                   help="seconds allowed for importing one exercise file (default 20)")
+    p.set_defaults(run=_prairielearn)
 
     p = sub.add_parser("calibrate", help="measure an exercise's training thresholds over many seeds")
     p.add_argument("exercise", help="for example ex09_lenet")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import Callable
 
 from grader.sandbox import isolation, layers
 from grader.checks import registry
@@ -16,7 +18,7 @@ from grader.engine import i18n
 from grader.engine.api import Exercise
 from grader.engine.i18n import _
 from grader.sandbox.isolation import Limits, Workspace
-from grader.engine.model import GradeResult
+from grader.engine.model import CheckResult, GradeResult
 from grader.sandbox.loading import source_note
 
 KIT = Path(__file__).resolve().parents[2]
@@ -33,8 +35,12 @@ def grade_submission(
     hidden: Path | None = None,
     limits: Limits | None = None,
     exercises: dict[str, Exercise] | None = None,
+    on_exercise: Callable[[list[CheckResult]], None] | None = None,
 ) -> GradeResult:
-    """Copy ``submission`` to a fresh folder and grade every exercise there."""
+    """Copy ``submission`` to a fresh folder and grade every exercise there.
+
+    ``on_exercise``: called with each exercise's results as soon as that exercise is graded.
+    """
     submission = Path(submission)
     exercises = exercises if exercises is not None else registry.all_exercises(hidden)
     limits = limits or Limits()
@@ -47,6 +53,8 @@ def grade_submission(
     i18n.language()  # load the catalog now: children inherit it and may not read files outside their folder
     isolation.become_subreaper()
     layers.detect()  # once, before the first fork: children find it ready
+    gc.collect()
+    gc.freeze()  # children share the parent's objects: the collector would copy every page of them in each child
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         root = Path(tmp).resolve()
         workspace = Workspace(
@@ -56,7 +64,7 @@ def grade_submission(
             stand_ins=registry.stand_ins(exercises),
         )
         notes = {name: source_note(workspace.submission, name) for name in exercises}
-        graded = isolation.run_exercises(list(exercises.values()), workspace, limits, cuda)
+        graded = isolation.run_exercises(list(exercises.values()), workspace, limits, cuda, on_exercise)
         results = [r for exercise_results in graded for r in exercise_results]
     notes = {name: note for name, note in notes.items() if note}
     return GradeResult(str(submission), tuple(results), duration=time.perf_counter() - start, notes=notes,

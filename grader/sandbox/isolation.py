@@ -24,7 +24,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field, replace
-from typing import Generator, Iterator
+from typing import Callable, Generator, Iterator
 
 from grader.engine import observe
 from grader.engine.api import Case, Check, Exercise
@@ -87,12 +87,13 @@ def run_exercise(
 
 
 def run_exercises(
-    exercises: list[Exercise], workspace: Workspace, limits: Limits, cuda: bool
+    exercises: list[Exercise], workspace: Workspace, limits: Limits, cuda: bool,
+    on_exercise: Callable[[list[CheckResult]], None] | None = None,
 ) -> list[list[CheckResult]]:
     """Grade ``exercises``, up to ``limits.parallel`` at once; one list of results per exercise, in order.
 
     The costliest exercises (by their checks' time limits) start first, so the last one to finish
-    is a short one.
+    is a short one. ``on_exercise`` is called with an exercise's results as soon as it is graded.
     """
     order = sorted(range(len(exercises)), key=lambda i: -_expected_cost(exercises[i]))
     live: set[int] = set()  # the children at work now
@@ -107,6 +108,8 @@ def run_exercises(
             running.pop(index, None)
             done[index] = stop.value
             end_strays(keep=live)
+            if on_exercise is not None:
+                on_exercise(stop.value)
 
     try:
         while waiting or running:
