@@ -78,15 +78,15 @@ def test_every_student_is_graded_under_their_own_name_whatever_one_submission_do
     done = _batch(tmp_path / "class", out, "--jobs", "2")
     assert done.returncode == 0, done.stderr
     with open(out / "gradebook.csv") as f:
-        rows = {row["student"]: row for row in csv.DictReader(f)}
+        rows = {row["name"]: row for row in csv.DictReader(f)}
     assert {name: (float(r["total"]) if r["total"] else None) for name, r in rows.items()} == expected
-    ids = {name: row["id"] for name, row in rows.items()}
+    ids = {name: row["student"] for name, row in rows.items()}
     assert len(set(ids.values())) == len(ids) and ids["Zhang San"] != ids["Zhang_San"]
-    assert sorted(p.name for p in out.iterdir()) == ["gradebook.csv", "report.html", "students"]
+    assert sorted(p.name for p in out.iterdir()) == ["gradebook.csv", "report.html", "similarity.json", "students"]
     assert sorted(p.name for p in (out / "students").iterdir()) == sorted(ids.values())
     for name, student_id in ids.items():
         results = json.loads((out / "students" / student_id / "results.json").read_text())
-        assert results["student"] == {"id": student_id, "name": name}
+        assert (results["student"], results["student_id"]) == (name, student_id)
         assert name in (out / "students" / student_id / "feedback.html").read_text()
     assert "graded 7 of 10 submissions (3 could not be graded)" in done.stdout
     assert "ignored notes.txt: not a folder or a .zip file" in done.stderr
@@ -109,7 +109,7 @@ def test_an_empty_class_is_a_clear_error_with_an_empty_gradebook_and_report(tmp_
     assert done.returncode == 2
     assert "holds no submissions: put one sub-folder or .zip file per student in it" in done.stderr
     assert "Traceback" not in done.stderr
-    assert (tmp_path / "out" / "gradebook.csv").read_text() == "student,id,total,max_score,status\n"
+    assert (tmp_path / "out" / "gradebook.csv").read_text() == "student,name,total,max_score,status\n"
     assert (tmp_path / "out" / "report.html").is_file()
 
 

@@ -79,7 +79,7 @@ def train(model, trainloader, testloader, criterion, optimizer, epochs, device=N
 TRAIN_EPOCH = '''
 def train_epoch(model, loader, criterion, optimizer, device=None):
     device = device or next(model.parameters()).device
-    model.train()
+    model.to(device).train()
     total, count = 0.0, 0
     for images, labels in loader:
         images, labels = images.to(device), labels.to(device)
@@ -141,12 +141,139 @@ def load_checkpoint(path, device="cpu"):
     return model.to(device).eval()
 '''
 
+TRAIN_OTHER_STYLES = """
+_reference_validation = validation
+def train(model, trainloader, testloader, criterion, optimizer, epochs, device=None):
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    history = []
+    for epoch in range(epochs):
+        model.train()
+        total, seen = 0.0, 0
+        for images, labels in trainloader:
+            images = images.flatten(1).to(device=device)
+            labels = labels.to(device, torch.int64)
+            if epoch == 0 and seen == 0:
+                {MOVE}
+            optimizer.zero_grad()
+            loss = criterion(model(images), labels)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(labels)
+            seen += len(labels)
+        test_loss, test_accuracy = _reference_validation(model, testloader, criterion, device)
+        history.append(dict(epoch=epoch + 1, train_loss=total / seen, test_loss=test_loss,
+                            test_accuracy=test_accuracy))
+    model.to(device).train()
+    return history
+"""
+MODEL_MOVES = {  # every one puts the model on `device`, after the first batch has moved
+    "to_device_keyword": "model.to(device=device)",
+    "to_device_and_dtype": "model.to(device, torch.float32)",
+    "cuda_under_the_right_rule": "model.cuda() if device.type == 'cuda' else model.cpu()",
+    "parameter_by_parameter": "[setattr(p, 'data', p.data.to(device)) for p in model.parameters()]",
+    "torch_device_of_a_str": "model.to(torch.device(str(device)))",
+}
+
+TRAIN_EPOCH_OTHER_STYLE = """
+def train_epoch(model, loader, criterion, optimizer, device=None):
+    device = next(model.parameters()).device if device is None else device
+    model.train()
+    total, count = 0.0, 0
+    for images, labels in loader:
+        images, labels = images.to(device), labels.to(device)
+        model.to(device=device)  # after the batch, every time: a no-op once it is there
+        optimizer.zero_grad()
+        loss = criterion(model.forward(images), labels)
+        loss.backward()
+        optimizer.step()
+        total += float(loss.detach()) * len(labels)
+        count += len(labels)
+    return total / count
+"""
+
+TRAIN_STEP_INPUTS_FIRST = """
+def train_step(model, inputs, labels, criterion, optimizer, device=None):
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    inputs, labels = inputs.to(device), labels.to(device)
+    if device.type == "cuda":
+        model.cuda(device.index)
+    else:
+        model.to(device)
+    model.train()
+    optimizer.zero_grad()
+    loss = criterion(model(inputs), labels)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+"""
+
+FIT_OPTIMIZER_FIRST = """
+def fit_lenet(trainloader, testloader, epochs=2, device=None):
+    device = torch.device(device if device is not None else "cuda" if torch.cuda.is_available() else "cpu")
+    model = LeNet()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)  # before the move: Module.to moves in place
+    model = model.to(device=device)
+    criterion = nn.CrossEntropyLoss()
+    history = []
+    for epoch in range(1, epochs + 1):
+        model.train()
+        total, count = 0.0, 0
+        for images, labels in trainloader:
+            images, labels = images.to(device), labels.to(device)
+            optimizer.zero_grad()
+            loss = criterion(model(images), labels)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(labels)
+            count += len(labels)
+        model.eval()
+        test_total, correct, test_count = 0.0, 0, 0
+        with torch.no_grad():
+            for images, labels in testloader:
+                images, labels = images.to(device), labels.to(device)
+                logits = model(images)
+                test_total += criterion(logits, labels).item() * len(labels)
+                correct += int((logits.argmax(1) == labels).sum())
+                test_count += len(labels)
+        history.append({"epoch": epoch, "train_loss": total / count, "test_loss": test_total / test_count,
+                        "test_accuracy": correct / test_count})
+    model.train()
+    return model, history
+"""
+
+LOAD_MOVED_BEFORE_WEIGHTS = """
+def load_checkpoint(path, device="cpu"):
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu") if device is None else torch.device(device)
+    checkpoint = torch.load(path, map_location=str(device), weights_only=True)
+    for key in ("input_size", "output_size", "hidden_layers", "state_dict"):
+        if key not in checkpoint:
+            raise KeyError(key)
+    model = Network(checkpoint["input_size"], checkpoint["output_size"], checkpoint["hidden_layers"],
+                    checkpoint.get("drop_p", 0.5)).to(device=device)
+    model.load_state_dict(checkpoint["state_dict"])
+    model.eval()
+    return model
+"""
+
 CORRECT = {
     "validation_flattens_and_moves_inputs": ("ex06_validation", VALIDATION),
     "evaluate_accuracy_inputs_as_they_come": ("ex06_validation", EVALUATE),
     "train_device_and_mode": ("ex06_validation", TRAIN),
     "train_epoch_device_and_mode": ("ex10_cifar", TRAIN_EPOCH),
     "train_step_device_and_mode": ("ex11_transfer", TRAIN_STEP),
+}
+OTHER_STYLES = {  # (exercise, source, checks it must pass)
+    **{f"train_{name}": ("ex06_validation", TRAIN_OTHER_STYLES.replace("{MOVE}", move),
+                         ("train_device_and_mode", "train_loss_is_per_sample_mean", "train_history_format"))
+       for name, move in MODEL_MOVES.items()},
+    "train_epoch_moves_model_after_batches": ("ex10_cifar", TRAIN_EPOCH_OTHER_STYLE,
+                                              ("train_epoch_device_and_mode", "train_epoch_returns_mean_loss_per_sample")),
+    "train_step_inputs_first_then_cuda": ("ex11_transfer", TRAIN_STEP_INPUTS_FIRST,
+                                          ("train_step_device_and_mode", "train_step_loss_and_update")),
+    "fit_lenet_optimizer_before_move": ("ex09_lenet", FIT_OPTIMIZER_FIRST,
+                                        ("fit_lenet_device_and_mode", "fit_lenet_returns_model_and_history")),
+    "load_checkpoint_moves_before_weights": ("ex07_checkpoint", LOAD_MOVED_BEFORE_WEIGHTS,
+                                             ("load_checkpoint_device_and_eval_mode", "load_checkpoint_restores_network")),
 }
 FIT_VARIANTS = {"cuda_call_under_none": FIT_CUDA_CALL, "accelerator": FIT_ACCELERATOR,
                 "device_count": FIT_DEVICE_COUNT}
@@ -182,6 +309,12 @@ def _assert_passed(results: list) -> None:
 def test_model_rule_written_another_way_keeps_full_marks(solutions_copy: Path, check: str) -> None:
     exercise, source = CORRECT[check]
     _assert_passed(_grade(solutions_copy, exercise, source, (check,)))
+
+
+@pytest.mark.parametrize("variant", sorted(OTHER_STYLES))
+def test_explicit_devices_written_another_way_keep_full_marks(solutions_copy: Path, variant: str) -> None:
+    exercise, source, checks = OTHER_STYLES[variant]
+    _assert_passed(_grade(solutions_copy, exercise, source, checks))
 
 
 @pytest.mark.parametrize("variant", sorted(FIT_VARIANTS))

@@ -83,3 +83,19 @@ def test_mutant_fails_its_check(solutions_copy: Path, exercise: str, check: str,
 def test_every_pinned_mutant_exists() -> None:
     ids = {param.id for param in _all_mutants()}
     assert set(PINNED_TAGS) <= ids
+
+
+def _all_correct():
+    for info in pkgutil.iter_modules(mutants.__path__):
+        module = importlib.import_module(f"mutants.{info.name}")
+        for name, source in getattr(module, "CORRECT", {}).items():
+            yield pytest.param(info.name, source, id=f"{info.name}:{name}")
+
+
+@pytest.mark.parametrize(("exercise", "source"), list(_all_correct()))
+def test_correct_variant_keeps_full_marks(solutions_copy: Path, exercise: str, source: str) -> None:
+    path = solutions_copy / f"{exercise}.py"
+    path.write_text(path.read_text() + "\n\n" + source)
+    result = grade_in_process(solutions_copy, {exercise: registry.public_exercises()[exercise]})
+    failed = [f"{r.name}: {r.message}" for r in result.results if r.outcome not in (Outcome.PASSED, Outcome.SKIPPED)]
+    assert not failed, "\n\n".join(failed)

@@ -22,6 +22,8 @@ from grader.frontends import batch
 KIT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 EXERCISES = "ex01_tensors,ex02_autograd,ex03_sgd"
+WIDTH = 1280  # an instructor's laptop window
+HEIGHT_OF_SIX = 4000  # the report of a class of six over all thirteen exercises fits in this many pixels
 HOSTILE = '''
 
 import torch as _torch
@@ -65,7 +67,7 @@ def grade_class(root: Path) -> Path:
     return out
 
 
-def screenshot(page_path: Path, png: Path, width: int = 1000) -> None:
+def screenshot(page_path: Path, png: Path, width: int = WIDTH) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -94,7 +96,7 @@ class Opened:
     def __init__(self, browser, path: Path) -> None:
         self.errors: list[str] = []
         self.requests: list[str] = []
-        self.page = browser.new_page(viewport={"width": 1000, "height": 800}, java_script_enabled=True)
+        self.page = browser.new_page(viewport={"width": WIDTH, "height": 800}, java_script_enabled=True)
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: self.requests.append(r.url))
@@ -125,7 +127,8 @@ def test_report_renders_offline_with_its_figures(browser, graded: Path) -> None:
     opened = _open(browser, graded / "report.html")
     page = opened.page
     figures = page.eval_on_selector_all("figure svg", "els => els.map(e => e.getBoundingClientRect().width)")
-    assert len(figures) == 3 and min(figures) > 200
+    assert len(figures) == 1 and min(figures) > 200
+    assert _width(page) <= WIDTH
     _not_blank(page.screenshot(full_page=True))
     page.close()
 
@@ -135,8 +138,11 @@ def test_report_numbers_equal_the_gradebook(browser, graded: Path) -> None:
     rows = _csv(graded)
     header = list(rows[0])
     shown = page.eval_on_selector_all(
-        "#students tbody tr", "trs => trs.map(tr => [...tr.cells].map(td => td.textContent.trim()))")
+        "#students-table tbody tr", "trs => trs.map(tr => [...tr.cells].map(td => td.dataset.value))")
     assert shown == [[row[column] for column in header] for row in rows]
+    texts = page.eval_on_selector_all(
+        "#students-table tbody tr", "trs => trs.map(tr => [...tr.cells].map(td => td.textContent.trim()))")
+    assert [row[1:-1] for row in texts] == [[row[c] or "–" for c in header[1:-1]] for row in rows]
     totals = sorted(float(r["total"]) for r in rows if r["total"])
     q1, median, q3 = statistics.quantiles(totals, n=4, method="inclusive")
 
@@ -147,22 +153,27 @@ def test_report_numbers_equal_the_gradebook(browser, graded: Path) -> None:
     assert float(key("median")) == pytest.approx(median, abs=0.01)
     assert (float(key("q1")), float(key("q3"))) == pytest.approx((q1, q3), abs=0.01)
     assert key("full_marks") == str(sum(1 for r in rows if r["total"] == r["max_score"]))
-    assert [r["student"] for r in rows] == ["ana", "ben", "cho", "dan"]
-    links = page.eval_on_selector_all("#students a", "as => as.map(a => a.getAttribute('href'))")
-    assert links == [f"students/{r['id']}/feedback.html" for r in rows]
+    assert [r["name"] for r in rows] == ["ana", "ben", "cho", "dan"]
+    assert [r["student"] for r in rows] == [batch.submission_id(r["name"]) for r in rows]
+    links = page.eval_on_selector_all("#students-table a", "as => as.map(a => a.getAttribute('href'))")
+    assert links == [f"students/{r['student']}/feedback.html" for r in rows]
     page.close()
 
 
 def test_feedback_pages_show_points_and_messages(browser, graded: Path) -> None:
     rows = {r["student"]: r for r in _csv(graded)}
     for student in rows:
-        opened = _open(browser, graded / "students" / rows[student]["id"] / "feedback.html")
+        opened = _open(browser, graded / "students" / student / "feedback.html")
         page = opened.page
         total = page.text_content("#total").split("/")[0].strip()
         assert total == rows[student]["total"]
         points = page.eval_on_selector_all(
-            "#exercises tbody tr", "trs => trs.map(tr => [tr.dataset.exercise, tr.cells[1].textContent.trim()])")
+            "#exercises tbody tr", "trs => trs.map(tr => [tr.dataset.exercise, tr.cells[2].textContent.trim()])")
         assert points == [[e, rows[student][e]] for e in EXERCISES.split(",")]
+        files = page.eval_on_selector_all("#exercises tbody tr", "trs => trs.map(tr => tr.cells[1].textContent.trim())")
+        name = rows[student]["name"]
+        assert files == [f"{e}.py" if name != "cho" or e != "ex03_sgd" else "no file" for e in EXERCISES.split(",")]
+        assert _width(page) <= WIDTH and _outside_links(page) == []
         _not_blank(page.screenshot(full_page=True))
         page.close()
     text = (graded / "students" / batch.submission_id("ben") / "feedback.html").read_text()
@@ -184,6 +195,132 @@ def test_what_a_submission_prints_or_raises_is_only_text(browser, graded: Path) 
     assert report.evaluate("window.injected") is None
     assert report.eval_on_selector_all("script, img", "els => els.length") == 0
     report.close()
+
+
+def _width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def _height(page) -> int:
+    return page.evaluate("document.documentElement.scrollHeight")
+
+
+def _outside_links(page) -> list[str]:
+    """Links that leave the page (a student's feedback page is all they receive)."""
+    hrefs = page.eval_on_selector_all("[href], [src], [action]",
+                                      "els => els.map(e => e.getAttribute('href') || e.getAttribute('src') || '')")
+    return [h for h in hrefs if not h.startswith("#")]
+
+
+def test_the_real_class_similarity_points_at_the_copies_of_the_solutions(browser, graded: Path) -> None:
+    page = _open(browser, graded / "report.html").page
+    pairs = page.eval_on_selector_all("#similar-pairs tbody tr", "trs => trs.map(tr => tr.dataset.pair)")
+    assert sorted(pairs) == ["ana|cho", "ana|dan", "cho|dan"]  # the reference code; ben's stubs are not shared code
+    page.click('#similar-pairs tr[data-pair="ana|dan"] a')
+    assert page.url.endswith("similarity/ana--dan.html")
+    assert page.eval_on_selector_all("mark.shared", "els => els.length") > 3 and _width(page) <= WIDTH
+    assert page.evaluate("window.injected") is None  # dan's code is shown as text
+    assert page.eval_on_selector_all("script, img, h1 ~ h1", "els => els.length") == 0
+    assert "<script>window.injected = 1</script>" in page.text_content("body")
+    page.close()
+
+
+# --- classes written as results files (no grading): the layout at 1280 px -----------------------------
+
+sys.path.insert(0, str(Path(__file__).parent))
+import class_samples  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def six(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from grader.reporters import html
+
+    out = class_samples.write_six(tmp_path_factory.mktemp("six") / "out")
+    html.write(out)
+    return out
+
+
+def test_the_class_of_six_fits_the_window(browser, six: Path) -> None:
+    page = _open(browser, six / "report.html").page
+    assert _width(page) <= WIDTH
+    assert _height(page) <= HEIGHT_OF_SIX
+    sections = page.eval_on_selector_all("h2", "hs => hs.map(h => h.id)")
+    assert sections[0] == "attention"
+    page.close()
+
+
+def test_the_tiles_match_the_tables(browser, six: Path) -> None:
+    page = _open(browser, six / "report.html").page
+
+    def tile(key: str) -> int:
+        return int(page.text_content(f'#summary [data-key="{key}"]'))
+
+    def count(selector: str) -> int:
+        return page.eval_on_selector_all(selector, "els => els.length")
+
+    assert tile("submissions") == count("#students-table tbody tr") == 6
+    assert tile("attention") == count("#attention-list tbody tr") == 4
+    assert tile("not_graded") == count('#attention-list [data-kind="not graded"]') == 1
+    assert tile("graded") == count('#students-table td[data-column="total"]:not([data-value=""])') == 5
+    full = page.eval_on_selector_all("#students-table tbody tr", """trs => trs.filter(tr =>
+        tr.querySelector('[data-column="total"]').dataset.value !== '' &&
+        tr.querySelector('[data-column="total"]').dataset.value === tr.querySelector('[data-column="max_score"]').dataset.value)
+        .map(tr => tr.dataset.student)""")
+    assert tile("full_marks") == len(full) == 1
+    attention = page.eval_on_selector_all("#attention-list tbody tr", "trs => trs.map(tr => tr.dataset.student)")
+    assert not set(full) & set(attention)
+    page.close()
+
+
+def test_zero_and_not_graded_look_different(browser, six: Path) -> None:
+    page = _open(browser, six / "report.html").page
+
+    def look(selector: str) -> list[str]:
+        return page.eval_on_selector(selector, """el => {const s = getComputedStyle(el.querySelector('.swatch'));
+            return [s.backgroundColor, s.backgroundImage]}""")
+
+    zero = look('tr[data-student="eve"] td[data-column="ex03_sgd"]')
+    not_started = look('tr[data-student="ben"] td[data-column="ex03_sgd"]')
+    not_graded = look('tr[data-student="fay"] td[data-column="ex03_sgd"]')
+    assert len({tuple(zero), tuple(not_started), tuple(not_graded)}) == 3
+    assert page.text_content('tr[data-student="fay"] td[data-column="ex03_sgd"]').strip() == "–"
+    page.close()
+
+
+def test_the_attention_links_reach_the_students_rows(browser, six: Path) -> None:
+    page = _open(browser, six / "report.html").page
+    page.click('#attention-list tr[data-student="dan"] a')
+    assert page.url.endswith("#student-dan")
+    top = page.evaluate("document.querySelector('#student-dan').getBoundingClientRect().top")
+    assert page.evaluate("window.scrollY") > 0 and -1 < top < 800  # scrolled to the row, which is in view
+    page.close()
+
+
+def test_feedback_pages_of_the_six_fit_and_stay_on_the_page(browser, six: Path) -> None:
+    for student in ("ana", "ben", "dan", "fay"):
+        page = _open(browser, six / student / "feedback.html").page
+        assert _width(page) <= WIDTH and _outside_links(page) == []
+        page.close()
+    page = _open(browser, six / "dan" / "feedback.html").page
+    skipped = page.eval_on_selector_all("[data-skipped]", "els => els.map(e => e.dataset.skipped)")
+    assert skipped == [str(sum(cuda for e in class_samples.EXERCISES for _, _, cuda in class_samples.checks(e)))]
+    page.close()
+
+
+def test_a_class_of_300_keeps_the_triage_on_top_and_fits_the_width(browser, tmp_path: Path) -> None:
+    from grader.reporters import html
+
+    out = class_samples.write_class(tmp_path / "out", 300)
+    html.write(out)
+    page = _open(browser, out / "report.html").page
+    assert _width(page) <= WIDTH
+    assert page.eval_on_selector("#students + details", "d => d.open") is False  # folded, one click away
+    assert page.eval_on_selector_all("h2", "hs => hs.map(h => h.id)")[0] == "attention"
+    page.click("#attention-list tbody tr:first-child a")  # the browser unfolds the table at the student's row
+    assert page.eval_on_selector("#students + details", "d => d.open") is True
+    row = page.url.rsplit("#", 1)[1]
+    assert -1 < page.evaluate(f"document.getElementById('{row}').getBoundingClientRect().top") < 800
+    page.close()
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
+from grader.checks.devices import device_of
+
 
 class Network(nn.Module):
     """``Network(input_size, output_size, hidden_layers, drop_p=0.5)``, per the contract of ex05.
@@ -73,7 +75,8 @@ class RecordingClassifier(nn.Module):
     The records are appended to plain lists, one entry per call:
     ``grad_enabled`` (``torch.is_grad_enabled()``), ``training``
     (``self.training``), ``input_shapes`` and ``input_devices`` of ``x``
-    *before* the model flattens it itself — so a check can tell whether the
+    *before* the model flattens it itself (``grader.checks.devices.device_of``: a batch moved to a pretended
+    CUDA counts as on CUDA) — so a check can tell whether the
     caller flattened the images or passed them as they came, while the model
     works either way.
     """
@@ -91,7 +94,7 @@ class RecordingClassifier(nn.Module):
         self.grad_enabled.append(torch.is_grad_enabled())
         self.training_flags.append(bool(self.training))
         self.input_shapes.append(tuple(int(s) for s in x.shape))
-        self.input_devices.append(str(x.device))
+        self.input_devices.append(device_of(x))
         return self.second(torch.relu(self.first(x.reshape(x.shape[0], -1))))
 
     def clear_records(self) -> None:

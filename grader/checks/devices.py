@@ -17,7 +17,19 @@ Gradescope's containers). :func:`offer_cuda` makes the difference visible:
 - On a machine with CUDA it just makes the call: the devices the code really
   used are the observation.
 
-Judges then use :func:`expect_model_rule` or :func:`expect_cuda_rule`.
+With ``follow=True`` the call is not stopped at a move: a model, parameter,
+tensor or storage asked to go to CUDA (``.to`` in all its forms, ``.cuda``,
+``to_empty``, ``torch.load``'s ``map_location`` as a str, device, dict or
+callable) is recorded and left on the CPU, and a tensor so moved (and every
+tensor computed from it) is marked, so :func:`device_of` tells the grader's
+models which batches reached "CUDA". The call then runs to its end, and
+:meth:`Offered.parameter_targets` says where each parameter of a model was
+last asked to go: code that moves the inputs but leaves the model behind is
+seen on a machine without CUDA. Only a request that cannot be followed
+(a tensor created on CUDA, ``torch.cuda.synchronize()``…) still stops it.
+
+Judges then use :func:`expect_model_rule`, :func:`expect_cuda_rule` or
+:func:`expect_explicit_device`.
 """
 
 from __future__ import annotations
@@ -35,6 +47,8 @@ from grader.engine.expect import fail, same_device
 from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 
+EXPLICIT_RULE = N_("code never puts a fixed device in place of the device argument (only the None rule chooses between "
+                   "CUDA and the CPU)")
 MODEL_RULE = N_("device=None means 'where the model is' for a function given a model")
 CUDA_RULE = N_("device=None means 'CUDA when available, else the CPU' for a function that builds its own model")
 
@@ -48,29 +62,77 @@ class _CudaRequested(BaseException):
     """Stops the submission's call where it asked for CUDA (a BaseException: `except Exception` lets it pass)."""
 
 
+class OnPretendedCuda(torch.Tensor):
+    """A CPU tensor that the code asked to move to CUDA while CUDA was pretended (see ``follow``).
+
+    Results of torch operations on it are of this class too (torch's default ``__torch_function__``), so a batch
+    moved and then flattened is still known to have been moved.
+    """
+
+
+@dataclass(frozen=True)
+class Move:
+    """One request to move a module, parameter, tensor or storage, seen while CUDA was pretended."""
+
+    device: str  # where it was asked to go: "cuda", "cuda:0", "cpu"
+    where: str  # the submission's line that asked
+    pointers: frozenset[int]  # data_ptr() of the tensors concerned (every parameter and buffer of a module)
+
+
 @dataclass
 class Offered:
-    """What a call made while CUDA was offered: its result, and where it asked for CUDA."""
+    """What a call made while CUDA was offered: its result, where it asked for CUDA, where it moved things."""
 
     result: Any = None  # None when the call was stopped
-    requests: list[str] = field(default_factory=list)  # "ex06_validation.py, line 12", one per request
+    requests: list[str] = field(default_factory=list)  # "ex06_validation.py, line 12", one per line that asked
     pretended: bool = False  # True: this machine has no CUDA, torch only said it had
+    stopped: bool = False  # True: stopped where it asked for CUDA (see offer_cuda's follow)
+    moves: list[Move] = field(default_factory=list)  # with follow: every move asked for, in order
 
     def facts(self) -> dict:
-        return {"cuda_requests": list(self.requests), "pretended": self.pretended}
+        return {"cuda_requests": list(self.requests), "pretended": self.pretended, "stopped": self.stopped}
+
+    def parameter_targets(self, model: Any) -> list[str]:
+        """Where each parameter of ``model`` was last asked to go (its own device if never asked), sorted, unique.
+
+        On a machine with CUDA (nothing pretended), the devices the parameters are really on.
+        """
+        if not isinstance(model, torch.nn.Module):
+            return []
+        targets = set()
+        for parameter in model.parameters():
+            target = str(parameter.device)
+            for move in self.moves:
+                if parameter.data_ptr() in move.pointers:
+                    target = move.device
+            targets.add(target)
+        return sorted(targets)
 
 
-def offer_cuda(call: Callable[[], Any]) -> Offered:
-    """Run ``call`` with CUDA available: pretended on a machine without it, real otherwise."""
+def offer_cuda(call: Callable[[], Any], follow: bool = False) -> Offered:
+    """Run ``call`` with CUDA available: pretended on a machine without it, real otherwise.
+
+    ``follow``: moves to CUDA are recorded and pretended instead of stopping the call (see the module's docstring).
+    """
     if torch.cuda.is_available():
         return Offered(result=call())
     offered = Offered(pretended=True)
-    with _pretended_cuda(offered.requests):
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_pretended_cuda(offered.requests))
+        if follow:
+            stack.enter_context(_followed_moves(offered))
         try:
             offered.result = call()
         except _CudaRequested:
-            offered.result = None
+            offered.result, offered.stopped = None, True
     return offered
+
+
+def device_of(tensor: Any) -> str:
+    """The device of ``tensor`` as the code under test meant it: "cuda" for a tensor moved to a pretended CUDA."""
+    if isinstance(tensor, OnPretendedCuda):
+        return "cuda"
+    return str(tensor.device) if isinstance(tensor, torch.Tensor) else "cpu"
 
 
 def offered_situation(facts: dict) -> str:
@@ -114,6 +176,57 @@ def expect_cuda_rule(facts: dict, devices_seen: list[str], checked: str, hint: s
              hint, tag=Tag.WRONG_DEVICE_RULE)
 
 
+def expect_explicit_device(facts: dict, device: str, checked: str, hint: str, model: str = "model",
+                           moves_model: bool = True, inputs: list[str] | None = None, what: str = "") -> None:
+    """An explicit device is where the code goes: "cpu" never reaches CUDA; "cuda": the model and the batches do.
+
+    ``facts``: :meth:`Offered.facts` of a call made with ``follow=True``, plus ``parameter_targets`` (where the
+    model's parameters were asked to go) when ``moves_model`` (False: a function that need not move its model).
+    ``model``: what the function calls the model ("model", "net").
+    ``inputs``: the devices of the batches the model was given (:func:`device_of`), if the check records them.
+    ``what``: the contract's own sentence for this function (e.g. "train moves the model to device").
+    """
+    situation = _("{checked}, {situation}").format(checked=checked, situation=offered_situation(facts))
+    if same_device(device, "cpu"):
+        on_cuda = [d for d in [*facts.get("parameter_targets", []), *(inputs or [])] if not same_device(d, "cpu")]
+        went = asked_for_cuda(facts, on_cuda)
+        if went is not None:
+            fail(situation, _("everything on the CPU, because {rule}: on a machine with CUDA, passing \"cpu\" must "
+                              "still run on the CPU").format(rule=_(EXPLICIT_RULE)),
+                 went, hint, tag=Tag.WRONG_DEVICE_RULE)
+        return
+    if facts.get("stopped"):
+        return  # stopped before the model could move (a tensor created on CUDA): nothing more can be seen
+    sentence = what or _(EXPLICIT_RULE)
+    if moves_model:
+        targets = facts.get("parameter_targets", [])
+        left = sorted({t for t in targets if not same_device(t, device)})
+        if left or not targets:
+            fail(situation,
+                 _("every parameter of the {model} asked to go to {device}, because {sentence}").format(
+                     model=model, device=device, sentence=sentence),
+                 _left_behind(model, targets, left, inputs or [], device),
+                 _("Move the {model} itself to the device you are given: {model}.to(device) moves a module in place, "
+                   "so it may come before or after building the optimizer; moving only the batches is not "
+                   "enough.").format(model=model), tag=Tag.WRONG_DEVICE_RULE)
+    if inputs is not None:
+        wrong = sorted({d for d in inputs if not same_device(d, device)})
+        if wrong or not inputs:
+            fail(situation, _("every batch given to the {model} on {device}, because {sentence}").format(
+                     model=model, device=device, sentence=sentence),
+                 _("batches on {devices}").format(devices=wrong or ["cpu"]), hint, tag=Tag.WRONG_DEVICE_RULE)
+
+
+def _left_behind(model: str, targets: list[str], left: list[str], inputs: list[str], device: str) -> str:
+    """What the learner is told about a model that did not (all) go where it was asked to."""
+    if any(same_device(t, device) for t in targets):
+        return _("some of the {model}'s parameters were left on {devices}").format(model=model, devices=left)
+    if any(same_device(d, device) for d in inputs):
+        return _("the {model}'s parameters were left on {devices} (only the batches were moved)").format(
+            model=model, devices=left or ["cpu"])
+    return _("the {model}'s parameters were left on {devices}").format(model=model, devices=left or ["cpu"])
+
+
 @contextlib.contextmanager
 def _pretended_cuda(requests: list[str]) -> Iterator[None]:
     """torch.cuda (and torch.accelerator) say one CUDA device exists; asking for it records and stops."""
@@ -121,7 +234,7 @@ def _pretended_cuda(requests: list[str]) -> Iterator[None]:
     accelerator = getattr(torch, "accelerator", None)
 
     def stop(*args: Any, **kwargs: Any) -> Any:
-        requests.append(_where(sys._getframe(1)))
+        _note(requests, _where(sys._getframe(1)))
         raise _CudaRequested()
 
     patches: list[tuple[ModuleType, str, Any]] = [
@@ -143,6 +256,115 @@ def _pretended_cuda(requests: list[str]) -> Iterator[None]:
     finally:
         for module, name, value in originals:
             setattr(module, name, value)
+
+
+def _note(requests: list[str], where: str) -> None:
+    if where not in requests:
+        requests.append(where)
+
+
+@contextlib.contextmanager
+def _followed_moves(offered: Offered) -> Iterator[None]:
+    """Moves to CUDA are recorded in ``offered`` and done on the CPU (marked) instead of reaching CUDA."""
+    tensor, module = torch.Tensor, torch.nn.Module
+    tensor_to, tensor_cuda, tensor_cpu = tensor.to, tensor.cuda, tensor.cpu
+    module_to, module_cuda, module_cpu, module_to_empty = module.to, module.cuda, module.cpu, module.to_empty
+    restore_location, storage_to = torch.serialization.default_restore_location, torch.storage._to
+
+    def record(device: torch.device | str, pointers: frozenset[int]) -> bool:
+        """Record a move; True when it goes to CUDA (then it is pretended, not done)."""
+        device = torch.device(device)
+        caller = sys._getframe(2)
+        if device.type != "cuda":  # torch's own moves to the CPU (inside an optimizer, a loader) are not the code's
+            if not _is_torch(caller.f_globals.get("__name__", "")):
+                offered.moves.append(Move(str(device), _where(caller), pointers))
+            return False
+        where = _where(caller)
+        offered.moves.append(Move(str(device), where, pointers))
+        _note(offered.requests, where)
+        return True
+
+    def to(self: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        copy = kwargs.pop("copy", False)
+        device, dtype, non_blocking, memory_format = torch._C._nn._parse_to(*args, **kwargs)
+        rest = {k: v for k, v in (("dtype", dtype), ("memory_format", memory_format)) if v is not None}
+        if device is None or not record(device, _pointers(self)):
+            plain = self.as_subclass(tensor) if isinstance(self, OnPretendedCuda) and device is not None else self
+            return tensor_to(plain, *([device] if device is not None else []), non_blocking=non_blocking, copy=copy,
+                             **rest)
+        moved = tensor_to(self, non_blocking=non_blocking, copy=copy, **rest) if rest or copy else self
+        return moved if isinstance(moved, OnPretendedCuda) else moved.as_subclass(OnPretendedCuda)
+
+    def cuda(self: torch.Tensor, device: Any = None, *args: Any, **kwargs: Any) -> torch.Tensor:
+        record(_cuda_device(device), _pointers(self))
+        return self if isinstance(self, OnPretendedCuda) else self.as_subclass(OnPretendedCuda)
+
+    def cpu(self: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        return self.as_subclass(tensor) if isinstance(self, OnPretendedCuda) else tensor_cpu(self, *args, **kwargs)
+
+    def module_to_(self: torch.nn.Module, *args: Any, **kwargs: Any) -> torch.nn.Module:
+        device, dtype, non_blocking, memory_format = torch._C._nn._parse_to(*args, **kwargs)
+        if device is None or not record(device, _module_pointers(self)):
+            return module_to(self, *args, **kwargs)
+        rest = {k: v for k, v in (("dtype", dtype), ("memory_format", memory_format)) if v is not None}
+        return module_to(self, non_blocking=non_blocking, **rest) if rest else self
+
+    def module_cuda_(self: torch.nn.Module, device: Any = None) -> torch.nn.Module:
+        record(_cuda_device(device), _module_pointers(self))
+        return self
+
+    def module_cpu_(self: torch.nn.Module) -> torch.nn.Module:
+        record("cpu", _module_pointers(self))
+        return module_cpu(self)
+
+    def module_to_empty_(self: torch.nn.Module, *, device: Any, recurse: bool = True) -> torch.nn.Module:
+        if record(device if device is not None else "cpu", _module_pointers(self)):
+            return self
+        return module_to_empty(self, device=device, recurse=recurse)
+
+    def restore(storage: Any, location: str) -> Any:
+        if isinstance(location, str) and location.startswith("cuda"):
+            _note(offered.requests, _where(sys._getframe(1)))
+            return storage
+        return restore_location(storage, location)
+
+    def storage_to_(self: Any, device: Any, non_blocking: bool = False) -> Any:
+        if torch.device(device).type == "cuda":
+            _note(offered.requests, _where(sys._getframe(1)))
+            return self
+        return storage_to(self, device, non_blocking)
+
+    added = [(tensor, "to", to), (tensor, "cuda", cuda), (tensor, "cpu", cpu)]  # inherited: added, then removed
+    replaced = [(module, "to", module_to_), (module, "cuda", module_cuda_), (module, "cpu", module_cpu_),
+                (module, "to_empty", module_to_empty_), (torch.serialization, "default_restore_location", restore),
+                (torch.storage, "_to", storage_to_)]
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _value in replaced]
+    try:
+        for owner, name, value in [*added, *replaced]:
+            setattr(owner, name, value)
+        yield
+    finally:
+        for owner, name, _value in added:
+            if name in vars(owner):
+                delattr(owner, name)
+        for owner, name, value in originals:
+            setattr(owner, name, value)
+
+
+def _cuda_device(device: Any) -> torch.device:
+    if device is None:
+        return torch.device("cuda")
+    if isinstance(device, int):
+        return torch.device("cuda", device)
+    return torch.device(device)
+
+
+def _pointers(tensor: torch.Tensor) -> frozenset[int]:
+    return frozenset({tensor.data_ptr()}) if tensor.numel() else frozenset()
+
+
+def _module_pointers(module: torch.nn.Module) -> frozenset[int]:
+    return frozenset(t.data_ptr() for t in [*module.parameters(), *module.buffers()] if t.numel())
 
 
 def _for_submission(real: Callable[..., Any], pretended: Callable[..., Any]) -> Callable[..., Any]:

@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from grader.engine.api import Calibration, Case, Exercise
 from grader.checks.history import expect_history, history_facts
 from grader.checks.collaborators import Network, RecordingClassifier, batches, fill_parameters_
-from grader.checks.devices import expect_model_rule, offer_cuda
+from grader.checks.devices import expect_explicit_device, expect_model_rule, offer_cuda
 from grader.engine.expect import expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
 from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
@@ -99,6 +99,12 @@ def _expected(setup: Setup, model: nn.Module | None = None) -> tuple[float, floa
     return loss, accuracy
 
 
+def _one_sample(case: Case, offset: int) -> Setup:
+    """A loader of exactly one sample (valid input: its loss and accuracy are those of that sample)."""
+    setup = _setup(case, offset=offset)
+    return Setup(setup.model, setup.x[:1], setup.y[:1], setup.batch_size, setup.classes)
+
+
 def _device_variants(case: Case) -> list[tuple[str, str, object]]:
     """(label, device the model starts on, device argument) for a device-handling check."""
     variants = [
@@ -127,6 +133,57 @@ def _offered_call(case: Case, offset: int, call) -> dict:
             **offered.facts()}
 
 
+def _explicit_devices(moves_model: bool) -> list:
+    """The explicit devices a function is called with while CUDA is offered (model on the CPU).
+
+    ``"cpu"`` always; ``"cuda"`` where the call can run: on a machine without CUDA (pretended moves), or for a
+    function that moves the model itself (on a real GPU, validation would get a CPU model and CUDA batches).
+    """
+    if moves_model or not torch.cuda.is_available():
+        return ["cpu", "cuda", torch.device("cuda")]
+    return ["cpu"]
+
+
+def _explicit_label(device) -> str:
+    return f'device=torch.device("{device}")' if isinstance(device, torch.device) else f'device="{device}"'
+
+
+def _explicit_calls(case: Case, offset: int, moves_model: bool, call) -> list[dict]:
+    """``call(setup, device)`` for each explicit device, model on the CPU, CUDA offered (the CPU case only).
+
+    Calls follow the code's moves instead of stopping at them (grader.checks.devices), so the model's own move
+    is seen: last in the probe all the same, as a call can still be stopped.
+    """
+    if case.device != "cpu":
+        return []
+    found = []
+    for device in _explicit_devices(moves_model):
+        setup = _setup(case, offset=offset)
+        offered = offer_cuda(lambda: call(setup, device), follow=True)
+        found.append({"label": _explicit_label(device), "device": str(device), "result": offered.result,
+                      "parameter_targets": offered.parameter_targets(setup.model), **setup.model.records(),
+                      **offered.facts()})
+    return found
+
+
+EXPLICIT_HINT = N_("Use the device you are given: only when device is None choose one yourself "
+                   "(next(model.parameters()).device); never replace \"cpu\" or \"cuda\" by another.")
+VALIDATION_MOVES = N_("validation moves each batch of images to device")
+EVALUATE_MOVES = N_("evaluate_accuracy moves the inputs to device")
+TRAIN_MOVES = N_("train moves the model (and each batch) to device")
+
+
+def _judge_explicit(obs, checked_call: str, what: str, model: str = "model", moves_model: bool = False,
+                    expected=None) -> None:
+    """The explicit-device calls made with CUDA offered: see grader.checks.devices.expect_explicit_device."""
+    for call in obs.get("explicit", []):
+        checked = checked_call.format(label=call["label"])
+        expect_explicit_device(call, call["device"], checked, _(EXPLICIT_HINT), model=model, moves_model=moves_model,
+                               inputs=call["input_devices"], what=_(what))
+        if expected is not None and not call["stopped"]:
+            expected(call, checked)
+
+
 def _with_offered(obs) -> list:
     return [*obs["calls"], obs["offered"]] if obs.get("offered") else list(obs["calls"])
 
@@ -148,7 +205,9 @@ def validation_mean_loss_and_accuracy(ex, case):
     setup = _setup(case)
     model = setup.model.to(case.device)
     result = ex.validation(model, setup.loader(), nn.CrossEntropyLoss(), case.device)
-    return {"result": result}
+    single = _one_sample(case, 3)
+    one = ex.validation(single.model.to(case.device), single.loader(), nn.CrossEntropyLoss(), case.device)
+    return {"result": result, "one_sample": one}
 
 
 @validation_mean_loss_and_accuracy.judge
@@ -168,6 +227,17 @@ def _judge(obs, case):
                  _("criterion(...) gives a batch *mean*: add loss.item() * batch_size per batch "
                    "and divide by the number of samples, so the smaller last batch gets its true "
                    "weight."), **tol)
+    if "one_sample" in obs:
+        single = _one_sample(case, 3)
+        loss, accuracy = _expected(single)
+        checked = _('validation(model, loader, nn.CrossEntropyLoss(), "{device}") with a loader of exactly one '
+                    "sample").format(device=case.device)
+        got_loss, got_accuracy = _pair(obs["one_sample"], checked)
+        hint = _("One sample is a valid loader: its mean loss and accuracy are that sample's (no special case for "
+                 "count == 1, no squeeze that drops the batch dimension).")
+        expect_close(got_loss, loss, _("{checked} — the mean loss (first value)").format(checked=checked), hint, **tol)
+        expect_close(got_accuracy, accuracy, _("{checked} — the accuracy (second value)").format(checked=checked),
+                     hint, **tol)
 
 
 @EXERCISE.check(points=2, needs=("validation",), per_device=True)
@@ -180,7 +250,9 @@ def validation_flattens_and_moves_inputs(ex, case):
         result = ex.validation(model, setup.loader(), nn.CrossEntropyLoss(), device)
         found.append({"label": label, "model_device": model_device, "result": result, **model.records()})
     offered = _offered_call(case, 0, lambda s: ex.validation(s.model, s.loader(), nn.CrossEntropyLoss(), None))
-    return {"calls": found, "offered": offered}
+    explicit = _explicit_calls(case, 0, False,
+                               lambda s, device: ex.validation(s.model, s.loader(), nn.CrossEntropyLoss(), device))
+    return {"calls": found, "offered": offered, "explicit": explicit}
 
 
 @validation_flattens_and_moves_inputs.judge
@@ -202,10 +274,19 @@ def _judge(obs, case):
                     _("every batch on {device}").format(device=want_device), _("batches on {wrong}").format(wrong=sorted(set(wrong))),
                     _("Move images and labels with .to(device); when device is None use the "
                       "device of the model's first parameter: next(model.parameters()).device."), tag=Tag.WRONG_DEVICE)
-        got_loss, got_accuracy = _pair(call["result"], checked)
-        tol = dict(rtol=1e-4, atol=1e-5)
-        expect_close(got_loss, loss, _("{checked} — the mean loss").format(checked=checked), **tol)
-        expect_close(got_accuracy, accuracy, _("{checked} — the accuracy").format(checked=checked), **tol)
+        _expect_pair_close(call["result"], loss, accuracy, checked)
+
+    def values(call: dict, checked: str) -> None:
+        _expect_pair_close(call["result"], loss, accuracy, checked)
+
+    _judge_explicit(obs, _("validation(..., {label}) with the model on cpu"), VALIDATION_MOVES, expected=values)
+
+
+def _expect_pair_close(result, loss: float, accuracy: float, checked: str) -> None:
+    got_loss, got_accuracy = _pair(result, checked)
+    tol = dict(rtol=1e-4, atol=1e-5)
+    expect_close(got_loss, loss, _("{checked} — the mean loss").format(checked=checked), **tol)
+    expect_close(got_accuracy, accuracy, _("{checked} — the accuracy").format(checked=checked), **tol)
 
 
 @EXERCISE.check(points=2, needs=("validation",))
@@ -324,7 +405,9 @@ def evaluate_accuracy_over_all_samples(ex, case):
     setup = _setup(case, offset=1)
     model = setup.model.to(case.device)
     result = ex.evaluate_accuracy(setup.loader(), model, torch.device(case.device))
-    return {"result": result}
+    single = _one_sample(case, 4)
+    one = ex.evaluate_accuracy(single.loader(), single.model.to(case.device), torch.device(case.device))
+    return {"result": result, "one_sample": one}
 
 
 @evaluate_accuracy_over_all_samples.judge
@@ -337,6 +420,13 @@ def _judge(obs, case):
     expect_close(obs["result"], accuracy, checked,
                  _("Add up the correct predictions of every batch and divide by the total number "
                    "of samples (not the mean of per-batch accuracies: the last batch is smaller)."), rtol=1e-6, atol=1e-9)
+    if "one_sample" in obs:
+        _unused, accuracy = _expected(_one_sample(case, 4))
+        expect_close(obs["one_sample"], accuracy,
+                     _('evaluate_accuracy(loader, net, torch.device("{device}")) with a loader of exactly one '
+                       "sample").format(device=case.device),
+                     _("One sample is a valid loader: the accuracy is 1.0 or 0.0 for that sample (no special case "
+                       "for count == 1)."), rtol=1e-6, atol=1e-9)
 
 
 @EXERCISE.check(points=1, needs=("evaluate_accuracy",), per_device=True)
@@ -349,7 +439,8 @@ def evaluate_accuracy_inputs_as_they_come(ex, case):
         result = ex.evaluate_accuracy(setup.loader(), model, device)
         found.append({"label": label, "model_device": model_device, "result": result, **model.records()})
     offered = _offered_call(case, 1, lambda s: ex.evaluate_accuracy(s.loader(), s.model, None))
-    return {"calls": found, "offered": offered}
+    explicit = _explicit_calls(case, 1, False, lambda s, device: ex.evaluate_accuracy(s.loader(), s.model, device))
+    return {"calls": found, "offered": offered, "explicit": explicit}
 
 
 @evaluate_accuracy_inputs_as_they_come.judge
@@ -374,6 +465,13 @@ def _judge(obs, case):
                       "device of the net's first parameter: next(net.parameters()).device."), tag=Tag.WRONG_DEVICE)
         expect_close(call["result"], accuracy, _("{checked} — the accuracy").format(checked=checked), rtol=1e-6,
                      atol=1e-9)
+
+    def value(call: dict, checked: str) -> None:
+        expect_close(call["result"], accuracy, _("{checked} — the accuracy").format(checked=checked), rtol=1e-6,
+                     atol=1e-9)
+
+    _judge_explicit(obs, _("evaluate_accuracy(data_iter, net, {label}) with net on cpu"), EVALUATE_MOVES,
+                    model="net", expected=value)
 
 
 @EXERCISE.check(points=2, needs=("evaluate_accuracy",))
@@ -451,18 +549,37 @@ def train_loss_is_per_sample_mean(ex, case):
     model = train_setup.model
     history = ex.train(model, train_setup.loader(), test_setup.loader(), nn.CrossEntropyLoss(),
                        _sgd_on(model, 0.0), _epochs(case), torch.device("cpu"))
-    return {"history": history}
+    train_one, test_one = _train_one_sample(case)
+    one = ex.train(train_one.model, train_one.loader(), test_one.loader(), nn.CrossEntropyLoss(),
+                   _sgd_on(train_one.model, 0.0), 1, torch.device("cpu"))
+    return {"history": history, "one_sample": one}
+
+
+def _train_one_sample(case: Case) -> tuple[Setup, Setup]:
+    """A training loader and a test loader of exactly one sample each, for the same model."""
+    train_setup, test_setup = _train_data(case)
+    return (Setup(train_setup.model, train_setup.x[:1], train_setup.y[:1], train_setup.batch_size, train_setup.classes),
+            Setup(train_setup.model, test_setup.x[:1], test_setup.y[:1], test_setup.batch_size, test_setup.classes))
 
 
 @train_loss_is_per_sample_mean.judge
 def _judge(obs, case):
     train_setup, test_setup = _train_data(case)
-    train_loss, _unused = _expected(train_setup)
-    test_loss, test_accuracy = _expected(test_setup, train_setup.model)
-    history = obs["history"]
     epochs = _epochs(case)
     checked = (_("train(...) with SGD(lr=0) (the weights never change), {epochs} epochs, "
                  "training batches of {sizes}").format(epochs=epochs, sizes=train_setup.batch_sizes()))
+    _expect_fixed_weight_history(obs["history"], train_setup, test_setup, epochs, checked)
+    if "one_sample" in obs:
+        train_one, test_one = _train_one_sample(case)
+        _expect_fixed_weight_history(obs["one_sample"], train_one, test_one, 1,
+                                     _("train(...) with SGD(lr=0), 1 epoch, a training loader and a test loader of "
+                                       "exactly one sample each"))
+
+
+def _expect_fixed_weight_history(history, train_setup: Setup, test_setup: Setup, epochs: int, checked: str) -> None:
+    """Every epoch's train_loss is the per-sample mean loss of the fixed weights, the test values validation's."""
+    train_loss, _unused = _expected(train_setup)
+    test_loss, test_accuracy = _expected(test_setup, train_setup.model)
     if not isinstance(history, list) or len(history) != epochs or not all(isinstance(r, dict) for r in history):
         fail(checked, _("a list of {epochs} dicts").format(epochs=epochs), describe(history),
              _("Append one dict per epoch and return "
@@ -556,7 +673,29 @@ def train_device_and_mode(ex, case):
             "parameter_devices": sorted({str(p.device) for p in model.parameters()}),
             **model.records(), **offered.facts(),
         })
-    return {"calls": found}
+    return {"calls": found, "zero_epochs": _train_zero_epochs(ex, case), "explicit": _train_explicit(ex, case)}
+
+
+def _train_zero_epochs(ex, case: Case) -> dict:
+    """train(..., epochs=0) on a model in eval mode: no epoch, but the model still ends in train mode."""
+    train_setup, test_setup = _train_data(case)
+    model = train_setup.model.eval()
+    history = ex.train(model, train_setup.loader(), test_setup.loader(), nn.CrossEntropyLoss(), _sgd_on(model, 0.05),
+                       0, "cpu")
+    return {"training_after": model.training, "history": history_facts(history)}
+
+
+def _train_explicit(ex, case: Case) -> list[dict]:
+    """train(..., epochs=1, device) for each explicit device, model on the CPU in eval mode, CUDA offered."""
+    found = []
+    for device in _explicit_devices(True) if case.device == "cpu" else []:
+        train_setup, test_setup = _train_data(case)
+        model = train_setup.model.eval()
+        offered = offer_cuda(lambda: ex.train(model, train_setup.loader(), test_setup.loader(), nn.CrossEntropyLoss(),
+                                              _sgd_on(model, 0.05), 1, device), follow=True)
+        found.append({"label": _explicit_label(device), "device": str(device), "training_after": model.training,
+                      "parameter_targets": offered.parameter_targets(model), **model.records(), **offered.facts()})
+    return found
 
 
 @train_device_and_mode.judge
@@ -607,6 +746,15 @@ def _judge(obs, case):
                      _("Finish with model.train(): a training function leaves the model in train "
                        "mode."),
                      tag=Tag.MODE_NOT_RESTORED)
+    _judge_explicit(obs, _("train(..., epochs=1, {label}) with the model on cpu"), TRAIN_MOVES, moves_model=True)
+    zero = obs.get("zero_epochs")
+    if zero is not None:
+        checked = _('train(..., epochs=0, device="cpu") on a model in eval mode')
+        expect_equal(zero["training_after"], True, _("{checked}: model.training after train returned").format(
+                         checked=checked),
+                     _("Call model.train() once more after the epoch loop: with epochs=0 the loop never runs, and a "
+                       "training function still leaves the model in train mode."), tag=Tag.MODE_NOT_RESTORED)
+        expect_history(zero["history"], checked, 0)
 
 
 # ---- the accuracy threshold on MNIST ------------------------------------------------------------

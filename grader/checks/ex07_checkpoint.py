@@ -26,7 +26,8 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.checks.collaborators import Network, dropout_network_module, fill_parameters_
-from grader.checks.devices import asked_for_cuda, expect_cuda_rule, offer_cuda, offered_situation
+from grader.checks.devices import (asked_for_cuda, expect_cuda_rule, expect_explicit_device, offer_cuda,
+                                   offered_situation)
 from grader.engine.expect import expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
 from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
@@ -37,6 +38,7 @@ EXERCISE = Exercise("ex07_checkpoint", stand_ins={"ex05_dropout": dropout_networ
 REQUIRED_KEYS = ("input_size", "output_size", "hidden_layers", "state_dict")
 ALL_KEYS = ("input_size", "output_size", "hidden_layers", "drop_p", "state_dict")
 NO_ARGUMENT = N_("no device argument (the default)")
+LOADS_ON_DEVICE = N_("load_checkpoint returns the network on device")
 
 # ---- the grader's networks and checkpoints ------------------------------------------------------
 
@@ -367,7 +369,19 @@ def load_checkpoint_device_and_eval_mode(ex, case):
                 run = offer_cuda(lambda: _look_at(ex.load_checkpoint(str(path), *arguments), None))
                 devices = run.result.get("devices", []) if isinstance(run.result, dict) else []
                 offered[label] = {"devices": devices, **run.facts()}
-    return {"calls": found, "offered": offered}
+        explicit = _explicit_loads(ex, path) if case.device == "cpu" else []
+    return {"calls": found, "offered": offered, "explicit": explicit}
+
+
+def _explicit_loads(ex, path: pathlib.Path) -> list[dict]:
+    """load_checkpoint(path, device) for explicit devices with CUDA offered, following its moves (see devices)."""
+    found = []
+    for device in ("cpu", "cuda", torch.device("cuda")):
+        run = offer_cuda(lambda: ex.load_checkpoint(str(path), device), follow=True)
+        label = f'device=torch.device("{device}")' if isinstance(device, torch.device) else f'device="{device}"'
+        found.append({"label": label, "device": str(device), "parameter_targets": run.parameter_targets(run.result),
+                      "returned_module": isinstance(run.result, nn.Module), **run.facts()})
+    return found
 
 
 @load_checkpoint_device_and_eval_mode.judge
@@ -391,6 +405,15 @@ def _judge(obs, case):
             _expect_device(call, want, checked)
         _expect_eval(call, checked)
     _judge_offered(obs.get("offered"))
+    for call in obs.get("explicit", []):
+        checked = _("load_checkpoint(path, {label}) of a checkpoint holding CPU tensors").format(label=call["label"])
+        if not call["stopped"]:
+            expect_true(call["returned_module"], checked, _("a Network (an nn.Module)"), _("something else"),
+                        _("Return the network you built: `return model`."))
+        expect_explicit_device(call, call["device"], checked,
+                               _('Use the device you are given: only device=None means "CUDA when available"; '
+                                 'load with map_location=device and call model.to(device).'),
+                               model=_("network returned"), what=_(LOADS_ON_DEVICE))
 
 
 def _judge_offered(offered: dict | None) -> None:

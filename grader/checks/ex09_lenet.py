@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader, Subset, TensorDataset
 
 from grader.engine.api import Calibration, Case, Exercise
 from grader.checks.history import expect_history, history_facts
-from grader.checks.devices import expect_cuda_rule, offer_cuda
+from grader.checks.devices import device_of, expect_cuda_rule, expect_explicit_device, offer_cuda
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail, same_device
 from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
@@ -102,7 +102,7 @@ def _injected_lenet(weights: dict | None, calls: list, instances: list, markers:
             if markers:
                 key = float(x.reshape(-1)[0]) if x.numel() else None
                 calls.append({"phase": markers.get(key, "other"), "training": bool(self.training),
-                              "grad": torch.is_grad_enabled(), "device": str(x.device), "n": int(x.shape[0])})
+                              "grad": torch.is_grad_enabled(), "device": device_of(x), "n": int(x.shape[0])})
             return super().forward(x)
 
     return LeNet
@@ -459,14 +459,17 @@ def _batch_sizes(x: torch.Tensor, batch: int) -> list[int]:
     return [min(batch, x.shape[0] - i) for i in range(0, x.shape[0], batch)]
 
 
-def _run_fit(ex, case: Case, device, epochs: int | None, weights: bool = True) -> dict:
-    """Call ex.fit_lenet on the tiny data with the grader's recording LeNet in place of ex.LeNet."""
+def _run_fit(ex, case: Case, device, epochs: int | None, weights: bool = True, built: list | None = None) -> dict:
+    """Call ex.fit_lenet on the tiny data with the grader's recording LeNet in place of ex.LeNet.
+
+    ``built``: a list that receives every LeNet the call built (the grader's recording class).
+    """
     (train_x, train_y, train_b), (test_x, test_y, test_b) = _fit_data(case)
     markers = {}
     for phase, x, b in (("train", train_x, train_b), ("test", test_x, test_b)):
         for i in range(0, x.shape[0], b):
             markers[float(x[i].reshape(-1)[0])] = phase
-    calls, instances = [], []
+    calls, instances = [], built if built is not None else []
     cls = _injected_lenet(_initial_weights(case, 1) if weights else None, calls, instances, markers)
     trainloader = DataLoader(TensorDataset(train_x, train_y), batch_size=train_b)
     testloader = DataLoader(TensorDataset(test_x, test_y), batch_size=test_b)
@@ -519,7 +522,7 @@ FORMAT_EPOCHS = 3
 @EXERCISE.check(points=2, needs=("fit_lenet", "LeNet"), timeout=60)
 def fit_lenet_returns_model_and_history(ex, case):
     """fit_lenet returns (model, history): the LeNet it trained, in train mode, and one dict per epoch like ex06's train."""
-    return _run_fit(ex, case, "cpu", FORMAT_EPOCHS)
+    return {**_run_fit(ex, case, "cpu", FORMAT_EPOCHS), "zero_epochs": _run_fit(ex, case, "cpu", 0)}
 
 
 @fit_lenet_returns_model_and_history.judge
@@ -532,6 +535,15 @@ def _judge(obs, case):
                  _("End with model.train() before returning: a training function hands the model "
                    "back in train mode."),
                  tag=Tag.MODE_NOT_RESTORED)
+    zero = obs.get("zero_epochs")
+    if zero is not None:
+        checked = 'fit_lenet(trainloader, testloader, epochs=0, device="cpu")'
+        _expect_pair(zero, checked)
+        expect_history(zero, checked, 0)
+        expect_equal(zero["training_after"], True,
+                     _("{checked}: model.training of the model returned").format(checked=checked),
+                     _("Call model.train() after the epoch loop: with epochs=0 the loop never runs, and a training "
+                       "function still hands the model back in train mode."), tag=Tag.MODE_NOT_RESTORED)
 
 
 def replay(case: Case, epochs: int) -> tuple[dict, list[float]]:
@@ -644,6 +656,9 @@ def _judge(obs, case):
                          "divide by the number of test samples."), rtol=1e-6, atol=1e-9)
 
 
+FIT_ON_DEVICE = N_("fit_lenet builds a LeNet on device and trains it there")
+
+
 def _device_variants(case: Case) -> list[tuple[str, object]]:
     variants = [(_('device="{device}" (a str)').format(device=case.device), case.device),
                 (f'device=torch.device("{case.device}")', torch.device(case.device))]
@@ -668,7 +683,21 @@ def fit_lenet_device_and_mode(ex, case):
         facts = run.result if isinstance(run.result, dict) else {}
         devices = [*facts.get("parameter_devices", []), *(c["device"] for c in facts.get("calls", []))]
         offered = {"devices": devices, **run.facts()}
-    return {"runs": found, "offered": offered}
+    return {"runs": found, "offered": offered, "explicit": _explicit_fits(ex, case) if case.device == "cpu" else []}
+
+
+def _explicit_fits(ex, case: Case) -> list[dict]:
+    """fit_lenet with an explicit device, CUDA offered and its moves followed (grader.checks.devices)."""
+    found = []
+    for device in ("cpu", "cuda", torch.device("cuda")):
+        built: list = []
+        run = offer_cuda(lambda: _run_fit(ex, case, device, 1, weights=False, built=built), follow=True)
+        facts = run.result if isinstance(run.result, dict) else {}
+        label = f'device=torch.device("{device}")' if isinstance(device, torch.device) else f'device="{device}"'
+        found.append({"label": label, "device": str(device),
+                      "parameter_targets": run.parameter_targets(built[-1]) if built else [],
+                      "input_devices": [c["device"] for c in facts.get("calls", [])], **run.facts()})
+    return found
 
 
 @fit_lenet_device_and_mode.judge
@@ -678,6 +707,11 @@ def _judge(obs, case):
                          _("When device is None use torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\"), "
                            "then model = LeNet().to(device): fit_lenet builds its own model, so there is no model's "
                            "device to follow."))
+    for run in obs.get("explicit", []):
+        expect_explicit_device(run, run["device"], f"fit_lenet(..., epochs=1, {run['label']})",
+                               _('Use the device you are given: only device=None means "CUDA when available"; '
+                                 "then model = LeNet().to(device) and move every batch with .to(device)."),
+                               inputs=run["input_devices"], what=_(FIT_ON_DEVICE))
     for run in obs["runs"]:
         checked = f"fit_lenet(..., epochs=2, {run['label']})"
         _expect_pair(run, checked)

@@ -21,9 +21,9 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from grader.engine.api import Calibration, Case, Exercise
-from grader.checks.devices import expect_model_rule, offer_cuda
+from grader.checks.devices import device_of, expect_explicit_device, expect_model_rule, offer_cuda
 from grader.engine.expect import expect_equal, expect_number, expect_tensor, expect_true, fail, same_device
-from grader.engine.i18n import _
+from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -56,7 +56,7 @@ class GraderCNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.record:
             self.calls.append({"training": bool(self.training), "grad": torch.is_grad_enabled(),
-                               "device": str(x.device), "shape": [int(s) for s in x.shape]})
+                               "device": device_of(x), "shape": [int(s) for s in x.shape]})
         return self.fc(self.conv1(x).reshape(x.shape[0], -1))
 
 
@@ -446,7 +446,11 @@ def train_epoch_returns_mean_loss_per_sample(ex, case):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.0, momentum=0.9)
     result = ex.train_epoch(model, DataLoader(TensorDataset(x, y), batch_size=batch), nn.CrossEntropyLoss(),
                             optimizer, "cpu")
-    return {"result": result, "type": type(result).__name__}
+    model, x, y, batch = _epoch_data(case, offset=3)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0, momentum=0.9)
+    one = ex.train_epoch(model, DataLoader(TensorDataset(x[:1], y[:1]), batch_size=batch), nn.CrossEntropyLoss(),
+                         optimizer, "cpu")
+    return {"result": result, "type": type(result).__name__, "one_sample": one}
 
 
 @train_epoch_returns_mean_loss_per_sample.judge
@@ -466,6 +470,17 @@ def _judge(obs, case):
                  _("Use loss.item() so you add Python floats (a tensor would also keep the "
                    "autograd graph alive)."),
                  tag=Tag.WRONG_TYPE)
+    if "one_sample" in obs:
+        model, x, y, _unused = _epoch_data(case, offset=3)
+        with torch.no_grad():
+            expected = F.cross_entropy(cnn_logits(model.state_dict(), x[:1]).double(), y[:1]).item()
+        checked = _('train_epoch(model, loader, nn.CrossEntropyLoss(), SGD(lr=0), "cpu") with a loader of exactly '
+                    "one sample")
+        value = expect_number(obs["one_sample"], checked, _("Return a Python float: total_loss / number_of_samples."))
+        if not abs(value - expected) <= 1e-5 + 1e-5 * abs(expected):
+            fail(checked, _("{expected:.6g} (the loss of that sample)").format(expected=expected), f"{value:.6g}",
+                 _("One sample is a valid loader: no special case for a count of 1, no squeeze that drops the batch "
+                   "dimension."))
 
 
 @EXERCISE.check(points=2, needs=("train_epoch",))
@@ -501,6 +516,7 @@ def _judge(obs, case):
 
 
 OFFERED = "device=None, model on cpu in eval mode"
+EPOCH_ON_DEVICE = N_("train_epoch trains the model on device, with the batches moved there")
 
 
 @EXERCISE.check(points=2, needs=("train_epoch",), per_device=True, timeout=60)
@@ -535,12 +551,32 @@ def train_epoch_device_and_mode(ex, case):
                       "global_state": {"grad_enabled": torch.is_grad_enabled(),
                                        "default_dtype": str(torch.get_default_dtype())},
                       "data_unchanged": torch.equal(x, x_before) and torch.equal(y, y_before), **offered})
-    return {"runs": found}
+    return {"runs": found, "explicit": _explicit_epochs(ex, case) if case.device == "cpu" else []}
+
+
+def _explicit_epochs(ex, case: Case) -> list[dict]:
+    """train_epoch with an explicit device, the model on the CPU, CUDA offered and its moves followed (devices)."""
+    found = []
+    for device in ("cpu", "cuda", torch.device("cuda")):
+        model, x, y, batch = _epoch_data(case, offset=2)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        run = offer_cuda(lambda: ex.train_epoch(model, DataLoader(TensorDataset(x, y), batch_size=batch),
+                                                nn.CrossEntropyLoss(), optimizer, device), follow=True)
+        label = f'device=torch.device("{device}")' if isinstance(device, torch.device) else f'device="{device}"'
+        found.append({"label": label, "device": str(device), "parameter_targets": run.parameter_targets(model),
+                      "input_devices": [c["device"] for c in model.calls], **run.facts()})
+    return found
 
 
 @train_epoch_device_and_mode.judge
 def _judge(obs, case):
     _unused, x, _unused, batch = _epoch_data(case, offset=2)
+    for run in obs.get("explicit", []):
+        expect_explicit_device(run, run["device"], _("train_epoch(..., {label}) with the model on cpu").format(
+                                   label=run["label"]),
+                               _("Use the device you are given: only when device is None choose one yourself "
+                                 "(next(model.parameters()).device); never replace \"cpu\" or \"cuda\" by "
+                                 "another."), inputs=run["input_devices"], what=_(EPOCH_ON_DEVICE))
     for run in obs["runs"]:
         arg = run["label"].split(", model on ")[0]
         checked = _("train_epoch(..., {arg}, model on {device} in eval mode)").format(

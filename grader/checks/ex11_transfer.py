@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader.engine.api import Case, Exercise
-from grader.checks.devices import expect_model_rule, offer_cuda
+from grader.checks.devices import device_of, expect_explicit_device, expect_model_rule, offer_cuda
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail, same_device
 from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
@@ -727,7 +727,7 @@ class _RecordingDenseNet(nn.Module):
         self.records: list[dict] = []
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.records.append({"input_device": str(x.device), "param_device": str(self.classifier.fc1.weight.device),
+        self.records.append({"input_device": device_of(x), "param_device": str(self.classifier.fc1.weight.device),
                              "training": bool(self.training), "grad": torch.is_grad_enabled()})
         return self.classifier(_densenet_features(self, x))
 
@@ -898,6 +898,9 @@ def _judge(obs, case):
                 _("Call loss.backward() and then optimizer.step()."))
 
 
+STEP_ON_DEVICE = N_("train_step makes one optimisation step on device")
+
+
 def _mode_devices(case: Case) -> list:
     """A str (the model starts on the CPU), a torch.device, then None (the model's device)."""
     return [case.device, torch.device(case.device), None]
@@ -915,7 +918,24 @@ def train_step_device_and_mode(ex, case):
     offered = offer_cuda(lambda: ex.train_step(model, inputs, labels, nn.NLLLoss(), optimizer, device=None))
     result["offered"] = {"records": list(model.records), "param_device": str(model.classifier.fc1.weight.device),
                          **offered.facts()}
+    if case.device == "cpu":
+        result["explicit"] = _explicit_steps(ex, case)
     return result
+
+
+def _explicit_steps(ex, case: Case) -> list[dict]:
+    """train_step with an explicit device, the model on the CPU, CUDA offered and its moves followed (devices)."""
+    found = []
+    for device in ("cpu", "cuda", torch.device("cuda")):
+        model = _train_model(case, small=True)
+        inputs, labels = _train_batches(case, 1)[0]
+        optimizer = torch.optim.SGD(model.parameters(), lr=TRAIN_LR)
+        run = offer_cuda(lambda: ex.train_step(model, inputs, labels, nn.NLLLoss(), optimizer, device=device),
+                         follow=True)
+        found.append({"label": _device_name(device), "device": str(device),
+                      "parameter_targets": run.parameter_targets(model),
+                      "input_devices": [r["input_device"] for r in model.records], **run.facts()})
+    return found
 
 
 @train_step_device_and_mode.judge
@@ -963,6 +983,12 @@ def _judge(obs, case):
                       _("Do not change the caller's tensors: labels = labels.to(device) makes a "
                         "new one."),
                       device="cpu", rtol=0, atol=0, tag=Tag.INPUT_MODIFIED)
+    for run in obs.get("explicit", []):
+        expect_explicit_device(run, run["device"], _("train_step(model, inputs, labels, criterion, optimizer, "
+                                                     "{label}) with the model on cpu").format(label=run["label"]),
+                               _("Use the device you are given: only when device is None choose one yourself "
+                                 "(next(model.parameters()).device); never replace \"cpu\" or \"cuda\" by "
+                                 "another."), inputs=run["input_devices"], what=_(STEP_ON_DEVICE))
     offered = obs.get("offered")
     if offered:
         expect_model_rule(offered, [offered["param_device"], *(r["input_device"] for r in offered["records"])],

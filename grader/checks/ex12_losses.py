@@ -13,15 +13,36 @@ functions, and the C entry points they reach (``torch._C._nn.cross_entropy_loss`
 ``from torch.nn.functional import cross_entropy`` is caught too), are
 replaced by a function that records the call and raises, and are put back —
 the very same objects — in a ``finally``.
+
+Code can notice such a wrapper and call the original another way (a
+reference saved at import, ``torch.ops.aten.nll_loss_forward``, the value
+computed detached and re-attached to a graph of its own). So the probe also
+records what it sees of the values, and the judge decides from all three:
+
+- every ATen operator the call ran, seen by a ``TorchDispatchMode`` below
+  Python and below autograd, whichever Python name reached it (a saved
+  reference, ``torch._C._nn``, ``torch.ops``), with or without grad mode;
+- the class names of the autograd graph behind the returned loss
+  (``NllLossBackward0`` …), walked through ``grad_fn.next_functions``;
+- whether the dispatch mode was still in place when the call returned.
+
+``log_softmax`` (``_log_softmax``, ``LogSoftmaxBackward0``) is allowed: the
+exercise's hint suggests it. Only the negative log-likelihood operators are
+banned (``F.cross_entropy`` runs ``log_softmax`` then one of them). Out of
+reach: code that removes the dispatch mode, runs a banned operator and puts
+the mode back, then detaches the value and grafts a gradient of its own —
+that code computes the gradient itself, and its values are judged by the
+other checks all the same.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from typing import Any, Iterator
 
 import torch
 import torch.nn.functional as F
+from torch.utils._python_dispatch import TorchDispatchMode, _get_current_dispatch_mode_stack, _pop_mode
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
@@ -253,15 +274,65 @@ def _banned_losses(called: list[str]) -> Iterator[None]:
             setattr(owner, name, original)
 
 
+# ATen operators (overload packets) of the negative log-likelihood: every path to F.cross_entropy / F.nll_loss
+# with class-index targets runs one of them. _log_softmax is allowed (the exercise's hint).
+BANNED_OPERATORS = frozenset({"nll_loss_forward", "nll_loss2d_forward", "nll_loss_backward", "nll_loss2d_backward",
+                              "nll_loss", "nll_loss_nd", "nll_loss2d", "cross_entropy_loss"})
+BANNED_NODE_PREFIX = "NllLoss"  # NllLossBackward0, NllLoss2DBackward0
+
+
+class _Operators(TorchDispatchMode):
+    """Records the name of every ATen operator that runs while it is active."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        self.seen.add(func.overloadpacket.__name__)
+        return func(*args, **(kwargs or {}))
+
+
+def _graph_nodes(value: Any) -> list[str]:
+    """The class names of the autograd nodes behind ``value`` (walked through grad_fn.next_functions)."""
+    start = getattr(value, "grad_fn", None) if isinstance(value, torch.Tensor) else None
+    seen, names, stack = set(), set(), [start]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        names.add(type(node).__name__)
+        stack.extend(next_node for next_node, _index in getattr(node, "next_functions", ()))
+    return sorted(names)
+
+
+def _leave(operators: _Operators) -> bool:
+    """Take the record off the dispatch stack; True if the call left it there, on top, as it found it."""
+    stack = _get_current_dispatch_mode_stack()
+    if stack and stack[-1] is operators:
+        operators.__exit__(None, None, None)
+        return True
+    while any(mode is operators for mode in _get_current_dispatch_mode_stack()):
+        _pop_mode()
+    return False
+
+
 def _calls_banned(fn, *args) -> dict:
+    """Observations only: the banned names called, the operators run, the graph of the result."""
     called: list[str] = []
-    raised = False
+    raised, result = False, None
+    operators = _Operators()
     with _banned_losses(called):
+        operators.__enter__()
         try:
-            fn(*args)
+            result = fn(*args)
         except BannedCall:
             raised = True
-    return {"called": sorted(set(called)), "raised": raised}
+        finally:
+            watched = _leave(operators)
+    return {"called": sorted(set(called)), "raised": raised, "operators": sorted(operators.seen),
+            "graph": _graph_nodes(result), "watched": watched}
 
 
 def _ban_inputs(case: Case) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -284,7 +355,13 @@ def weighted_cross_entropy_from_scratch(ex, case):
 
 
 def _judge_ban(obs: dict, function: str) -> None:
-    called = obs["called"]
+    called = list(obs["called"])
+    found = [*(op for op in obs.get("operators", []) if op in BANNED_OPERATORS),
+             *(node for node in obs.get("graph", []) if node.startswith(BANNED_NODE_PREFIX))]
+    if found and not called:
+        called = [_("PyTorch's negative log-likelihood ({found})").format(found=", ".join(found))]
+    if not obs.get("watched"):
+        called.append(_("the grader's record of torch's operators, removed during the call"))
     expect_true(
         not called and not obs["raised"], _("{function} written from scratch (without PyTorch's "
                                             "own cross-entropy)").format(function=function),

@@ -171,6 +171,7 @@ class GradeResult:
     error: str | None = None
     duration: float = 0.0
     notes: dict[str, str] = field(default_factory=dict)  # per exercise: which file was graded, what was not run
+    sandbox: tuple[str, ...] = ()  # the layers around the student's code (``landlock-abi7``, ``seccomp``...); () in-process
     graded_files: dict[str, str] = field(default_factory=dict)  # per exercise: the path graded, in the submission
     notices: tuple[str, ...] = ()  # about the submission as a whole: files ignored, refused, too large
     student_id: str = ""  # in a batch: the submission's id (its folder OUT/students/<id>/)

@@ -16,6 +16,7 @@ to the batch itself are ignored and reported (:mod:`grader.sandbox.guard`).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -106,11 +107,10 @@ class _Job:
 
 
 def _options(submission: Submission, folder: Path, base: entry.GradeOptions) -> entry.GradeOptions:
-    return entry.GradeOptions(
-        submission=submission.path, hidden=base.hidden, exercises=base.exercises, memory_gib=base.memory_gib,
-        import_timeout=base.import_timeout, parallel=base.parallel, threads=base.threads, quiet=True,
+    return dataclasses.replace(
+        base, submission=submission.path, quiet=True, fail_under=None,
         json=folder / RESULTS, gradescope=folder / "gradescope.json", junit=folder / "junit.xml",
-        student_id=submission.id, student_name=submission.name,
+        prairielearn=None, classroom=None, summary=None, student_id=submission.id, student_name=submission.name,
     )
 
 
@@ -243,7 +243,7 @@ def _earlier(submission: Submission, results: Path) -> Outcome | None:
         return None
     if not isinstance(data, dict) or data.get("status") == "error":
         return None
-    if data.get("student", {}).get("name") != submission.name:
+    if data.get("student") != submission.name:
         return None
     return _read(submission, results, "skipped", [])
 
@@ -273,8 +273,7 @@ def run_batch(
 
     out.mkdir(parents=True, exist_ok=True)
     parallel, threads = cores.share(jobs)
-    base = entry.GradeOptions(**{**base.__dict__, "parallel": base.parallel or parallel,
-                                 "threads": base.threads or threads})
+    base = dataclasses.replace(base, parallel=base.parallel or parallel, threads=base.threads or threads)
     _import_once()
     isolation.become_subreaper()  # what a killed grading process leaves behind comes back to us to end
     guard.block()
@@ -347,27 +346,27 @@ def _import_once() -> None:
 # ---- the class's outputs -------------------------------------------------------------------------
 
 
-REPORT_EXTRA = "the class report needs jinja2 and matplotlib: pip install 'torch-exercise-kit[report]'"
+REPORT_EXTRA = "the class report needs jinja2, matplotlib and copydetect: pip install 'torch-exercise-kit[report]'"
 
 
 class ReportExtraMissing(Exception):
     pass
 
 
-def write_html(out: Path, students: list[str] | None) -> Path:
-    """``OUT/report.html`` and each student's feedback page; ``students``: their folders relative to ``out``."""
+def write_html(out: Path, ids: list[str] | None, withhold_hidden: bool = False, similar=None) -> Path:
+    """``OUT/report.html`` and each student's feedback page; ``ids``: the students (None: every folder there)."""
     try:
         from grader.reporters import html
     except ImportError as exc:
         raise ReportExtraMissing(f"{REPORT_EXTRA} ({exc})") from None
-    return html.write(out, students)
+    return html.write(out, ids, withhold_hidden, similar)
 
 
 def write_gradebook(out: Path, submissions: list[Submission]) -> Path:
     from grader.reporters import gradebook
 
     path = out / GRADEBOOK
-    path.write_text(gradebook.dumps(out, [s.folder for s in submissions]))
+    path.write_text(gradebook.dumps(out / STUDENTS, [s.id for s in submissions]))
     return path
 
 

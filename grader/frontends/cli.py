@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -10,7 +11,7 @@ from types import ModuleType
 from grader.authoring import stubs
 from grader.engine import i18n
 from grader.engine.i18n import _
-from grader.frontends.entry import EXIT_INTERNAL, EXIT_OK, EXIT_UNDER, EXIT_USAGE
+from grader.frontends.entry import EXIT_INTERNAL, EXIT_OK, EXIT_UNDER, EXIT_USAGE, write_atomically
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,6 +67,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _grade_options(args: argparse.Namespace, submission: Path) -> "entry.GradeOptions":
+    """The options of ``grade`` (or those ``batch`` grades every submission with) from the arguments."""
     from grader.frontends import entry
 
     def path(name: str) -> Path | None:
@@ -75,18 +77,22 @@ def _grade_options(args: argparse.Namespace, submission: Path) -> "entry.GradeOp
     return entry.GradeOptions(
         submission=submission, hidden=path("hidden"), exercises=args.exercises, memory_gib=args.memory,
         import_timeout=args.import_timeout, parallel=getattr(args, "parallel", None),
-        threads=getattr(args, "threads", None), json=path("json"), gradescope=path("gradescope"), junit=path("junit"),
+        threads=getattr(args, "threads", None), time_budget=getattr(args, "time_budget", None),
+        allow_weak_sandbox=args.allow_weak_sandbox, json=path("json"), gradescope=path("gradescope"),
+        junit=path("junit"), prairielearn=path("prairielearn"), classroom=path("classroom"), summary=path("summary"),
         quiet=getattr(args, "quiet", False), fail_under=getattr(args, "fail_under", None),
     )
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from grader.frontends import batch
+    from grader.frontends import batch, entry
     from grader.sandbox.guard import Stop
 
     folder, out = Path(args.submissions), Path(args.out)
     if not folder.is_dir():
         print(_("error: {path} is not a folder of submissions").format(path=folder), file=sys.stderr)
+        return EXIT_USAGE
+    if entry.refuse_weak_sandbox(args.allow_weak_sandbox):
         return EXIT_USAGE
     base = _grade_options(args, folder)
     if base.hidden is not None and not base.hidden.is_dir():
@@ -107,8 +113,9 @@ def _batch(args: argparse.Namespace) -> int:
         stopped, outcomes = stop, []
     gradebook = batch.write_gradebook(out, found.submissions)
     code = _batch_summary(found, outcomes, gradebook, folder)
+    similar = _similarity(found, out, args.exercises, skip=args.no_similarity or not found.submissions)
     try:
-        path = batch.write_html(out, [s.folder for s in found.submissions])
+        path = batch.write_html(out, [s.id for s in found.submissions], args.withhold_hidden, similar)
     except batch.ReportExtraMissing as exc:
         print(_("no class report: {error}").format(error=exc), file=sys.stderr)
     else:
@@ -136,18 +143,37 @@ def _batch_summary(found: "batch.Found", outcomes: list, gradebook: Path, folder
     return EXIT_OK
 
 
+def _similarity(found: "batch.Found", out: Path, exercises: str | None, skip: bool = False):
+    """Compare the submissions' code (stubs left out) and keep it in OUT/similarity.json; None when skipped."""
+    from grader.checks import registry
+    from grader.frontends import batch, similar
+    from grader.reporters import similarity
+
+    similarity.forget(out)
+    if skip:
+        return None
+    names = exercises.split(",") if exercises else sorted(registry.public_exercises())
+    try:
+        compared = similar.compare_class([(s.id, s.name, s.path) for s in found.submissions], names)
+    except ImportError as exc:
+        print(_("no similarity section: {error}").format(error=f"{batch.REPORT_EXTRA} ({exc})"), file=sys.stderr)
+        return None
+    similarity.dump(out, compared)
+    return compared
+
+
 def _report(args: argparse.Namespace) -> int:
     from grader.frontends import batch
     from grader.reporters import classreport
 
     out = Path(args.out)
-    if not out.is_dir() or not any((out / s / classreport.RESULTS).is_file() for s in classreport.find_students(out)):
+    if not out.is_dir() or not classreport.has_results(out):
         message = _("error: {path} holds no students/<id>/results.json; grade the class first: "
                     "python -m grader batch DIR --out {path}")
         print(message.format(path=out), file=sys.stderr)
         return EXIT_USAGE
     try:
-        path = batch.write_html(out, None)
+        path = batch.write_html(out, None, args.withhold_hidden)
     except batch.ReportExtraMissing as exc:
         print(_("error: {error}").format(error=exc), file=sys.stderr)
         return EXIT_USAGE
@@ -173,9 +199,52 @@ def _release(args: argparse.Namespace) -> int:
 def _gradescope_bundle(args: argparse.Namespace) -> int:
     from grader.authoring import release
 
-    path = release.gradescope_bundle(Path(args.out), _hidden(args))
+    path = release.gradescope_bundle(Path(args.out), _hidden(args), args.time_budget)
     print(_("Gradescope autograder written to {path}: upload it as the assignment's autograder zip").format(path=path))
     return EXIT_OK
+
+
+PRAIRIELEARN_ROOT = "PRAIRIELEARN_ROOT"
+
+
+def _prairielearn(args: argparse.Namespace) -> int:
+    """PrairieLearn's entrypoint: grade ROOT/student into ROOT/results/results.json, and always exit 0.
+
+    PrairieLearn throws a results file away when the entrypoint exits non-zero; a submission
+    that cannot be graded is written as ``gradable: false`` instead.
+    """
+    from grader.reporters import prairielearn
+
+    root = Path(args.root or os.environ.get(PRAIRIELEARN_ROOT) or "/grade")
+    results = root / "results" / "results.json"
+    student = root / "student"
+    grade_args = build_parser().parse_args(["grade", str(student), "--quiet", "--prairielearn", str(results)])
+    for name in ("hidden", "exercises", "time_budget", "memory", "import_timeout"):
+        setattr(grade_args, name, getattr(args, name))
+    grade_args.exercises = args.exercises or _submitted_exercises(student)
+    try:
+        if not grade_args.exercises:
+            raise _NothingToGrade(_("no exNN_topic.py or exNN_topic.ipynb file was handed in"))
+        code = _grade(grade_args)
+        if code != EXIT_OK and not results.is_file():
+            raise _NothingToGrade(_("grading ended with exit code {code}").format(code=code))
+    except (Exception, SystemExit) as exc:  # the grader itself failed: the student keeps the attempt
+        error = exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, str) else str(exc)
+        write_atomically(results, prairielearn.dumps_not_gradable(error or type(exc).__name__))
+    print(_("PrairieLearn results written to {path}").format(path=results))
+    return EXIT_OK
+
+
+class _NothingToGrade(Exception):
+    pass
+
+
+def _submitted_exercises(student: Path) -> str:
+    """The exercises the student handed a file for, as ``--exercises`` takes them."""
+    from grader.checks import registry
+
+    handed_in = {p.stem for pattern in ("ex[0-9][0-9]_*.py", "ex[0-9][0-9]_*.ipynb") for p in student.rglob(pattern)}
+    return ",".join(name for name in registry.public_exercises() if name in handed_in)
 
 
 def _calibrate(args: argparse.Namespace) -> int:
@@ -214,6 +283,8 @@ def _add_outputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--exercises", metavar="NAMES", help="comma-separated exercises to grade (default: all)")
     p.add_argument("--import-timeout", type=float, default=60.0, metavar="S",
                    help="seconds allowed for importing one exercise file (default 60)")
+    p.add_argument("--allow-weak-sandbox", action="store_true",
+                   help="grade even where the kernel lacks Landlock or seccomp (the student's code is then less contained)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -245,6 +316,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exercises graded at once, each in its own child process (default: one per core)")
     p.add_argument("--threads", type=int, metavar="N",
                    help="torch threads for each child (default: the cores shared among the --parallel children)")
+    p.add_argument("--time-budget", type=float, metavar="S",
+                   help="stop grading after S seconds; exercises not graded by then score 0 with a message "
+                        "(report files are written at the start and again as each exercise finishes)")
+    p.add_argument("--classroom", metavar="FILE",
+                   help="write the result for GitHub Classroom's autograding reporter (base64 JSON)")
+    p.add_argument("--summary", metavar="FILE", help="write a Markdown table of points (for $GITHUB_STEP_SUMMARY)")
+    p.add_argument("--prairielearn", metavar="FILE", help="write PrairieLearn's external grader results.json")
     p.set_defaults(run=_grade)
 
     p = sub.add_parser("batch", help="grade every sub-folder or .zip of SUBMISSIONS into OUT")
@@ -258,10 +336,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exercises", metavar="NAMES", help="comma-separated exercises to grade (default: all)")
     p.add_argument("--import-timeout", type=float, default=60.0, metavar="S",
                    help="seconds allowed for importing one exercise file (default 60)")
+    p.add_argument("--allow-weak-sandbox", action="store_true",
+                   help="grade even where the kernel lacks Landlock or seccomp (the student's code is then less contained)")
+    p.add_argument("--no-similarity", action="store_true", help="skip comparing the submissions' code (faster)")
+    p.add_argument("--withhold-hidden", action="store_true", help="leave hidden checks out of the feedback pages")
     p.set_defaults(run=_batch)
 
     p = sub.add_parser("report", help="rebuild OUT/report.html and the feedback pages from OUT's results (no grading)")
     p.add_argument("out", help="a folder written by batch --out")
+    p.add_argument("--withhold-hidden", action="store_true", help="leave hidden checks out of the feedback pages")
     p.set_defaults(run=_report)
 
     p = sub.add_parser("release", help="write the student bundle (no solutions, no hidden checks) to OUT")
@@ -271,7 +354,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("gradescope-bundle", help="write a Gradescope autograder zip")
     p.add_argument("out", help="for example autograder.zip")
     p.add_argument("--hidden", metavar="DIR", help="instructor-only checks to include")
+    p.add_argument("--time-budget", type=float, default=540.0, metavar="S",
+                   help="seconds of grading per submission before the rest is given up with a message "
+                        "(default 540, under Gradescope's default limit of 10 minutes)")
     p.set_defaults(run=_gradescope_bundle)
+
+    p = sub.add_parser("prairielearn", help="PrairieLearn external grader: grade ROOT/student into "
+                                            "ROOT/results/results.json (ROOT: --root, $PRAIRIELEARN_ROOT or /grade)")
+    p.add_argument("--root", metavar="DIR", help="the grading folder (default: $PRAIRIELEARN_ROOT, else /grade)")
+    p.add_argument("--hidden", metavar="DIR", help="add instructor-only checks from DIR")
+    p.add_argument("--exercises", metavar="NAMES",
+                   help="comma-separated exercises to grade (default: those the student handed a file for)")
+    p.add_argument("--time-budget", type=float, metavar="S",
+                   help="stop grading after S seconds (keep it under the question's timeout)")
+    p.add_argument("--memory", type=float, default=1.5, metavar="GIB", help="memory cap per child process")
+    p.add_argument("--import-timeout", type=float, default=20.0, metavar="S",
+                   help="seconds allowed for importing one exercise file (default 20)")
+    p.set_defaults(run=_prairielearn)
 
     p = sub.add_parser("calibrate", help="measure an exercise's training thresholds over many seeds")
     p.add_argument("exercise", help="for example ex09_lenet")

@@ -7,13 +7,15 @@ arguments and ``batch`` from each submission, so neither imports the other.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from grader.engine.i18n import _
-from grader.engine.model import GradeResult
+from grader.engine.model import CheckResult, GradeResult
 from grader.sandbox import cores
 
 if TYPE_CHECKING:
@@ -25,8 +27,10 @@ EXIT_INTERNAL = 1
 EXIT_USAGE = 2
 EXIT_UNDER = 3
 
-# Grades one submission: (submission, hidden, limits, exercises) -> result; raises SubmissionError.
-Runner = Callable[[Path, "Path | None", "Limits", "dict[str, Exercise]"], GradeResult]
+# Grades one submission: (submission, hidden, limits, exercises, on_exercise) -> result; raises SubmissionError.
+# The default is grader.sandbox.grading.grade_submission.
+Runner = Callable[[Path, "Path | None", "Limits", "dict[str, Exercise]", Callable[[list[CheckResult]], None]],
+                  GradeResult]
 
 
 @dataclass(frozen=True)
@@ -43,9 +47,14 @@ class GradeOptions:
     import_timeout: float = 60.0
     parallel: int | None = None  # exercises graded at once; None: one per core
     threads: int | None = None  # torch threads per child; None: the cores shared among them
+    time_budget: float | None = None  # seconds; exercises not graded by then score 0 with a message
+    allow_weak_sandbox: bool = False
     json: Path | None = None
     gradescope: Path | None = None
     junit: Path | None = None
+    prairielearn: Path | None = None
+    classroom: Path | None = None
+    summary: Path | None = None
     quiet: bool = False
     fail_under: float | None = None
     student_id: str = ""
@@ -55,16 +64,21 @@ class GradeOptions:
 def grade(options: GradeOptions, runner: Runner | None = None) -> int:
     """Grade ``options.submission``; write its reports; return the exit code (``EXIT_*``).
 
-    ``runner`` grades one submission (default: :func:`grader.sandbox.grading.grade_submission`, which
-    sets up the process that forks the exercise children in ``grading.ready_to_fork``). A submission
-    that cannot be read still gets reports, with the error as their message, and exits 2.
-    Raises ``SystemExit`` with a message for bad options (an unknown exercise, a missing --hidden).
+    ``runner`` grades one submission (default: :func:`grader.sandbox.grading.grade_submission`,
+    which sets up the process that forks the exercise children in ``grading.ready_to_fork``): the
+    place to hand in another way of starting children. Report files are written at the start and
+    again as each exercise finishes. A submission that cannot be read still gets reports, with the
+    error as their message, and exits 2. Raises ``SystemExit`` with a message for bad options.
     """
     from grader.checks import registry
+    from grader.sandbox import budget
     from grader.sandbox.grading import SubmissionError, grade_submission
     from grader.sandbox.isolation import GiB, Limits
 
+    if refuse_weak_sandbox(options.allow_weak_sandbox):
+        return EXIT_USAGE
     available = cores.pin_threads()
+    progress = None
     try:
         hidden = _hidden(options.hidden)
         exercises = _selected(registry.all_exercises(hidden), options.exercises)
@@ -72,13 +86,22 @@ def grade(options: GradeOptions, runner: Runner | None = None) -> int:
         threads = options.threads or max(1, available // parallel)
         limits = Limits(memory_bytes=int(options.memory_gib * GiB), threads=threads,
                         import_timeout=options.import_timeout, parallel=parallel)
-        result, code = (runner or grade_submission)(options.submission, hidden, limits, exercises), EXIT_OK
+        progress = budget.Progress(str(options.submission), exercises,
+                                   lambda partial: write_reports(_identified(partial, options), options))
+        progress.start()
+        try:
+            with budget.time_budget(options.time_budget):
+                result = (runner or grade_submission)(options.submission, hidden, limits, exercises, progress.finished)
+        except budget.BudgetSpent:
+            result = progress.result(budget.budget_message(options.time_budget or 0))
+        code = EXIT_OK
     except SubmissionError as exc:
         print(_("error: {error}").format(error=exc), file=sys.stderr)
-        result, code = GradeResult(str(options.submission), error=str(exc)), EXIT_USAGE
+        pending = progress.result(str(exc)) if progress is not None else GradeResult(str(options.submission))
+        result, code = dataclasses.replace(pending, error=str(exc)), EXIT_USAGE
     finally:
         cores.torch_threads(available)
-    result = replace(result, student_id=options.student_id, student_name=options.student_name)
+    result = _identified(result, options)
     write_reports(result, options)
     if code == EXIT_OK and not options.quiet:
         from grader.reporters import terminal
@@ -91,14 +114,53 @@ def grade(options: GradeOptions, runner: Runner | None = None) -> int:
     return code
 
 
-def write_reports(result: GradeResult, options: GradeOptions) -> None:
-    """The JSON, Gradescope and JUnit files ``options`` asks for."""
-    from grader.reporters import gradescope, json_v3, junit
+def _identified(result: GradeResult, options: GradeOptions) -> GradeResult:
+    return dataclasses.replace(result, student_id=options.student_id, student_name=options.student_name)
 
-    for path, reporter in ((options.json, json_v3), (options.gradescope, gradescope), (options.junit, junit)):
+
+def write_reports(result: GradeResult, options: GradeOptions) -> None:
+    """The report files ``options`` asks for, each replaced whole (never half written)."""
+    from grader.reporters import gradescope, json_v3, junit, prairielearn
+
+    reporters = ((options.json, json_v3.dumps), (options.gradescope, gradescope.dumps), (options.junit, junit.dumps),
+                 (options.prairielearn, prairielearn.dumps))
+    for path, dumps in reporters:
         if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(reporter.dumps(result))
+            write_atomically(Path(path), dumps(result))
+    if options.classroom or options.summary:
+        from grader.reporters import classroom
+
+        for path, text in ((options.classroom, classroom.encode), (options.summary, classroom.summary)):
+            if path:
+                write_atomically(Path(path), text(result))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Readers (and a platform that kills this process) see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+def refuse_weak_sandbox(allowed: bool) -> bool:
+    """Say so and return True when the kernel lacks a required layer (Landlock, seccomp) and that was not allowed."""
+    from grader.sandbox import layers
+
+    missing = layers.detect().missing()
+    if not missing:
+        return False
+    names = ", ".join(missing)
+    if allowed:
+        print(_("warning: grading without {layers} (--allow-weak-sandbox)").format(layers=names), file=sys.stderr)
+        return False
+    message = _(
+        "error: this machine's kernel offers no {layers}, so the student's code would not be held by the kernel "
+        "(only the audit hook and limits would stand). Grade on Linux with Landlock and seccomp (5.13 or newer), "
+        "or pass --allow-weak-sandbox to grade with the weaker sandbox; results list the layers that were active."
+    )
+    print(message.format(layers=names), file=sys.stderr)
+    return True
 
 
 def _selected(exercises: dict[str, "Exercise"], names: str | None) -> dict[str, "Exercise"]:

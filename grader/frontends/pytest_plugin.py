@@ -23,11 +23,17 @@ from grader.sandbox.runner import case_points, cuda_available, run_case, timeout
 
 
 class _State:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self) -> None:
         self.exercises: dict[str, Exercise] = registry.public_exercises()
-        self.loader = SubmissionLoader(directory, registry.stand_ins(self.exercises))
+        self.loaders: dict[Path, SubmissionLoader] = {}
         self.cuda = cuda_available()
         self.results: dict[str, CheckResult] = {}
+
+    def loader(self, directory: Path) -> SubmissionLoader:
+        """Each folder grades its own files: a notebook never reads the results of the .py in another folder."""
+        if directory not in self.loaders:
+            self.loaders[directory] = SubmissionLoader(directory, registry.stand_ins(self.exercises))
+        return self.loaders[directory]
 
 
 STATE = pytest.StashKey[_State]()
@@ -61,7 +67,7 @@ class CheckItem(pytest.Item):
 
     def runtest(self) -> None:
         state = _state(self.config)
-        result = run_case(self.check, self.case, state.loader, state.cuda)
+        result = run_case(self.check, self.case, state.loader(self.path.parent), state.cuda)
         state.results[self.nodeid] = result
         if result.outcome is Outcome.SKIPPED:
             pytest.skip(result.message)
@@ -102,7 +108,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     if source_file(file_path.parent, file_path.stem) != file_path:  # a notebook beside it is the one graded
         return None
     if STATE not in parent.config.stash:
-        parent.config.stash[STATE] = _State(file_path.parent)
+        parent.config.stash[STATE] = _State()
     if file_path.stem not in _state(parent.config).exercises:
         return None
     return ExerciseFile.from_parent(parent, path=file_path)

@@ -18,18 +18,15 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
-from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
 
 from grader.engine.i18n import N_, _, language  # noqa: E402
-from grader.reporters.classreport import STATES, ClassReport, state_label  # noqa: E402
+from grader.reporters.classreport import ClassReport  # noqa: E402
 
-COLOURS = {"done": "#2e7d32", "in progress": "#f9a825", "not started": "#b0bec5", "error": "#c62828"}
 _STYLE = {"svg.fonttype": "path", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
 # Tried glyph by glyph after matplotlib's own DejaVu Sans, for Chinese labels and students' names.
 CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei")
 TOTAL_POINTS = N_("total points")
 STUDENTS = N_("students")
-SHARE = N_("share of the exercise's points")
 
 
 _CJK_FILES = ("wqy-", "notosanscjk", "notosanssc", "sourcehansans")  # how their files are named
@@ -63,10 +60,6 @@ def _label(message: str) -> str:
     return _(message) if _drawable() else message
 
 
-def _state(state: str) -> str:
-    return state_label(state) if _drawable() else state
-
-
 def _svg(fig, salt: str) -> str:
     """The figure as an ``<svg>`` element; ``salt`` keeps ids apart between figures of one page."""
     buffer = io.StringIO()
@@ -87,40 +80,3 @@ def histogram(report: ClassReport) -> str:
         ax.set_ylabel(_label(STUDENTS), parse_math=False)
         ax.yaxis.get_major_locator().set_params(integer=True)
         return _svg(fig, "histogram")
-
-
-def exercise_states(report: ClassReport) -> str:
-    names = report.exercises
-    with matplotlib.rc_context(_style()):
-        fig, ax = plt.subplots(figsize=(6.4, 0.32 * len(names) + 0.9))
-        left = [0] * len(names)
-        for state in STATES:
-            counts = [report.states[n][state] for n in names]
-            ax.barh(names, counts, left=left, color=COLOURS[state], label=_state(state))
-            left = [a + b for a, b in zip(left, counts)]
-        ax.invert_yaxis()
-        ax.set_xlabel(_label(STUDENTS), parse_math=False)
-        ax.set_yticks(range(len(names)), names, parse_math=False)
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.legend(ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
-        return _svg(fig, "states")
-
-
-def heat_map(report: ClassReport) -> str:
-    """Students (rows) by exercises (columns), coloured by the share of points; grey: not graded."""
-    students, names = report.students, report.exercises
-    if not students or not names:
-        return ""  # nothing graded: no map to draw
-    cells = [[s.fraction(n) for n in names] for s in students]
-    masked = [[float("nan") if v is None else v for v in row] for row in cells]
-    colours = LinearSegmentedColormap.from_list("points", ["#ffebee", "#ffe082", "#2e7d32"]).with_extremes(bad="#eceff1")
-    with matplotlib.rc_context(_style()):
-        fig, ax = plt.subplots(figsize=(0.45 * len(names) + 2.4, 0.22 * len(students) + 1.2))
-        image = ax.imshow(masked, cmap=colours, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
-        ax.set_xticks(range(len(names)), [n[:4] for n in names], parse_math=False)
-        ax.set_yticks(range(len(students)), [s.row.get("student", s.name) for s in students], parse_math=False)
-        ax.tick_params(length=0)
-        ax.xaxis.tick_top()
-        bar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
-        bar.set_label(_label(SHARE), parse_math=False)
-        return _svg(fig, "heatmap")

@@ -36,6 +36,8 @@ def check_lines(result: GradeResult, messages: bool = True) -> str:
 
 def report(result: GradeResult) -> str:
     parts = [*result.notices, *result.notes.values(), check_lines(result), "", points_table(result)]
+    if result.sandbox:
+        parts.append(_("sandbox: {layers}").format(layers=", ".join(result.sandbox)))
     if result.error:
         parts.append("\n" + _("Grading error: {error}").format(error=result.error))
     return "\n".join(parts)

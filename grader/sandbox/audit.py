@@ -7,7 +7,8 @@ audit hook (PEP 578) refuses, from then on and for the life of the process:
 - reading or listing the kit's reference solutions, its tests and hidden
   checks, or reading any ``exNN_*.py`` or ``.ipynb`` file that is not the submission's own;
 - starting other programs (``subprocess``, ``os.system``, ``exec*``), which
-  would run without this hook.
+  would run without this hook, and new processes (``os.fork``, so a
+  ``DataLoader`` with workers says what to change).
 
 An audit hook cannot be removed once added. The refusal surfaces in the
 student's code as ``PermissionError``.
@@ -77,6 +78,9 @@ def _hook(policy: Policy):
         elif event in _MUTATING_EVENTS:
             for i in _MUTATING_EVENTS[event]:
                 _check_write(policy, args[i] if i < len(args) else None)
+        elif event in ("os.fork", "os.forkpty"):
+            raise refusal(_("grading does not allow starting processes ({event}): in a DataLoader, "
+                            "use num_workers=0").format(event=event))
         elif event.startswith(_PROGRAM_EVENTS):
             raise refusal(_("grading does not allow starting other programs ({event})").format(event=event))
 

@@ -1,7 +1,8 @@
 """The child side of isolated grading: the process a student's code runs in.
 
 :func:`run_child` is entered right after ``fork``. It drops into a private
-work folder with a clean environment, caps memory and file sizes, installs
+work folder with a clean environment, applies the kernel's layers
+(:mod:`grader.sandbox.layers`: limits, namespaces, Landlock, seccomp), installs
 the :mod:`grader.sandbox.audit` audit hook, fingerprints torch and the grader
 (:mod:`grader.sandbox.integrity`), imports the student's file and runs the probes one
 case at a time, writing each report to a pipe. It never returns.
@@ -10,8 +11,6 @@ case at a time, writing each report to a pipe. It never returns.
 from __future__ import annotations
 
 import os
-import resource
-import signal
 import struct
 import sys
 from dataclasses import dataclass, field
@@ -20,15 +19,16 @@ from typing import Any, Callable
 
 from grader.sandbox import integrity
 from grader.engine import observe
-from grader.sandbox import audit
+from grader.sandbox import audit, layers
 from grader.engine.api import Case, Check
 from grader.engine.i18n import _
-from grader.sandbox.loading import LoadError, SubmissionLoader
+from grader.sandbox.loading import SANDBOX_VARIABLE, LoadError, SubmissionLoader
 from grader.engine.model import Outcome, Tag
 from grader.sandbox.runner import ProbeReport, cuda_available, probe_case
 
 GiB = 2**30
 HEADER = struct.Struct("!I")
+SANDBOX_FAILED = 71  # the child's exit status when a kernel layer the plan promised could not be applied
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,9 @@ class Limits:
 
     ``parallel``: how many exercises (each in its own child, each with these
     limits) run at once; the command line uses one per core.
+
+    ``memory_bytes``, ``disk_bytes`` and ``max_tasks`` hold for the child and all
+    it starts (:mod:`grader.sandbox.layers`); ``file_bytes`` per file.
     """
 
     memory_bytes: int = 4 * GiB
@@ -51,6 +54,9 @@ class Limits:
     file_bytes: int = 256 * 2**20
     threads: int = 1
     parallel: int = 1
+    disk_bytes: int = 512 * 2**20  # all the files one child writes, together
+    max_tasks: int = 256  # processes and threads of one child, together (where a cgroup counts them)
+    layers: frozenset[str] = layers.ALL  # the kernel layers to apply where the kernel offers them
 
 
 @dataclass
@@ -106,7 +112,7 @@ def _sender(fd: int) -> Callable[[dict], None]:
 
 
 def _enter(workspace: Workspace, limits: Limits, output: int) -> None:
-    """Become the restricted process the student's code runs in."""
+    """Become the restricted process the student's code runs in: kernel layers first, then the audit hook."""
     os.dup2(output, 1)
     os.dup2(output, 2)
     os.close(output)
@@ -114,47 +120,49 @@ def _enter(workspace: Workspace, limits: Limits, output: int) -> None:
     sys.stdout = open(1, "w", buffering=1, errors="replace", closefd=False)
     sys.stderr = open(2, "w", buffering=1, errors="replace", closefd=False)
     sys.stdin = open(os.devnull)
-    tmp = workspace.root / "tmp"
-    tmp.mkdir(exist_ok=True)
+    sys.dont_write_bytecode = True
+    work = work_folder(workspace, os.getpid())
+    work.mkdir(parents=True)
     os.environ.clear()
-    os.environ.update({"HOME": str(workspace.root), "TMPDIR": str(tmp), "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"})
+    os.environ.update({"HOME": str(work), "TMPDIR": str(work / "tmp"), "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin",
+                       SANDBOX_VARIABLE: "1"})
+    sys.path[:] = [p for p in sys.path if _may_import_from(p, workspace)]
+    try:
+        layers.apply(sandbox_policy(workspace, limits, work, cuda_available()))
+    except layers.SandboxError as exc:
+        print(_("The grader could not set up its sandbox: {error}").format(error=exc), file=sys.stderr, flush=True)
+        os._exit(SANDBOX_FAILED)
+    (work / "tmp").mkdir()
     import tempfile
 
-    tempfile.tempdir = str(tmp)
-    os.chdir(workspace.submission)
-    sys.path[:] = [p for p in sys.path if _may_import_from(p)]
-    _limit(resource.RLIMIT_FSIZE, limits.file_bytes)
-    _limit(resource.RLIMIT_CORE, 0)
-    if not cuda_available():
-        _limit(resource.RLIMIT_AS, _virtual_size() + limits.memory_bytes)  # CUDA reserves vast address space
+    tempfile.tempdir = str(work / "tmp")
+    os.chdir(work)
     import torch
 
     torch.set_num_threads(max(1, limits.threads))
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    audit.install(audit.Policy(workspace.root, workspace.submission, workspace.forbidden))
+    audit.install(audit.Policy(work, workspace.submission, workspace.forbidden))
 
 
-def _virtual_size() -> int:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return 0
+def work_folder(workspace: Workspace, pid: int) -> Path:
+    """The one folder the child ``pid`` may change (a size-limited tmpfs where the kernel allows)."""
+    return workspace.root / "work" / str(pid)
 
 
-def _may_import_from(entry: str) -> bool:
-    """Drop the kit's own folder (and the current one) from the import path: no `import solutions`."""
+def sandbox_policy(workspace: Workspace, limits: Limits, work: Path, cuda: bool) -> layers.Policy:
+    return layers.Policy(
+        work=work, readable=(workspace.submission,), forbidden=workspace.forbidden, memory_bytes=limits.memory_bytes,
+        file_bytes=limits.file_bytes, disk_bytes=limits.disk_bytes, max_tasks=limits.max_tasks, cuda=cuda,
+        layers=limits.layers,
+    )
+
+
+def _may_import_from(entry: str, workspace: Workspace) -> bool:
+    """Drop the kit's own folder, the current one and forbidden ones from the import path: no `import solutions`."""
     if entry in ("", "."):
         return False
     kit = Path(__file__).resolve().parents[2]
-    return Path(entry).resolve() != kit and Path(entry).resolve() != Path.cwd()
-
-
-def _limit(which: int, value: int) -> None:
-    try:
-        resource.setrlimit(which, (value, value))
-    except (ValueError, OSError):
-        pass
+    path = Path(entry).resolve()
+    return path != kit and path != Path.cwd() and not any(path.is_relative_to(f) for f in workspace.forbidden)
 
 
 def _import(loader: SubmissionLoader, name: str) -> None:

@@ -19,17 +19,19 @@ from __future__ import annotations
 import ctypes
 import os
 import select
+import shutil
 import signal
 import sys
 import time
 from dataclasses import dataclass, field, replace
-from typing import Generator, Iterator
+from typing import Callable, Generator, Iterator
 
 from grader.engine import observe
 from grader.engine.api import Case, Check, Exercise
-from grader.sandbox.child import HEADER, GiB, Limits, Workspace, run_child
+from grader.sandbox import layers, resources
+from grader.sandbox.child import HEADER, SANDBOX_FAILED, GiB, Limits, Workspace, run_child, work_folder
 from grader.engine.model import CheckResult, Outcome, Tag
-from grader.engine.i18n import _
+from grader.engine.i18n import N_, _
 from grader.sandbox.runner import CUDA_SKIP_REASON, ProbeReport, case_points, judge_case, skipped, timeout_message
 
 __all__ = ["GiB", "Limits", "Workspace", "run_exercise", "run_exercises", "end_strays", "become_subreaper"]
@@ -51,6 +53,11 @@ class _Child:
     output_fd: int  # the child's stdout and stderr
     output: bytearray = field(default_factory=bytearray)
     output_total: int = 0
+    watch: resources.Watch | None = None  # the limits it shares with all it starts
+
+    def limit_hit(self) -> str | None:
+        """``resources.MEMORY``, ``PROCESSES`` or ``DISK`` once the child has reached that limit."""
+        return self.watch.exceeded() if self.watch is not None else None
 
     def drain(self, keep: int) -> None:
         """Read what the child printed; keep the first ``keep`` bytes, count the rest."""
@@ -80,12 +87,13 @@ def run_exercise(
 
 
 def run_exercises(
-    exercises: list[Exercise], workspace: Workspace, limits: Limits, cuda: bool
+    exercises: list[Exercise], workspace: Workspace, limits: Limits, cuda: bool,
+    on_exercise: Callable[[list[CheckResult]], None] | None = None,
 ) -> list[list[CheckResult]]:
     """Grade ``exercises``, up to ``limits.parallel`` at once; one list of results per exercise, in order.
 
     The costliest exercises (by their checks' time limits) start first, so the last one to finish
-    is a short one.
+    is a short one. ``on_exercise`` is called with an exercise's results as soon as it is graded.
     """
     order = sorted(range(len(exercises)), key=lambda i: -_expected_cost(exercises[i]))
     live: set[int] = set()  # the children at work now
@@ -100,6 +108,8 @@ def run_exercises(
             running.pop(index, None)
             done[index] = stop.value
             end_strays(keep=live)
+            if on_exercise is not None:
+                on_exercise(stop.value)
 
     try:
         while waiting or running:
@@ -170,6 +180,8 @@ def _collect(
             return position + 1
         if frame.get("kind") == "imported":
             imported = True
+            if child.watch is not None:
+                child.watch.pin()  # its work folder is set up by now: measure it even after it ends
             continue
         if frame.get("kind") == "tampered":
             names = ", ".join(frame.get("names", [])[:8])
@@ -178,6 +190,10 @@ def _collect(
             return len(runnable)
         if frame.get("kind") != "case" or frame.get("index") != index or not isinstance(frame.get("report"), dict):
             results[index] = _lost_case(check, case, _("sent a malformed report"), limits, cuda, _take_output(child, limits))
+            return position + 1
+        hit = child.limit_hit()
+        if hit:
+            results[index] = _lost_case(check, case, hit, limits, cuda, _take_output(child, limits))
             return position + 1
         report = ProbeReport.from_dict(frame["report"])
         result = judge_case(check, case, report, case_points(check, cuda))
@@ -214,6 +230,9 @@ def _read_exactly(child: _Child, size: int, deadline: float, limits: Limits) -> 
         if now >= next_memory_check:
             if _group_rss(child.pid) > limits.memory_bytes:
                 return "memory"
+            hit = child.limit_hit()
+            if hit:
+                return hit
             next_memory_check = now + _POLL
         ready = yield [child.read_fd, child.output_fd], min(now + _POLL, deadline)
         if child.output_fd in ready:
@@ -241,6 +260,11 @@ def _how_it_ended(child: _Child) -> Generator[Wait, set[int], str]:
         return _("ended")
     status = status[1]
     child.pid = -1
+    hit = child.limit_hit()
+    if hit:
+        return hit
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == SANDBOX_FAILED:
+        return _("could not be sandboxed (a kernel layer failed; see the output) and never ran your code")
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
@@ -281,6 +305,8 @@ def _lost_case(check: Check, case: Case, why: str, limits: Limits, cuda: bool, o
         outcome, message, tag = Outcome.TIMEOUT, timeout_message(check.timeout), Tag.TIMEOUT
     elif why == "memory":
         outcome, message, tag = Outcome.CRASHED, _memory_message(limits), Tag.OUT_OF_MEMORY
+    elif why in _LIMIT_MESSAGES:
+        outcome, message, tag = Outcome.CRASHED, _limit_message(why, limits), Tag.CRASHED
     else:
         message = _("The process running your code {why} during this check.").format(why=why)
         outcome, tag = Outcome.CRASHED, Tag.CRASHED
@@ -294,12 +320,30 @@ def _memory_message(limits: Limits) -> str:
     ).format(gib=f"{limits.memory_bytes / GiB:g}")
 
 
+_LIMIT_MESSAGES = {
+    resources.PROCESSES: N_(
+        "Process limit: your code started more than {count} threads or processes, the grader's limit. "
+        "Look for threads started in a loop; grading allows no new processes (use DataLoader(num_workers=0))."
+    ),
+    resources.DISK: N_(
+        "Disk limit: your code wrote more than {mib} MiB of files, the grader's limit. "
+        "Look for files written in a loop, or far larger than needed."
+    ),
+}
+
+
+def _limit_message(why: str, limits: Limits) -> str:
+    return _(_LIMIT_MESSAGES[why]).format(count=limits.max_tasks, mib=f"{limits.disk_bytes / 2**20:g}")
+
+
 def _import_failure(why: str, limits: Limits) -> tuple[Outcome, str, Tag]:
     if why == "timeout":
         message = _("Importing the file took longer than {seconds} s (code at module level that never ends?).")
         return Outcome.TIMEOUT, message.format(seconds=f"{limits.import_timeout:g}"), Tag.TIMEOUT
     if why == "memory":
         return Outcome.CRASHED, _memory_message(limits), Tag.OUT_OF_MEMORY
+    if why in _LIMIT_MESSAGES:
+        return Outcome.CRASHED, _limit_message(why, limits), Tag.CRASHED
     message = _("The process importing your file {why}; no check of this exercise could run.")
     return Outcome.CRASHED, message.format(why=why), Tag.CRASHED
 
@@ -344,7 +388,7 @@ def _end(child: _Child) -> None:
 
 
 def _stop(child: _Child) -> None:
-    """Kill the child's process group and reap the child (once)."""
+    """Kill the child's process group (and its cgroup), reap the child (once), remove its work folder."""
     if child.pid > 0:
         try:
             os.killpg(child.pid, signal.SIGKILL)
@@ -355,6 +399,9 @@ def _stop(child: _Child) -> None:
         except ChildProcessError:
             pass
         child.pid = -1
+    if child.watch is not None:
+        child.watch.close()
+        shutil.rmtree(child.watch.work, ignore_errors=True)
 
 
 def end_strays(keep: set[int] | frozenset[int] = frozenset()) -> None:
@@ -405,4 +452,11 @@ def _fork(name: str, cases: list[tuple[Check, Case]], indices: list[int], worksp
         os.setpgid(pid, pid)
     except (ProcessLookupError, PermissionError):
         pass
-    return _Child(pid, read_fd, output_read)
+    return _Child(pid, read_fd, output_read, watch=_watch(pid, workspace, limits))
+
+
+def _watch(pid: int, workspace: Workspace, limits: Limits) -> resources.Watch:
+    """What tells the parent which limit the child ``pid`` hit (see :func:`layers.apply` for what it sets up)."""
+    planned = layers.plan(limits.layers)
+    group = resources.group_of(pid) if any(name.startswith("cgroup-") for name in planned) else None
+    return resources.Watch(group, work_folder(workspace, pid), limits.disk_bytes, layers.DISK_TMPFS in planned, pid)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib.util
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -153,6 +155,12 @@ _CUDA_FRAMES = {(("torch", "cuda", "__init__.py"), "_lazy_init"), (("torch", "se
                 (("torch", "serialization.py"), "validate_cuda_device")}
 
 
+SANDBOX_VARIABLE = "GRADER_SANDBOX"  # "1" in the isolated child's environment
+SANDBOX_HINT = N_(
+    "Hint: while grading, your code runs in a sandbox: it may write only in its own work folder (the current "
+    "folder, or tempfile's), and may not start processes or programs, use the network or /dev/shm. "
+    "A DataLoader must use num_workers=0 here."
+)
 NO_CUDA_HINT = N_(
     "Hint: this machine has no CUDA GPU, yet your code asked for one. Use the device argument instead of a "
     "fixed \"cuda\" (and map_location when you load a checkpoint saved on a GPU)."
@@ -165,6 +173,8 @@ def explain_exception(exc: BaseException, directory: Path) -> tuple[str, Tag]:
     text = student_error(exc, directory)
     if tag is Tag.HARD_CODED_DEVICE:
         text += "\n" + _(NO_CUDA_HINT)
+    elif tag is Tag.REFUSED and not any(is_refusal(e) for e in _chain(exc)):
+        text += "\n" + _(SANDBOX_HINT)
     return text, tag
 
 
@@ -176,11 +186,17 @@ def exception_tag(exc: BaseException) -> Tag:
     otherwise ``exception``.
     """
     chain = _chain(exc)
-    if any(is_refusal(e) for e in chain):
+    if any(is_refusal(e) or _kernel_refusal(e) for e in chain):
         return Tag.REFUSED
     if any(_reached_for_cuda(e) for e in chain):
         return Tag.HARD_CODED_DEVICE
     return Tag.EXCEPTION
+
+
+def _kernel_refusal(exc: BaseException) -> bool:
+    """In the grading sandbox, a PermissionError the kernel raised (EPERM, EACCES), not one the student made."""
+    in_sandbox = os.environ.get(SANDBOX_VARIABLE) == "1"
+    return in_sandbox and isinstance(exc, PermissionError) and exc.errno in (errno.EPERM, errno.EACCES)
 
 
 def _chain(exc: BaseException | None) -> list[BaseException]:

@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 import torch
 
+from grader.checks.withheld import Withheld
 from grader.engine.api import Case, Check, CheckFailed
 from grader.engine.i18n import N_, _
 from grader.sandbox.loading import LoadError, SubmissionLoader, explain_exception
@@ -91,6 +92,8 @@ def probe_case(check: Check, case: Case, loader: SubmissionLoader, *, shortcut: 
                                tag=Tag.NOT_STARTED)
         try:
             observations = snapshot(check.probe(module, case))
+        except Withheld as exc:  # only in the student bundle: the grader's model is not shipped
+            return ProbeReport(Outcome.SKIPPED, str(exc))
         except NotImplementedError as exc:
             return ProbeReport(Outcome.NOT_STARTED, _not_started_message(check.exercise, exc), tag=Tag.NOT_STARTED)
         except CheckFailed as failure:
@@ -119,7 +122,7 @@ def judge_case(check: Check, case: Case, report: ProbeReport, points: float) -> 
         device=case.device if check.per_device else None,
         outcome=outcome,
         score=points if outcome is Outcome.PASSED else 0.0,
-        max_score=points,
+        max_score=0.0 if outcome is Outcome.SKIPPED else points,
         message=message,
         hidden=check.hidden,
         duration=report.duration,
@@ -141,6 +144,8 @@ def _judge(check: Check, case: Case, observations: Any) -> tuple[Outcome, str, T
         check.judge_fn(observations, case)
     except CheckFailed as failure:
         return Outcome.FAILED, failure.message.render(), failure.tag
+    except Withheld as exc:
+        return Outcome.SKIPPED, str(exc), None
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
         text = _("What your code returned could not be checked ({error}).").format(error=f"{type(exc).__name__}: {exc}")
         return Outcome.FAILED, text, Tag.WRONG_TYPE

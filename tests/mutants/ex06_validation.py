@@ -455,3 +455,104 @@ def train(model, trainloader, testloader, criterion, optimizer, epochs, device=N
     return _reference_train(model, trainloader, testloader, criterion, optimizer, epochs, device)
 '''),
 }
+
+# ---- device arguments and the contract's edges: one-line changes of a correct implementation ----
+TRAIN = '''
+def train(model, trainloader, testloader, criterion, optimizer, epochs, device=None):
+    if device is None:
+        device = next(model.parameters()).device
+    model.to(device)
+    history = []
+    for epoch in range(1, epochs + 1):
+        model.train()
+        running, seen = 0.0, 0
+        for images, labels in trainloader:
+            images = images.to(device).reshape(images.shape[0], -1)
+            labels = labels.to(device)
+            optimizer.zero_grad()
+            loss = criterion(model(images), labels)
+            loss.backward()
+            optimizer.step()
+            running += loss.item() * labels.shape[0]
+            seen += labels.shape[0]
+        test_loss, test_accuracy = validation(model, testloader, criterion, device)
+        history.append({"epoch": epoch, "train_loss": running / max(seen, 1),
+                        "test_loss": test_loss, "test_accuracy": test_accuracy})
+    model.train()
+    return history
+'''
+VALIDATION = '''
+def validation(model, loader, criterion, device=None):
+    if device is None:
+        device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    total, correct, count = 0.0, 0, 0
+    with torch.no_grad():
+        for images, labels in loader:
+            images = images.to(device).reshape(images.shape[0], -1)
+            labels = labels.to(device)
+            output = model(images)
+            total += criterion(output, labels).item() * labels.shape[0]
+            correct += (output.argmax(dim=1) == labels).sum().item()
+            count += labels.shape[0]
+    model.train(was_training)
+    if count == 0:
+        raise ValueError("no samples")
+    return total / count, correct / count
+'''
+EVALUATE = '''
+def evaluate_accuracy(data_iter, net, device=None):
+    if device is None:
+        device = next(net.parameters()).device
+    was_training = net.training
+    net.eval()
+    correct, count = 0, 0
+    with torch.no_grad():
+        for inputs, labels in data_iter:
+            inputs, labels = inputs.to(device), labels.to(device)
+            correct += (net(inputs).argmax(dim=1) == labels).sum().item()
+            count += labels.shape[0]
+    net.train(was_training)
+    if count == 0:
+        raise ValueError("no samples")
+    return correct / count
+'''
+
+
+def _mutate(source: str, old: str, new: str) -> str:
+    assert old in source, old
+    return source.replace(old, new, 1)
+
+
+MUTANTS.update({
+    # an explicit device replaced by the None rule: "cuda" given, the model's device (the CPU) used
+    "validation_explicit_device_replaced": ("validation_flattens_and_moves_inputs",
+                                            _mutate(VALIDATION, "if device is None:", "if device is not None:")),
+    "evaluate_accuracy_explicit_device_replaced": ("evaluate_accuracy_inputs_as_they_come",
+                                                   _mutate(EVALUATE, "if device is None:", "if device is not None:")),
+    "train_explicit_device_replaced": ("train_device_and_mode",
+                                       _mutate(TRAIN, "if device is None:", "if device is not None:")),
+    # an explicit "cpu" that reaches CUDA
+    "train_cpu_means_cuda_when_available": ("train_device_and_mode", _mutate(
+        TRAIN, "    model.to(device)\n",
+        "    if str(device) == 'cpu' and torch.cuda.is_available():\n        device = 'cuda'\n    model.to(device)\n")),
+    # the batches move, the model stays where it was
+    "train_model_left_behind": ("train_device_and_mode", _mutate(TRAIN, "    model.to(device)\n", "")),
+    "train_model_moved_to_the_cpu": ("train_device_and_mode", _mutate(TRAIN, "    model.to(device)\n",
+                                                                      "    model.cpu()\n")),
+    "train_model_moved_where_it_is": ("train_device_and_mode", _mutate(
+        TRAIN, "    model.to(device)\n", "    model.to(next(model.parameters()).device)\n")),
+    # the edges: epochs=0 from eval mode, a loader of exactly one sample
+    "train_zero_epochs_left_in_eval": ("train_device_and_mode", _mutate(TRAIN, "    model.train()\n    return",
+                                                                        "    return")),
+    "validation_one_sample_refused": ("validation_mean_loss_and_accuracy",
+                                      _mutate(VALIDATION, "if count == 0:", "if count <= 1:")),
+    "validation_one_sample_squeezed": ("validation_mean_loss_and_accuracy", _mutate(
+        VALIDATION, "output = model(images)", "output = model(images).squeeze()")),
+    "evaluate_accuracy_one_sample_refused": ("evaluate_accuracy_over_all_samples",
+                                             _mutate(EVALUATE, "if count == 0:", "if count == 1:")),
+    "train_one_sample_refused": ("train_loss_is_per_sample_mean", _mutate(
+        TRAIN, "        test_loss, test_accuracy",
+        "        if seen < 2:\n            raise ValueError('too few samples')\n        test_loss, test_accuracy")),
+})

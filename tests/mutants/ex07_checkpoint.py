@@ -205,3 +205,38 @@ def load_checkpoint(path, device="cpu"):
     return model.to(device).eval()
 '''),
 }
+
+# ---- device arguments: one-line changes of a correct load_checkpoint ----
+LOAD = '''
+def load_checkpoint(path, device="cpu"):
+    if device is None:
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    checkpoint = torch.load(path, weights_only=True, map_location=device)
+    for key in ("input_size", "output_size", "hidden_layers", "state_dict"):
+        if key not in checkpoint:
+            raise KeyError(key)
+    model = Network(checkpoint["input_size"], checkpoint["output_size"], checkpoint["hidden_layers"],
+                    checkpoint.get("drop_p", 0.5))
+    model.load_state_dict(checkpoint["state_dict"])
+    model.to(device)
+    model.eval()
+    return model
+'''
+
+
+def _mutate(source: str, old: str, new: str) -> str:
+    assert old in source, old
+    return source.replace(old, new, 1)
+
+
+MUTANTS.update({
+    # an explicit device replaced by the None rule: "cpu" given, CUDA used where available
+    "load_explicit_device_replaced": ("load_checkpoint_device_and_eval_mode",
+                                      _mutate(LOAD, "if device is None:", "if device is not None:")),
+    # the tensors load on the device, the network stays on the CPU
+    "load_model_left_behind": ("load_checkpoint_device_and_eval_mode", _mutate(LOAD, "    model.to(device)\n", "")),
+    "load_model_moved_to_the_cpu": ("load_checkpoint_device_and_eval_mode",
+                                    _mutate(LOAD, "    model.to(device)\n", "    model.cpu()\n")),
+    "load_model_moved_to_default": ("load_checkpoint_device_and_eval_mode",
+                                    _mutate(LOAD, "    model.to(device)\n", "    model.to('cpu')\n")),
+})

@@ -159,3 +159,54 @@ MUTANTS = {
     "fit_one_batch_per_epoch": ("fit_lenet_reaches_accuracy_on_fashion_mnist", _fit(
         ("            train_count += labels.shape[0]\n", "            train_count += labels.shape[0]\n            break\n"))),
 }
+
+# ---- device arguments and epochs=0: one-line changes of a correct fit_lenet ----
+FIT = '''
+def fit_lenet(trainloader, testloader, epochs=2, device=None):
+    if device is None:
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model = LeNet()
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    criterion = nn.CrossEntropyLoss()
+    history = []
+    for epoch in range(1, epochs + 1):
+        model.train()
+        train_sum, train_count = 0.0, 0
+        for images, labels in trainloader:
+            images, labels = images.to(device), labels.to(device)
+            optimizer.zero_grad()
+            loss = criterion(model(images), labels)
+            loss.backward()
+            optimizer.step()
+            train_sum += loss.item() * labels.shape[0]
+            train_count += labels.shape[0]
+        model.eval()
+        test_sum, correct, test_count = 0.0, 0, 0
+        with torch.no_grad():
+            for images, labels in testloader:
+                images, labels = images.to(device), labels.to(device)
+                logits = model(images)
+                test_sum += criterion(logits, labels).item() * labels.shape[0]
+                correct += (logits.argmax(dim=1) == labels).sum().item()
+                test_count += labels.shape[0]
+        history.append({"epoch": epoch, "train_loss": train_sum / max(train_count, 1),
+                        "test_loss": test_sum / max(test_count, 1), "test_accuracy": correct / max(test_count, 1)})
+    model.train()
+    return model, history
+'''
+
+
+def _mutate(source: str, old: str, new: str) -> str:
+    assert old in source, old
+    return source.replace(old, new, 1)
+
+
+MUTANTS.update({
+    "fit_explicit_device_replaced": ("fit_lenet_device_and_mode",
+                                     _mutate(FIT, "if device is None:", "if device is not None:")),
+    "fit_model_left_behind": ("fit_lenet_device_and_mode", _mutate(FIT, "    model.to(device)\n", "")),
+    "fit_zero_epochs_model_in_eval": ("fit_lenet_returns_model_and_history", _mutate(
+        _mutate(FIT, "    model = LeNet()\n", "    model = LeNet().eval()\n"),
+        "    model.train()\n    return", "    if history:\n        model.train()\n    return")),
+})

@@ -107,3 +107,38 @@ MUTANTS = {
         TRAIN_EPOCH, ("device = next(model.parameters()).device",
                       'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")'))),
 }
+
+# ---- device arguments: one-line changes of a correct train_epoch ----
+TRAIN_EPOCH = '''
+def train_epoch(model, loader, criterion, optimizer, device=None):
+    if device is None:
+        device = next(model.parameters()).device
+    model.to(device)
+    model.train()
+    total, count = 0.0, 0
+    for images, labels in loader:
+        images, labels = images.to(device), labels.to(device)
+        optimizer.zero_grad()
+        loss = criterion(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * labels.shape[0]
+        count += labels.shape[0]
+    return total / max(count, 1)
+'''
+
+
+def _mutate(source: str, old: str, new: str) -> str:
+    assert old in source, old
+    return source.replace(old, new, 1)
+
+
+MUTANTS.update({
+    "train_epoch_explicit_device_replaced": ("train_epoch_device_and_mode",
+                                             _mutate(TRAIN_EPOCH, "if device is None:", "if device is not None:")),
+    "train_epoch_model_left_behind": ("train_epoch_device_and_mode", _mutate(TRAIN_EPOCH, "    model.to(device)\n", "")),
+    "train_epoch_inputs_left_behind": ("train_epoch_device_and_mode", _mutate(
+        TRAIN_EPOCH, "images, labels = images.to(device), labels.to(device)", "labels = labels.to(device)")),
+    "train_epoch_one_sample_refused": ("train_epoch_returns_mean_loss_per_sample", _mutate(
+        TRAIN_EPOCH, "    return total", "    if count < 2:\n        raise ValueError('too few samples')\n    return total")),
+})

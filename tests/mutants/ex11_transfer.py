@@ -271,3 +271,35 @@ def train_step(model, inputs, labels, criterion, optimizer, device=None):
     return loss.item()
 '''),
 }
+
+# ---- device arguments: one-line changes of a correct train_step ----
+TRAIN_STEP = '''
+def train_step(model, inputs, labels, criterion, optimizer, device=None):
+    if device is None:
+        device = next(model.parameters()).device
+    model.to(device)
+    model.train()
+    inputs, labels = inputs.to(device), labels.to(device)
+    optimizer.zero_grad()
+    loss = criterion(model(inputs), labels)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+'''
+
+
+def _mutate(source: str, old: str, new: str) -> str:
+    assert old in source, old
+    return source.replace(old, new, 1)
+
+
+MUTANTS.update({
+    "train_step_explicit_device_replaced": ("train_step_device_and_mode",
+                                            _mutate(TRAIN_STEP, "if device is None:", "if device is not None:")),
+    "train_step_model_left_behind": ("train_step_device_and_mode", _mutate(TRAIN_STEP, "    model.to(device)\n", "")),
+    "train_step_cpu_means_cuda_when_available": ("train_step_device_and_mode", _mutate(
+        TRAIN_STEP, "    model.to(device)\n",
+        "    if str(device) == 'cpu' and torch.cuda.is_available():\n        device = 'cuda'\n    model.to(device)\n")),
+    "train_step_head_only_moved": ("train_step_device_and_mode",
+                                   _mutate(TRAIN_STEP, "    model.to(device)\n", "    model.classifier.to(device)\n")),
+})

@@ -127,3 +127,102 @@ def weighted_cross_entropy(logits, target, weight):
     return (w * losses).sum() / w.sum()
 '''),
 }
+
+# ---- code that would notice a wrapper on F.cross_entropy: judged by the operators it ran and its graph ----
+MUTANTS.update({
+    "ce_saved_c_entry_point": ("cross_entropy_from_scratch", '''
+_saved = torch._C._nn.cross_entropy_loss  # taken at import, before any probe
+
+def cross_entropy(logits, target):
+    return _saved(logits, target, None, 1, -100, 0.0)
+'''),
+    "ce_saved_nll_c_entry_point": ("cross_entropy_from_scratch", '''
+_saved_nll = torch._C._nn.nll_loss_nd
+
+def cross_entropy(logits, target):
+    return _saved_nll(torch.log_softmax(logits, dim=1), target, None, 1, -100)
+'''),
+    "ce_aten_nll_loss_forward": ("cross_entropy_from_scratch", '''
+def cross_entropy(logits, target):
+    return torch.ops.aten.nll_loss_forward(torch.log_softmax(logits, dim=1), target, None, 1, -100)[0]
+'''),
+    "ce_aten_nll_loss": ("cross_entropy_from_scratch", '''
+def cross_entropy(logits, target):
+    return torch.ops.aten.nll_loss(torch.log_softmax(logits, dim=1), target)
+'''),
+    "ce_detached_and_rewrapped": ("cross_entropy_from_scratch", '''
+_saved = torch._C._nn.cross_entropy_loss
+
+def cross_entropy(logits, target):
+    with torch.no_grad():
+        value = _saved(logits.detach(), target, None, 1, -100, 0.0)
+    probabilities = torch.softmax(logits, dim=1).detach()
+    probabilities[torch.arange(len(target)), target] -= 1
+    surrogate = (logits * probabilities).sum() / len(target)  # the right gradient, grafted on
+    return value + surrogate - surrogate.detach()
+'''),
+    "ce_unwraps_the_wrapper": ("cross_entropy_from_scratch", '''
+import inspect as _inspect
+
+def cross_entropy(logits, target):
+    function = torch.nn.functional.nll_loss
+    for cell in getattr(function, "__closure__", None) or ():
+        if callable(cell.cell_contents):
+            function = cell.cell_contents
+    original = getattr(function, "__wrapped__", None) or torch.ops.aten.nll_loss_nd
+    return original(torch.log_softmax(logits, dim=1), target)
+'''),
+    "ce_pops_the_operator_record": ("cross_entropy_from_scratch", '''
+from torch.utils._python_dispatch import _pop_mode
+
+def cross_entropy(logits, target):
+    while torch._C._len_torch_dispatch_stack():
+        _pop_mode()
+    return torch.ops.aten.nll_loss_nd(torch.log_softmax(logits, dim=1), target)
+'''),
+    "weighted_saved_c_entry_point": ("weighted_cross_entropy_from_scratch", '''
+_saved_weighted = torch._C._nn.cross_entropy_loss
+
+def weighted_cross_entropy(logits, target, weight):
+    return _saved_weighted(logits, target, weight, 1, -100, 0.0)
+'''),
+    "weighted_aten_nll_loss_forward": ("weighted_cross_entropy_from_scratch", '''
+def weighted_cross_entropy(logits, target, weight):
+    return torch.ops.aten.nll_loss_forward(torch.log_softmax(logits, dim=1), target, weight, 1, -100)[0]
+'''),
+})
+
+# Correct code in other styles: full marks on every check of the exercise.
+CORRECT = {
+    "log_softmax_and_gather": '''
+def cross_entropy(logits, target):
+    return -F.log_softmax(logits, dim=1).gather(1, target[:, None]).mean()
+
+def weighted_cross_entropy(logits, target, weight):
+    picked = F.log_softmax(logits, dim=1).gather(1, target[:, None]).squeeze(1)
+    w = weight[target]
+    return -(w * picked).sum() / w.sum()
+''',
+    "manual_max_shift": '''
+def cross_entropy(logits, target):
+    shifted = logits - logits.max(dim=1, keepdim=True).values
+    log_probs = shifted - shifted.exp().sum(dim=1, keepdim=True).log()
+    return -log_probs[torch.arange(logits.shape[0]), target].mean()
+
+def weighted_cross_entropy(logits, target, weight):
+    shifted = logits - logits.max(dim=1, keepdim=True).values
+    log_probs = shifted - shifted.exp().sum(dim=1, keepdim=True).log()
+    w = weight[target]
+    return -(w * log_probs[torch.arange(logits.shape[0]), target]).sum() / w.sum()
+''',
+    "one_hot_and_logsumexp": '''
+def cross_entropy(logits, target):
+    one_hot = F.one_hot(target, logits.shape[1]).to(logits.dtype)
+    return (torch.logsumexp(logits, dim=1) - (logits * one_hot).sum(dim=1)).mean()
+
+def weighted_cross_entropy(logits, target, weight):
+    one_hot = F.one_hot(target, logits.shape[1]).to(logits.dtype)
+    losses = torch.logsumexp(logits, dim=1) - (logits * one_hot).sum(dim=1)
+    return (weight[target] * losses).sum() / weight[target].sum()
+''',
+}
