@@ -65,9 +65,25 @@ def _class(folder: Path) -> dict[str, float | None]:
             "signaller": 9, "truncated.zip": None, "killer": None, "filler": None}
 
 
-def _batch(folder: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "grader", "batch", str(folder), "--out", str(out), "--exercises", "ex01_tensors",
-               "--import-timeout", "20", *extra]
+# The batch command with Landlock and seccomp off in every exercise child: both keep signals from
+# leaving the sandbox, and these tests are about what the batch itself does when one gets through.
+WITHOUT_SIGNAL_LAYERS = """
+import dataclasses, sys
+from grader.sandbox import grading
+grade = grading.grade_submission
+def without_signal_layers(submission, hidden, limits, exercises, on_exercise=None):
+    limits = dataclasses.replace(limits, layers=limits.layers - {"landlock", "seccomp"})
+    return grade(submission, hidden, limits, exercises, on_exercise)
+grading.grade_submission = without_signal_layers
+from grader.frontends import cli
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def _batch(folder: Path, out: Path, *extra: str, layers: bool = True) -> subprocess.CompletedProcess:
+    start = ["-m", "grader"] if layers else ["-c", WITHOUT_SIGNAL_LAYERS]
+    command = [sys.executable, *start, "batch", str(folder), "--out", str(out), "--exercises", "ex01_tensors",
+               "--import-timeout", "20", "--no-similarity", *extra]
     return subprocess.run(command, capture_output=True, text=True, cwd=KIT, timeout=900)
 
 
@@ -75,14 +91,14 @@ def _batch(folder: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
 def test_every_student_is_graded_under_their_own_name_whatever_one_submission_does(tmp_path: Path) -> None:
     expected = _class(tmp_path / "class")
     out = tmp_path / "out"
-    done = _batch(tmp_path / "class", out, "--jobs", "2")
+    done = _batch(tmp_path / "class", out, "--jobs", "2", layers=False)
     assert done.returncode == 0, done.stderr
     with open(out / "gradebook.csv") as f:
         rows = {row["name"]: row for row in csv.DictReader(f)}
     assert {name: (float(r["total"]) if r["total"] else None) for name, r in rows.items()} == expected
     ids = {name: row["student"] for name, row in rows.items()}
     assert len(set(ids.values())) == len(ids) and ids["Zhang San"] != ids["Zhang_San"]
-    assert sorted(p.name for p in out.iterdir()) == ["gradebook.csv", "report.html", "similarity.json", "students"]
+    assert sorted(p.name for p in out.iterdir()) == ["gradebook.csv", "report.html", "students"]
     assert sorted(p.name for p in (out / "students").iterdir()) == sorted(ids.values())
     for name, student_id in ids.items():
         results = json.loads((out / "students" / student_id / "results.json").read_text())
@@ -96,6 +112,20 @@ def test_every_student_is_graded_under_their_own_name_whatever_one_submission_do
     for sent in ("SIGTERM", "SIGINT"):
         assert f"its code sent {sent} to the batch (ignored)" in line
     assert not [p for p in Path(tempfile.gettempdir()).glob("grader-filler-*")]  # its scratch folder is gone
+
+
+@pytest.mark.timeout(900)
+def test_with_every_layer_the_kernel_holds_the_same_attacks_and_the_batch_finishes(tmp_path: Path) -> None:
+    solution = (SOLUTIONS / EX01).read_text()
+    for name in ("honest", *ATTACKS):
+        (tmp_path / "class" / name).mkdir(parents=True)
+        (tmp_path / "class" / name / EX01).write_text(solution + ATTACKS.get(name, ""))
+    done = _batch(tmp_path / "class", tmp_path / "out", "--jobs", "2")
+    assert done.returncode == 0, done.stderr
+    with open(tmp_path / "out" / "gradebook.csv") as f:
+        rows = {row["name"]: row for row in csv.DictReader(f)}
+    assert set(rows) == {"honest", *ATTACKS} and rows["honest"]["total"] == "9"
+    assert "to the batch (ignored)" not in done.stderr  # no signal left the sandbox
 
 
 def _message(out: Path, student_id: str) -> str:
