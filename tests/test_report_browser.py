@@ -215,9 +215,10 @@ def _outside_links(page) -> list[str]:
 def test_the_real_class_similarity_points_at_the_copies_of_the_solutions(browser, graded: Path) -> None:
     page = _open(browser, graded / "report.html").page
     pairs = page.eval_on_selector_all("#similar-pairs tbody tr", "trs => trs.map(tr => tr.dataset.pair)")
-    assert sorted(pairs) == ["ana|cho", "ana|dan", "cho|dan"]  # the reference code; ben's stubs are not shared code
-    page.click('#similar-pairs tr[data-pair="ana|dan"] a')
-    assert page.url.endswith("similarity/ana--dan.html")
+    ana, cho, dan = (batch.submission_id(name) for name in ("ana", "cho", "dan"))
+    assert sorted(pairs) == [f"{ana}|{cho}", f"{ana}|{dan}", f"{cho}|{dan}"]  # the reference code; ben's stubs are not shared
+    page.click(f'#similar-pairs tr[data-pair="{ana}|{dan}"] a')
+    assert page.url.endswith(f"similarity/{ana}--{dan}.html")
     assert page.eval_on_selector_all("mark.shared", "els => els.length") > 3 and _width(page) <= WIDTH
     assert page.evaluate("window.injected") is None  # dan's code is shown as text
     assert page.eval_on_selector_all("script, img, h1 ~ h1", "els => els.length") == 0
