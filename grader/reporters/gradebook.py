@@ -28,7 +28,8 @@ def rows(out: Path, students: list[str]) -> tuple[list[str], list[dict[str, str]
             for exercise in data["exercises"]:
                 if exercise["name"] not in exercises:
                     exercises.append(exercise["name"])
-                row[exercise["name"]] = f"{exercise['score']:g}"
+                if data["status"] != "error":
+                    row[exercise["name"]] = f"{exercise['score']:g}"
             if data["status"] == "error":  # the grade itself failed: no points to count
                 row.update(total="", max_score="", status="error")
             else:
