@@ -57,6 +57,7 @@ def _class(folder: Path) -> dict[str, float | None]:
     for name, text in files.items():
         (folder / name).mkdir(parents=True)
         (folder / name / EX01).write_text(text)
+    (folder / "Zhang San" / "ex01_tensors.pyc").write_bytes(b"\x00compiled")  # never run, said to be ignored
     shutil.make_archive(str(folder / "gradebook.csv"), "zip", root_dir=folder / "Zhang San")
     whole = (folder / "gradebook.csv.zip").read_bytes()
     (folder / "truncated.zip").write_bytes(whole[: len(whole) // 2])
@@ -106,6 +107,8 @@ def test_every_student_is_graded_under_their_own_name_whatever_one_submission_do
         assert name in (out / "students" / student_id / "feedback.html").read_text()
     assert "graded 7 of 10 submissions (3 could not be graded)" in done.stdout
     assert "ignored notes.txt: not a folder or a .zip file" in done.stderr
+    feedback = (out / "students" / ids["Zhang San"] / "feedback.html").read_text()
+    assert "ignored compiled files (.pyc): only .py and .ipynb sources are graded" in feedback
     assert "truncated.zip cannot be read as a zip file" in _message(out, ids["truncated.zip"])
     assert "killed by SIGKILL" in _message(out, ids["killer"])
     line = next(line for line in done.stderr.splitlines() if line.startswith("  signaller: "))

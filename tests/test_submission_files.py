@@ -257,3 +257,15 @@ def test_a_file_over_the_cap_is_reported_by_name_and_size_not_as_missing(tmp_pat
     assert counted and all(r.outcome is Outcome.ERROR and r.tag is Tag.UNREADABLE_FILE for r in counted)
     assert counted[0].message.startswith(f"{EX01}.py is 2.0 MiB, over the grader's limit")
     assert "No file" not in counted[0].message and result.graded_files == {EX01: f"{EX01}.py"}
+
+
+def test_notices_reach_every_report_the_student_reads() -> None:
+    from grader.engine.model import CheckResult, GradeResult
+    from grader.reporters import classroom, gradescope, prairielearn, terminal
+
+    notice = "ignored compiled files (.pyc): only .py and .ipynb sources are graded"
+    result = GradeResult("s", (CheckResult(EX01, "c", None, Outcome.PASSED, 1, 1),), notices=(notice,))
+    assert notice in terminal.report(result)
+    assert notice in json.loads(gradescope.dumps(result))["output"]
+    assert notice in json.loads(prairielearn.dumps(result))["message"]
+    assert notice in classroom.summary(result)
