@@ -114,3 +114,16 @@ def test_an_exception_in_the_learners_code_is_a_message_with_location_and_hints(
     assert re.fullmatch(r"at ex01_tensors\.py, line \d+, in scale_", result.detail.location)
     assert len(result.detail.hints) >= 2
     assert result.detail.hints[0] in result.message and result.detail.location in result.message
+
+
+def test_one_cause_is_shown_in_full_once_and_the_others_point_at_it(tmp_path: Path) -> None:
+    results = _graded(tmp_path, "ex05_dropout", "        for layer in self.hidden_layers:\n",
+                      "        x = x.to('gpu')\n        for layer in self.hidden_layers:\n")
+    failing = [r for r in results.values() if r.outcome is Outcome.ERROR]
+    first, *others = failing
+    assert len(others) >= 2
+    assert first.same_as is None and "device string" in first.message
+    for other in others:
+        assert other.same_as == first.name
+        assert other.message == f"Same error as {first.name} (see there)."
+        assert other.detail is not None and other.detail.got == first.detail.got  # the data stays, for hint

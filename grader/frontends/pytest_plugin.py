@@ -17,7 +17,7 @@ from grader.checks import registry
 from grader.engine.api import Case, Check, Exercise
 from grader.engine.i18n import _, language
 from grader.sandbox.loading import SubmissionLoader, source_file
-from grader.engine.model import CheckResult, GradeResult, Outcome, Tag
+from grader.engine.model import CheckResult, GradeResult, Outcome, Tag, repeat_of
 from grader.reporters import terminal
 from grader.sandbox.runner import case_points, cuda_available, run_case, timeout_message
 
@@ -61,7 +61,7 @@ class CheckItem(pytest.Item):
 
     def runtest(self) -> None:
         state = _state(self.config)
-        result = run_case(self.check, self.case, state.loader, state.cuda)
+        result = repeat_of(run_case(self.check, self.case, state.loader, state.cuda), state.results.values())
         state.results[self.nodeid] = result
         if result.outcome is Outcome.SKIPPED:
             pytest.skip(result.message)
