@@ -394,10 +394,14 @@ def test_the_notebook_finds_the_hint_and_the_cell_in_chinese() -> None:
     from grader.engine.model import CheckResult, GradeResult
     from grader.frontends import notebook
 
+    from grader.reporters import hints
+
     i18n.use_language("zh")
-    message = Message("scale_(t, 2.0)", "同一个张量对象", "另一个对象", "使用 tensor.mul_(factor)。").render()
-    failed = CheckResult("ex01_tensors", "scale_in_place", "cpu", Outcome.FAILED, 0.0, 2.0, message)
-    assert notebook.hint_text(GradeResult("notebook", (failed,))) == "ex01_tensors::scale_in_place[cpu]: 使用 tensor.mul_(factor)。"
+    detail = Message("scale_(t, 2.0)", "同一个张量对象", "另一个对象", "使用 tensor.mul_(factor)。")
+    failed = CheckResult("ex01_tensors", "scale_in_place", "cpu", Outcome.FAILED, 0.0, 2.0, detail.render(), detail=detail)
+    shown = hints.hint_text(GradeResult("notebook", (failed,)), "ex01_tensors", 1, 'hint("ex01_tensors", {level})')
+    assert shown.splitlines()[1] == "使用 tensor.mul_(factor)。"
+    assert 'hint("ex01_tensors", 2)' in shown
     error = CheckResult("ex01_tensors", "scale_in_place", None, Outcome.ERROR, 0.0, 2.0,
                         "NameError: x\n  位于 123.py 第 4 行，scale_ 中")
     moved = notebook._in_cells(error, {"123.py": notebook._("cell [{number}]").format(number=7)})

@@ -18,7 +18,7 @@ from grader.engine.api import Case, Check, Exercise
 from grader.engine.i18n import _, language
 from grader.sandbox.loading import SubmissionLoader, source_file
 from grader.engine.model import CheckResult, GradeResult, Outcome, Tag, repeat_of
-from grader.reporters import terminal
+from grader.reporters import hints, terminal
 from grader.sandbox.runner import case_points, cuda_available, run_case, timeout_message
 
 
@@ -130,7 +130,8 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
     word = result.outcome.label.upper()
     if result.outcome is Outcome.NOT_STARTED:
         return _("not started"), "N", (word, {"yellow": True})
-    category = result.outcome.value if plain else "failed"  # pytest counts and lists reports by these names
+    # pytest counts and lists reports by these names: an exception, a timeout or a crash is an "error", apart
+    category = result.outcome.value if plain else "error"
     letter = {Outcome.PASSED: ".", Outcome.SKIPPED: "s"}.get(result.outcome, result.outcome.value[0].upper())
     colour = {Outcome.PASSED: "green", Outcome.SKIPPED: "yellow"}.get(result.outcome, "red")
     return category, letter, (word, {colour: True})
@@ -139,10 +140,13 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     if STATE not in config.stash:
         return
-    results = tuple(_state(config).results.values())
+    state = _state(config)
+    results = tuple(state.results.values())
     if results:
+        result = GradeResult(submission="exercises", results=results)
         terminalreporter.write_sep("=", _("points"))
-        terminalreporter.write_line(terminal.points_table(GradeResult(submission="exercises", results=results)))
+        terminalreporter.write_line(terminal.points_table(result))
+        hints.save_last_run(result, state.loader.directory)
 
 
 def _timeout_result(item: CheckItem) -> CheckResult:
