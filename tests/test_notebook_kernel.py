@@ -25,10 +25,9 @@ from grader.authoring import notebooks
 from grader.checks import registry
 
 import notebook_samples
-from conftest import KIT
+from conftest import KIT, NOTEBOOKS
 
 pytestmark = pytest.mark.slow
-NOTEBOOKS = KIT / "notebooks"
 
 
 def execute(cells: list[nbformat.NotebookNode], folder: Path) -> list[nbformat.NotebookNode]:

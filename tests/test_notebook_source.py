@@ -20,9 +20,8 @@ from grader.sandbox.notebook_source import read_notebook
 
 import mutants
 import notebook_samples
-from conftest import KIT, SOLUTIONS
+from conftest import KIT, NOTEBOOKS, SOLUTIONS
 
-NOTEBOOKS = KIT / "notebooks"
 
 
 def _notebook(tmp_path: Path, *sources: str, name: str = "ex98_demo") -> Path:

@@ -115,3 +115,16 @@ def test_errors_are_counted_apart_one_cause_shows_once_and_the_run_is_kept_for_h
     hint = subprocess.run([sys.executable, "-m", "grader", "hint", "ex05_dropout", "--folder", "exercises"],
                           capture_output=True, text=True, cwd=pytester.path, check=True)
     assert hint.stdout.startswith("ex05_dropout::network_eval_forward: hint 1 of ")
+
+
+def test_a_chinese_notebook_is_graded_from_its_own_file(pytester: pytest.Pytester) -> None:
+    import notebook_samples
+    from conftest import NOTEBOOKS
+
+    folder = pytester.mkdir("notebooks")
+    shutil.copy(NOTEBOOKS / "conftest.py", folder / "conftest.py")
+    shutil.copy(NOTEBOOKS / "ex05_dropout.ipynb", folder / "ex05_dropout.ipynb")  # the English stub, untouched
+    (folder / "zh").mkdir()
+    notebook_samples.write(notebook_samples.reference("ex05_dropout"), folder / "zh" / "ex05_dropout.ipynb")
+    result = pytester.runpytest_subprocess("notebooks/zh/ex05_dropout.ipynb", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["ex05_dropout * 12 / 12 * done"])

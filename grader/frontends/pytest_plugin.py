@@ -23,11 +23,19 @@ from grader.sandbox.runner import case_points, cuda_available, run_case, timeout
 
 
 class _State:
-    def __init__(self, directory: Path) -> None:
+    """One pytest run: a loader per folder of exercise files (``notebooks`` and ``notebooks/zh`` are two)."""
+
+    def __init__(self) -> None:
         self.exercises: dict[str, Exercise] = registry.public_exercises()
-        self.loader = SubmissionLoader(directory, registry.stand_ins(self.exercises))
+        self.loaders: dict[Path, SubmissionLoader] = {}
         self.cuda = cuda_available()
         self.results: dict[str, CheckResult] = {}
+        self.folders: dict[str, Path] = {}  # node id -> the folder of its file
+
+    def loader(self, directory: Path) -> SubmissionLoader:
+        if directory not in self.loaders:
+            self.loaders[directory] = SubmissionLoader(directory, registry.stand_ins(self.exercises))
+        return self.loaders[directory]
 
 
 STATE = pytest.StashKey[_State]()
@@ -61,8 +69,10 @@ class CheckItem(pytest.Item):
 
     def runtest(self) -> None:
         state = _state(self.config)
-        result = repeat_of(run_case(self.check, self.case, state.loader, state.cuda), state.results.values())
+        loader = state.loader(self.path.parent)
+        result = repeat_of(run_case(self.check, self.case, loader, state.cuda), state.results.values())
         state.results[self.nodeid] = result
+        state.folders[self.nodeid] = self.path.parent
         if result.outcome is Outcome.SKIPPED:
             pytest.skip(result.message)
         if result.outcome is not Outcome.PASSED:
@@ -102,7 +112,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     if source_file(file_path.parent, file_path.stem) != file_path:  # a notebook beside it is the one graded
         return None
     if STATE not in parent.config.stash:
-        parent.config.stash[STATE] = _State(file_path.parent)
+        parent.config.stash[STATE] = _State()
     if file_path.stem not in _state(parent.config).exercises:
         return None
     return ExerciseFile.from_parent(parent, path=file_path)
@@ -146,7 +156,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         result = GradeResult(submission="exercises", results=results)
         terminalreporter.write_sep("=", _("points"))
         terminalreporter.write_line(terminal.points_table(result))
-        hints.save_last_run(result, state.loader.directory)
+        for folder in set(state.folders.values()):
+            mine = tuple(r for node, r in state.results.items() if state.folders.get(node) == folder)
+            hints.save_last_run(GradeResult(str(folder), mine), folder)
 
 
 def _timeout_result(item: CheckItem) -> CheckResult:
