@@ -271,6 +271,14 @@ def _hint(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _watch(args: argparse.Namespace) -> int:
+    from grader.frontends import watch
+
+    folder = Path(args.folder) if args.folder else (Path("exercises") if Path("exercises").is_dir() else Path.cwd())
+    available = pin_threads()  # the watching process forks a child per save: no thread pool before that
+    return watch.watch(folder, args.exercises, threads=available)
+
+
 def _add_outputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="FILE", help="write results (Exercism v3 format with scores)")
     p.add_argument("--gradescope", metavar="FILE", help="write Gradescope results.json")
@@ -348,6 +356,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", type=int, default=1, metavar="N", help="1: the gentlest hint; each level reveals more")
     p.add_argument("--folder", metavar="DIR", help="where the run was saved (default: here, exercises/, notebooks/)")
     p.set_defaults(run=_hint)
+
+    p = sub.add_parser("watch", help="check exercises again every time their file is saved")
+    p.add_argument("exercises", nargs="*", help="for example ex01_tensors (default: every exercise in the folder)")
+    p.add_argument("--folder", metavar="DIR", help="the folder of exNN_topic.py or .ipynb files (default: exercises/)")
+    p.set_defaults(run=_watch)
 
     for command in sub.choices.values():
         command.add_argument("--lang", choices=i18n.LANGUAGES,
