@@ -104,8 +104,9 @@ def test_a_wrong_answer_shows_the_learner_message_and_an_error_names_the_cell(tm
     assert "Expected: the same tensor object back" in shown and "Got:      a different object" in shown
     assert "Expected: the same tensor object back" in shown.split("<table", 1)[1]  # in the HTML table too
     function_cell = done[-4].execution_count
-    assert f"NameError: name &#x27;undefined_name&#x27; is not defined\n  at cell [{function_cell}], line 3" in shown
-    assert "mul_" in outputs(done[-2])  # the hint of the first check that does not pass
+    assert "Got:      NameError: name &#x27;undefined_name&#x27; is not defined\n" in shown
+    assert f"at cell [{function_cell}], line 3, in to_numpy_shared" in shown
+    assert "mul_" in outputs(done[-2]) and 'hint("ex01_tensors", 2)' in outputs(done[-2])  # from the saved run
     assert "ex01_tensors " in outputs(done[-1]) and "ex02_autograd" not in outputs(done[-1])
 
 
