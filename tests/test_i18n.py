@@ -430,3 +430,47 @@ def test_a_notebook_kernel_with_grader_lang_zh_shows_chinese(monkeypatch: pytest
     assert "失败" in shown and "进行中" in shown and "总计" in shown
     assert f"位于 单元格 [{done[-3].execution_count}] 第 3 行" in shown
     assert "mul_" in outputs(done[-1]) and "使用" in outputs(done[-1])
+
+
+GLOSSARY = KIT / "grader" / "locale" / "zh" / "glossary.tsv"
+
+
+def _glossary() -> list[tuple[str, str, list[str]]]:
+    rows = []
+    for line in GLOSSARY.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            english, chinese, rejected = (line.split("\t") + ["", ""])[:3]
+            rows.append((english, chinese, [r for r in rejected.split(",") if r]))
+    return rows
+
+
+def _as_prose(english: str) -> re.Pattern[str]:
+    """The term as a word of prose, not inside code (optimizer.step(), checkpoint["key"], {hint}, python -m grader)."""
+    return re.compile(r"(?<![\w.`_{\"'])(?<!-m )" + re.escape(english) + r"s?(?![\w(=`_.\[\"'])", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("domain", [i18n.DOMAIN, "notebooks"])
+def test_the_chinese_catalogs_follow_the_glossary(domain: str) -> None:
+    broken = []
+    for english, chinese, rejected in _glossary():
+        term = _as_prose(english) if english != "*" else None
+        for message in _catalog("zh", domain):
+            if not message.id or not isinstance(message.string, str) or not message.string:
+                continue
+            if term is None:
+                found = [r for r in rejected if r in message.string]
+            elif term.search(str(message.id)):
+                found = [r for r in rejected if r in message.string.replace(chinese, "")]
+                found += [] if chinese in message.string else [f"no {chinese}"]
+            else:
+                continue
+            if found:
+                broken.append(f"{english}: {message.id[:70]!r} -> {message.string[:70]!r} ({', '.join(found)})")
+    assert broken == []
+
+
+def test_the_glossary_names_one_chinese_term_per_english_term() -> None:
+    rows = [row for row in _glossary() if row[0] != "*"]
+    assert len({english for english, _chinese, _rejected in rows}) == len(rows)
+    assert all(chinese and chinese not in rejected for _english, chinese, rejected in rows)
+    assert "测试数据" in dict((e, r) for e, _c, r in rows)["fixture"]  # a fixture is never "test data"
