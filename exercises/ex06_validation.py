@@ -73,12 +73,11 @@ def train(
     images to ``(N, -1)``, move images and labels to the device, zero the
     gradients, compute ``criterion(model(images), labels)``, back-propagate
     and step the optimizer. Then call ``validation`` on ``testloader`` and
-    append to the history the dict::
-
-        {"epoch": k,                 # int, 1 for the first epoch
-         "train_loss": ...,          # float, per-sample mean training loss of the epoch
-         "test_loss": ...,           # float, from validation
-         "test_accuracy": ...}       # float, from validation
+    append to the history the dict
+    ``{"epoch": k, "train_loss": ..., "test_loss": ..., "test_accuracy": ...}``:
+    ``epoch`` is an int, 1 for the first epoch; ``train_loss`` is a float, the
+    per-sample mean training loss of the epoch; ``test_loss`` and
+    ``test_accuracy`` are the floats ``validation`` returns.
 
     Return the list of dicts, one per epoch; leave the model in train mode.
     """
