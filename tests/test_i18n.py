@@ -474,3 +474,21 @@ def test_the_glossary_names_one_chinese_term_per_english_term() -> None:
     assert len({english for english, _chinese, _rejected in rows}) == len(rows)
     assert all(chinese and chinese not in rejected for _english, chinese, rejected in rows)
     assert "测试数据" in dict((e, r) for e, _c, r in rows)["fixture"]  # a fixture is never "test data"
+
+
+def test_a_percent_sign_in_prose_is_not_a_format_for_msgfmt() -> None:
+    import shutil
+    import subprocess
+
+    from babel.messages.catalog import Catalog
+
+    catalog = Catalog(locale="zh")
+    catalog.add("a normal distribution: {p:.1f}% of the weights", "正态分布：{p:.1f}% 的权重")
+    catalog.add("The grader could not grade all of it: %(error)s", "评分器没能为全部内容评分：%(error)s")
+    text = catalogs.po_bytes(catalog).decode()
+    assert text.count("python-format") == 1 and "%(error)s" in text.split("python-format")[1]
+    if shutil.which("msgfmt") is None:
+        pytest.skip("msgfmt (GNU gettext) is not installed; .ci/run installs it")
+    for po in sorted((KIT / "grader" / "locale").glob("*/LC_MESSAGES/*.po")):
+        run = subprocess.run(["msgfmt", "--check-format", "--output-file=/dev/null", str(po)], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr

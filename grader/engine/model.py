@@ -164,6 +164,11 @@ class CheckResult:
     same_as: str | None = None  # the case whose message this one repeats (its ``name``); ``message`` then says so
 
     @property
+    def full_message(self) -> str:
+        """The message in full even where ``same_as`` shortened it (for instructors' counts of messages)."""
+        return self.detail.render() if self.same_as is not None and self.detail is not None else self.message
+
+    @property
     def name(self) -> str:
         suffix = f"[{self.device}]" if self.device else ""
         return f"{self.exercise}::{self.check}{suffix}"
