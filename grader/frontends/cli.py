@@ -134,6 +134,7 @@ def _grade(args: argparse.Namespace) -> int:
     finally:
         torch_threads(available)
     _write_reports(result, args)
+    _keep_for_hints(result, Path(args.submission))
     if not args.quiet:
         print(terminal.report(result))
     if args.fail_under is not None and result.score < args.fail_under:
@@ -368,6 +369,33 @@ def _hidden(args: argparse.Namespace) -> Path | None:
     return hidden
 
 
+def _keep_for_hints(result: GradeResult, submission: Path) -> None:
+    """A folder graded with ``grade`` keeps its results for ``python -m grader hint`` (a .zip does not)."""
+    from grader.reporters import hints
+
+    if submission.is_dir():
+        hints.save_last_run(result, submission)
+
+
+def _hint(args: argparse.Namespace) -> int:
+    from grader.reporters import hints
+
+    folders = [Path(args.folder)] if args.folder else [Path.cwd(), Path("exercises"), Path("notebooks"),
+                                                       Path("notebooks") / "zh"]
+    more = f"python -m grader hint {args.exercise} --level {{level}}" if args.exercise else \
+        "python -m grader hint --level {level}"
+    print(hints.hint_text(hints.last_run(folders), args.exercise, args.level, more))
+    return EXIT_OK
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from grader.frontends import watch
+
+    folder = Path(args.folder) if args.folder else (Path("exercises") if Path("exercises").is_dir() else Path.cwd())
+    available = pin_threads()  # the watching process forks a child per save: no thread pool before that
+    return watch.watch(folder, args.exercises, threads=available)
+
+
 def _add_outputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="FILE", help="write results (Exercism v3 format with scores)")
     p.add_argument("--gradescope", metavar="FILE", help="write Gradescope results.json")
@@ -470,6 +498,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=20)
     p.add_argument("--solutions", default=str(KIT_ROOT / "solutions"))
     p.set_defaults(run=_calibrate)
+    p = sub.add_parser("hint", help="hint N for the first check of EXERCISE that did not pass in the last run (no re-run)")
+    p.add_argument("exercise", nargs="?", help="for example ex05_dropout (default: the first exercise with a failure)")
+    p.add_argument("--level", type=int, default=1, metavar="N", help="1: the gentlest hint; each level reveals more")
+    p.add_argument("--folder", metavar="DIR", help="where the run was saved (default: here, exercises/, notebooks/)")
+    p.set_defaults(run=_hint)
+
+    p = sub.add_parser("watch", help="check exercises again every time their file is saved")
+    p.add_argument("exercises", nargs="*", help="for example ex01_tensors (default: every exercise in the folder)")
+    p.add_argument("--folder", metavar="DIR", help="the folder of exNN_topic.py or .ipynb files (default: exercises/)")
+    p.set_defaults(run=_watch)
+
     for command in sub.choices.values():
         command.add_argument("--lang", choices=i18n.LANGUAGES,
                              help="language of the messages (default: $GRADER_LANG, else the locale, else en)")
