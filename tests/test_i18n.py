@@ -446,7 +446,8 @@ def _glossary() -> list[tuple[str, str, list[str]]]:
 
 def _as_prose(english: str) -> re.Pattern[str]:
     """The term as a word of prose, not inside code (optimizer.step(), checkpoint["key"], {hint}, python -m grader)."""
-    return re.compile(r"(?<![\w.`_{\"'])(?<!-m )" + re.escape(english) + r"s?(?![\w(=`_.\[\"'])", re.IGNORECASE)
+    idiom = r"(?! of\b)" if english == "in place" else ""  # "in place of" is "instead of", not in-place
+    return re.compile(r"(?<![\w.`_{\"'])(?<!-m )" + re.escape(english) + r"s?(?![\w(=`_.\[\"'])" + idiom, re.IGNORECASE)
 
 
 @pytest.mark.parametrize("domain", [i18n.DOMAIN, "notebooks"])
