@@ -6,6 +6,10 @@ both in one dictionary with ``torch.save``, then rebuild the
 ``ex05_dropout.Network`` and load the weights, with ``weights_only=True`` (a
 downloaded file must not run code on your machine) and ``map_location`` (a
 file saved on a GPU must load on a computer without one).
+
+How it is graded: the grader brings its own ``Network`` (the one exercise 05
+asks for), so a mistake in ex05 costs no points here; ``from ex05_dropout
+import Network`` gets the grader's copy while this file is graded.
 """
 
 from __future__ import annotations

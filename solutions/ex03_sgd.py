@@ -71,11 +71,10 @@ def fit_linear(x: Tensor, y: Tensor, epochs: int = 1000) -> LinearModel:
     """Fit a ``LinearModel`` to 1-D data by gradient descent on the MSE.
 
     ``x`` and ``y`` have shape ``(N,)``. Repeat ``epochs`` times, on the whole
-    data set at once (full-batch gradient descent):
-
-        loss = mean((model(x) - y) ** 2)
-        zero the gradients, loss.backward(), take one gradient step
-        (with your ``sgd_step_`` or with ``torch.optim.SGD``)
+    data set at once (full-batch gradient descent): compute
+    ``loss = ((model(x) - y) ** 2).mean()``, zero the gradients, call
+    ``loss.backward()`` and take one gradient step (with your ``sgd_step_``
+    or with ``torch.optim.SGD``).
 
     Choose a learning rate (and optionally rescale ``x``) so that, on data
     ``y = a*x + b + small noise`` with ``x`` in [-10, 10] and 30-200 points,

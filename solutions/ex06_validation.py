@@ -6,6 +6,11 @@ validation pass measures loss and accuracy on data the model never trained
 on: in eval mode (dropout off) and under ``torch.no_grad()`` (no graph, less
 memory). You write both, averaging correctly over a whole loader even when
 the last batch is smaller, and a loop that records a history per epoch.
+
+How it is graded: the grader trains its own ``Network(784, 10, [128, 64])``
+with your ``train`` for 2 epochs on the bundled MNIST fixture
+(``nn.NLLLoss()``, ``Adam(lr=1e-3)``, ``device="cpu"``) and needs a test
+accuracy of at least 0.60 on the fixture's 1,000 test images.
 """
 
 from __future__ import annotations
@@ -114,12 +119,11 @@ def train(
     images to ``(N, -1)``, move images and labels to the device, zero the
     gradients, compute ``criterion(model(images), labels)``, back-propagate
     and step the optimizer. Then call ``validation`` on ``testloader`` and
-    append to the history the dict::
-
-        {"epoch": k,                 # int, 1 for the first epoch
-         "train_loss": ...,          # float, per-sample mean training loss of the epoch
-         "test_loss": ...,           # float, from validation
-         "test_accuracy": ...}       # float, from validation
+    append to the history the dict
+    ``{"epoch": k, "train_loss": ..., "test_loss": ..., "test_accuracy": ...}``:
+    ``epoch`` is an int, 1 for the first epoch; ``train_loss`` is a float, the
+    per-sample mean training loss of the epoch; ``test_loss`` and
+    ``test_accuracy`` are the floats ``validation`` returns.
 
     Return the list of dicts, one per epoch; leave the model in train mode.
     """

@@ -6,6 +6,11 @@ convolution + pooling stages (the feature extractor) and three fully
 connected layers (the classifier). You build it with two ``nn.Sequential``
 blocks, flatten between them, and train it with Adam and the cross-entropy
 loss, measuring test loss and accuracy after every epoch.
+
+How it is graded: on the bundled Fashion-MNIST fixture,
+``fit_lenet(trainloader, testloader, epochs=2, device="cpu")`` must
+return a LeNet whose test accuracy, computed by the grader on the
+fixture's 1,000 test images, is at least 0.50.
 """
 
 from __future__ import annotations

@@ -45,7 +45,8 @@ GRADESCOPE_SCHEMA = {  # https://gradescope-autograders.readthedocs.io/en/latest
     },
 }
 RESULTS_V3_KEYS = {"version", "status", "score", "max_score", "exercises", "tests"}
-TEST_KEYS = {"name", "task_id", "status", "outcome", "score", "max_score", "message", "output", "tag", "hidden"}
+TEST_KEYS = {"name", "task_id", "status", "outcome", "score", "max_score", "message", "output", "tag", "hidden", "detail",
+             "same_as"}
 
 
 def grader(*args: str) -> subprocess.CompletedProcess:

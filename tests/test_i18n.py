@@ -394,10 +394,14 @@ def test_the_notebook_finds_the_hint_and_the_cell_in_chinese() -> None:
     from grader.engine.model import CheckResult, GradeResult
     from grader.frontends import notebook
 
+    from grader.reporters import hints
+
     i18n.use_language("zh")
-    message = Message("scale_(t, 2.0)", "同一个张量对象", "另一个对象", "使用 tensor.mul_(factor)。").render()
-    failed = CheckResult("ex01_tensors", "scale_in_place", "cpu", Outcome.FAILED, 0.0, 2.0, message)
-    assert notebook.hint_text(GradeResult("notebook", (failed,))) == "ex01_tensors::scale_in_place[cpu]: 使用 tensor.mul_(factor)。"
+    detail = Message("scale_(t, 2.0)", "同一个张量对象", "另一个对象", "使用 tensor.mul_(factor)。")
+    failed = CheckResult("ex01_tensors", "scale_in_place", "cpu", Outcome.FAILED, 0.0, 2.0, detail.render(), detail=detail)
+    shown = hints.hint_text(GradeResult("notebook", (failed,)), "ex01_tensors", 1, 'hint("ex01_tensors", {level})')
+    assert shown.splitlines()[1] == "使用 tensor.mul_(factor)。"
+    assert 'hint("ex01_tensors", 2)' in shown
     error = CheckResult("ex01_tensors", "scale_in_place", None, Outcome.ERROR, 0.0, 2.0,
                         "NameError: x\n  位于 123.py 第 4 行，scale_ 中")
     moved = notebook._in_cells(error, {"123.py": notebook._("cell [{number}]").format(number=7)})
@@ -426,3 +430,66 @@ def test_a_notebook_kernel_with_grader_lang_zh_shows_chinese(monkeypatch: pytest
     assert "失败" in shown and "进行中" in shown and "总计" in shown
     assert f"位于 单元格 [{done[-3].execution_count}] 第 3 行" in shown
     assert "mul_" in outputs(done[-1]) and "使用" in outputs(done[-1])
+
+
+GLOSSARY = KIT / "grader" / "locale" / "zh" / "glossary.tsv"
+
+
+def _glossary() -> list[tuple[str, str, list[str]]]:
+    rows = []
+    for line in GLOSSARY.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            english, chinese, rejected = (line.split("\t") + ["", ""])[:3]
+            rows.append((english, chinese, [r for r in rejected.split(",") if r]))
+    return rows
+
+
+def _as_prose(english: str) -> re.Pattern[str]:
+    """The term as a word of prose, not inside code (optimizer.step(), checkpoint["key"], {hint}, python -m grader)."""
+    idiom = r"(?! of\b)" if english == "in place" else ""  # "in place of" is "instead of", not in-place
+    return re.compile(r"(?<![\w.`_{\"'])(?<!-m )" + re.escape(english) + r"s?(?![\w(=`_.\[\"'])" + idiom, re.IGNORECASE)
+
+
+@pytest.mark.parametrize("domain", [i18n.DOMAIN, "notebooks"])
+def test_the_chinese_catalogs_follow_the_glossary(domain: str) -> None:
+    broken = []
+    for english, chinese, rejected in _glossary():
+        term = _as_prose(english) if english != "*" else None
+        for message in _catalog("zh", domain):
+            if not message.id or not isinstance(message.string, str) or not message.string:
+                continue
+            if term is None:
+                found = [r for r in rejected if r in message.string]
+            elif term.search(str(message.id)):
+                found = [r for r in rejected if r in message.string.replace(chinese, "")]
+                found += [] if chinese in message.string else [f"no {chinese}"]
+            else:
+                continue
+            if found:
+                broken.append(f"{english}: {message.id[:70]!r} -> {message.string[:70]!r} ({', '.join(found)})")
+    assert broken == []
+
+
+def test_the_glossary_names_one_chinese_term_per_english_term() -> None:
+    rows = [row for row in _glossary() if row[0] != "*"]
+    assert len({english for english, _chinese, _rejected in rows}) == len(rows)
+    assert all(chinese and chinese not in rejected for _english, chinese, rejected in rows)
+    assert "测试数据" in dict((e, r) for e, _c, r in rows)["fixture"]  # a fixture is never "test data"
+
+
+def test_a_percent_sign_in_prose_is_not_a_format_for_msgfmt() -> None:
+    import shutil
+    import subprocess
+
+    from babel.messages.catalog import Catalog
+
+    catalog = Catalog(locale="zh")
+    catalog.add("a normal distribution: {p:.1f}% of the weights", "正态分布：{p:.1f}% 的权重")
+    catalog.add("The grader could not grade all of it: %(error)s", "评分器没能为全部内容评分：%(error)s")
+    text = catalogs.po_bytes(catalog).decode()
+    assert text.count("python-format") == 1 and "%(error)s" in text.split("python-format")[1]
+    if shutil.which("msgfmt") is None:
+        pytest.skip("msgfmt (GNU gettext) is not installed; .ci/run installs it")
+    for po in sorted((KIT / "grader" / "locale").glob("*/LC_MESSAGES/*.po")):
+        run = subprocess.run(["msgfmt", "--check-format", "--output-file=/dev/null", str(po)], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr

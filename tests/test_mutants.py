@@ -78,6 +78,10 @@ def test_mutant_fails_its_check(solutions_copy: Path, exercise: str, check: str,
             assert r.tag is None
     if tag is not None:
         assert {r.tag for r in verdicts.values() if r.tag} == {tag}, [r.message for r in verdicts.values()]
+    first = next(r for r in verdicts.values() if r.outcome is not Outcome.PASSED)
+    assert first.outcome is not Outcome.NOT_STARTED, "finished code read as not started"
+    if first.outcome in (Outcome.FAILED, Outcome.ERROR):
+        assert first.detail is not None and first.detail.hints, f"the first failure has no hint: {first.message}"
 
 
 def test_every_pinned_mutant_exists() -> None:

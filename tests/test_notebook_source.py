@@ -20,9 +20,8 @@ from grader.sandbox.notebook_source import read_notebook
 
 import mutants
 import notebook_samples
-from conftest import KIT, SOLUTIONS
+from conftest import KIT, NOTEBOOKS, SOLUTIONS
 
-NOTEBOOKS = KIT / "notebooks"
 
 
 def _notebook(tmp_path: Path, *sources: str, name: str = "ex98_demo") -> Path:
@@ -214,3 +213,18 @@ def test_gradings_json_names_the_notebook_graded() -> None:
     assert "not executed" in json.loads(gradescope.dumps(result))["output"]
     assert terminal.report(result).startswith("ex05_dropout.ipynb: not executed")
 
+
+
+def test_a_saved_notebook_names_its_cells_by_their_execution_prompt_as_check_does(tmp_path: Path) -> None:
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# notes"),
+        nbformat.v4.new_code_cell("x = 1", execution_count=4),
+        nbformat.v4.new_code_cell("%%time\ny = undefined_name", execution_count=7),
+    ])
+    path = notebook_samples.write(notebook, tmp_path / "ex98_demo.ipynb")
+    code = read_notebook(path)
+    assert [code.cell_filename(cell) for cell in code.cells] == [f"{path}, cell [4]", f"{path}, cell [7]"]
+    assert code.skipped[0].describe().startswith("cell [7], line 1: %%time")
+    notebook.cells[2].execution_count = 4  # prompts repeated after a restart: positions instead
+    again = read_notebook(notebook_samples.write(notebook, tmp_path / "ex98_demo.ipynb"))
+    assert [again.cell_filename(cell) for cell in again.cells] == [f"{path}, cell 2", f"{path}, cell 3"]

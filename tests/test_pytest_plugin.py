@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -96,3 +98,33 @@ def test_without_grader_lang_or_a_chinese_locale_the_output_is_english(pytester:
     monkeypatch.delenv("LC_MESSAGES", raising=False)
     result = pytester.runpytest_subprocess("exercises", "-k", "ex01", "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["*scale_in_place?cpu? NOT STARTED*", "*= points =*", "total * 0 / 9*"])
+
+
+def test_errors_are_counted_apart_one_cause_shows_once_and_the_run_is_kept_for_hints(pytester: pytest.Pytester) -> None:
+    _layout(pytester, SOLUTIONS, "ex05")
+    path = pytester.path / "exercises" / "ex05_dropout.py"
+    path.write_text(path.read_text().replace("        for layer in self.hidden_layers:\n",
+                                             "        x = x.to('gpu')\n        for layer in self.hidden_layers:\n", 1))
+    result = pytester.runpytest_subprocess("exercises/ex05_dropout.py", "-p", "no:cacheprovider")
+    out = result.stdout.str()
+    assert out.count("device string") == 1, out
+    result.stdout.fnmatch_lines(["*Same error as ex05_dropout::network_eval_forward (see there).*"])
+    closing = out.strip().splitlines()[-1]
+    assert " errors" in closing and "passed" in closing, closing
+    assert (pytester.path / "exercises" / ".grader" / "last-run.json").is_file()
+    hint = subprocess.run([sys.executable, "-m", "grader", "hint", "ex05_dropout", "--folder", "exercises"],
+                          capture_output=True, text=True, cwd=pytester.path, check=True)
+    assert hint.stdout.startswith("ex05_dropout::network_eval_forward: hint 1 of ")
+
+
+def test_a_chinese_notebook_is_graded_from_its_own_file(pytester: pytest.Pytester) -> None:
+    import notebook_samples
+    from conftest import NOTEBOOKS
+
+    folder = pytester.mkdir("notebooks")
+    shutil.copy(NOTEBOOKS / "conftest.py", folder / "conftest.py")
+    shutil.copy(NOTEBOOKS / "ex05_dropout.ipynb", folder / "ex05_dropout.ipynb")  # the English stub, untouched
+    (folder / "zh").mkdir()
+    notebook_samples.write(notebook_samples.reference("ex05_dropout"), folder / "zh" / "ex05_dropout.ipynb")
+    result = pytester.runpytest_subprocess("notebooks/zh/ex05_dropout.ipynb", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["ex05_dropout * 12 / 12 * done"])

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import datetime
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Collection, Iterator, Mapping
@@ -127,7 +128,21 @@ def _new_catalog(locale: str | None, domain: str = DOMAIN) -> Catalog:
 # ---- files ---------------------------------------------------------------------------------------
 
 
+# A %-placeholder the kit really uses (in the report templates' {% trans %}); "50% of" is not one.
+_PERCENT_PLACEHOLDER = re.compile(r"%(\([A-Za-z_]\w*\))?[sdr]")
+
+
+def _percent_flags_only_where_meant(catalog: Catalog) -> None:
+    """Babel marks "% of" as python-format (a space flag and the octal conversion), and msgfmt
+    --check-format then refuses a translation without it: keep the flag only for real placeholders."""
+    for message in catalog:
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        if "python-format" in message.flags and not any(_PERCENT_PLACEHOLDER.search(i or "") for i in ids):
+            message.flags.discard("python-format")
+
+
 def po_bytes(catalog: Catalog) -> bytes:
+    _percent_flags_only_where_meant(catalog)
     buffer = io.BytesIO()
     write_po(buffer, catalog, **_WRITE)
     return buffer.getvalue()
@@ -197,11 +212,12 @@ def _content(path: Path, data: bytes) -> object:
         catalog = read_mo(io.BytesIO(data))
         return {str(m.id): m.string for m in catalog if m.id}
     catalog = read_po(io.BytesIO(data), domain=DOMAIN)
-    return {
+    messages = {
         str(m.id): (m.string, m.fuzzy, sorted({file for file, _ in m.locations}), m.auto_comments)
         for m in catalog
         if m.id
     }
+    return messages, data.count(b"python-format")  # Babel adds that flag again on reading: count it as written
 
 
 def untranslated(lang: str, root: Path = KIT, domain: str = DOMAIN) -> list[str]:

@@ -358,7 +358,7 @@ def _judge(obs, case):
                      tag=Tag.GRAD_MODE_LEAKED)
         wanted_mode = label != "custom"
         expect_true(all(flag is wanted_mode for flag in run["training"]), _("{call}: train/eval mode of the model").format(call=call),
-                    _("every module still in {wanted_mode} mode").format(wanted_mode='train' if wanted_mode else 'eval'),
+                    _("every module still in train mode") if wanted_mode else _("every module still in eval mode"),
                     _("training flags {training}").format(training=run['training']), _("init_weights_ must not call "
                                                            "model.train() or model.eval()."),
                     tag=Tag.MODE_NOT_RESTORED)

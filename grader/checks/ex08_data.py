@@ -550,7 +550,8 @@ def _judge(obs, case):
     same = [(a + 1, b + 1) for a in range(len(values)) for b in range(a + 1, len(values))
             if torch.equal(values[a], values[b])]
     expect_true(not same, checked, _("4 different outputs (random rotation, crop and flip)"),
-                _("equal outputs for the calls {same}").format(same=same),
+                _("equal outputs for {pairs}").format(pairs=_("; ").join(
+                    _("call {a} and call {b}").format(a=a, b=b) for a, b in same)),
                 _("The training pipeline augments at random: RandomRotation(30), "
                   "RandomResizedCrop(image_size), RandomHorizontalFlip(); it must not be the "
                   "test pipeline."))

@@ -24,13 +24,14 @@ student's code can therefore never change how it is judged.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Mapping
 
 import torch
 
 from grader.engine.i18n import _
-from grader.engine.model import Tag
+from grader.engine.model import Message, Tag
 
 Observations = Mapping[str, Any]
 ProbeFn = Callable[[ModuleType, "Case"], Observations]
@@ -41,26 +42,6 @@ DEVICES = ("cpu", "cuda")
 DEFAULT_TIMEOUT = 20.0
 
 
-@dataclass(frozen=True)
-class Message:
-    """A learner-facing explanation: what was checked, expected, got, one hint."""
-
-    checked: str
-    expected: str
-    got: str
-    hint: str = ""
-
-    def render(self) -> str:
-        lines = [
-            _("Checked:  {checked}").format(checked=self.checked),
-            _("Expected: {expected}").format(expected=self.expected),
-            _("Got:      {got}").format(got=self.got),
-        ]
-        if self.hint:
-            lines.append(_("Hint:     {hint}").format(hint=self.hint))
-        return "\n".join(lines)
-
-
 class CheckFailed(Exception):
     """Raised by a judge (or a probe) when the student's code is wrong."""
 
@@ -68,6 +49,31 @@ class CheckFailed(Exception):
         super().__init__(message.render())
         self.message = message
         self.tag = tag
+
+
+def raised_by_stub(exc: BaseException) -> bool:
+    """Whether ``exc`` is a stub's own ``raise NotImplementedError("...")``, not one from PyTorch or a library.
+
+    The stub's raise is the innermost frame of the traceback, outside torch and the grader, and its
+    message is a string written in that very function. PyTorch's own NotImplementedError ("Cannot copy
+    out of meta tensor") fails this test: its message is not in the learner's code.
+    """
+    if not isinstance(exc, NotImplementedError) or len(exc.args) != 1 or not isinstance(exc.args[0], str):
+        return False
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    return exc.args[0] in code.co_consts and not _is_library(code.co_filename)
+
+
+def _is_library(filename: str) -> bool:
+    """A file of torch, of the grader or of an installed package."""
+    path = Path(filename).resolve()
+    roots = (Path(torch.__file__).resolve().parent, Path(__file__).resolve().parents[1])
+    return any(path.is_relative_to(root) for root in roots) or "site-packages" in path.parts
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field, replace
+from typing import Iterable
 
 from grader.engine.i18n import N_, _
 
@@ -103,6 +104,48 @@ class Tag(str, enum.Enum):
     )
 
 
+# Continuation lines of a rendered message line up under the text after "Got:      ".
+_INDENT = " " * 10
+
+
+@dataclass(frozen=True)
+class Message:
+    """A learner-facing explanation as data: what was checked, expected, got, hints, where.
+
+    ``hints`` go from the gentlest to the most revealing; the rendered message shows the first,
+    ``python -m grader hint`` the others. ``hint=`` (one hint, the first) keeps the older calls
+    ``Message(checked, expected, got, hint)`` working. ``location``: where in the learner's code it
+    happened (``at ex05_dropout.py, line 12, in forward``), or empty.
+    """
+
+    checked: str
+    expected: str
+    got: str
+    hint: InitVar[str] = ""
+    hints: tuple[str, ...] = ()
+    location: str = ""
+
+    def __post_init__(self, hint: str) -> None:
+        object.__setattr__(self, "hints", tuple(h for h in (hint, *self.hints) if h))
+
+    def render(self) -> str:
+        lines = []
+        if self.checked:
+            lines.append(_("Checked:  {checked}").format(checked=self.checked))
+        if self.expected:
+            lines.append(_("Expected: {expected}").format(expected=self.expected))
+        got = self.got.splitlines() or [""]
+        lines.append(_("Got:      {got}").format(got=got[0]))
+        lines += [_INDENT + line for line in got[1:]]
+        if self.location:
+            lines.append(_INDENT + self.location)
+        if self.hints:
+            lines.append(_("Hint:     {hint}").format(hint=self.hints[0]))
+        return "\n".join(lines)
+
+    def key(self) -> tuple[str, ...]:
+        """What makes two failures the same cause: the same expected, got and place (not the same check)."""
+        return (self.expected, self.got, self.location, *self.hints)
 
 
 @dataclass(frozen=True)
@@ -120,6 +163,13 @@ class CheckResult:
     hidden: bool = False
     duration: float = 0.0
     tag: Tag | None = None  # why it did not pass; None when passed or skipped
+    detail: Message | None = None  # the message as data (``message`` is its rendering, or a plain text)
+    same_as: str | None = None  # the case whose message this one repeats (its ``name``); ``message`` then says so
+
+    @property
+    def full_message(self) -> str:
+        """The message in full even where ``same_as`` shortened it (for instructors' counts of messages)."""
+        return self.detail.render() if self.same_as is not None and self.detail is not None else self.message
 
     @property
     def name(self) -> str:
@@ -129,6 +179,34 @@ class CheckResult:
     @property
     def task_id(self) -> int:
         return exercise_number(self.exercise)
+
+
+_REPEATABLE = (Outcome.FAILED, Outcome.ERROR, Outcome.TIMEOUT, Outcome.CRASHED)
+
+
+def collapse_repeats(results: Iterable[CheckResult]) -> tuple[CheckResult, ...]:
+    """One cause, one message: a case failing for the same reason as an earlier one says so in one line."""
+    collapsed: list[CheckResult] = []
+    for result in results:
+        collapsed.append(repeat_of(result, collapsed))
+    return tuple(collapsed)
+
+
+def repeat_of(result: CheckResult, earlier: Iterable[CheckResult]) -> CheckResult:
+    """``result``, or its one-line form when one of ``earlier`` (same exercise) failed for the same reason."""
+    if result.same_as is not None or result.outcome not in _REPEATABLE or not result.message:
+        return result
+    key = _cause(result)
+    for first in earlier:
+        if first.same_as is None and first.exercise == result.exercise and first.outcome is result.outcome \
+                and _cause(first) == key:
+            message = _("Same error as {name} (see there).").format(name=first.name)
+            return replace(result, message=message, same_as=first.name)
+    return result
+
+
+def _cause(result: CheckResult) -> tuple[object, ...]:
+    return (result.tag, *(result.detail.key() if result.detail else (result.message,)))
 
 
 @dataclass(frozen=True)
@@ -176,6 +254,10 @@ class GradeResult:
     notices: tuple[str, ...] = ()  # about the submission as a whole: files ignored, refused, too large
     student_id: str = ""  # in a batch: the submission's id (its folder OUT/students/<id>/)
     student_name: str = ""  # in a batch: the submission's name in the class folder, as it was
+
+    def __post_init__(self) -> None:
+        # Every front end shows a repeated cause once: later cases point at the first.
+        object.__setattr__(self, "results", collapse_repeats(self.results))
 
     @property
     def score(self) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -63,7 +64,8 @@ def _catalogs(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     from grader.frontends import entry
 
-    return entry.grade(_grade_options(args, Path(args.submission)))
+    options = dataclasses.replace(_grade_options(args, Path(args.submission)), keep_for_hints=True)
+    return entry.grade(options)
 
 
 def _grade_options(args: argparse.Namespace, submission: Path) -> "entry.GradeOptions":
@@ -274,6 +276,26 @@ def _hidden(args: argparse.Namespace) -> Path | None:
     return hidden
 
 
+def _hint(args: argparse.Namespace) -> int:
+    from grader.reporters import hints
+
+    folders = [Path(args.folder)] if args.folder else [Path.cwd(), Path("exercises"), Path("notebooks"),
+                                                       Path("notebooks") / "zh"]
+    more = f"python -m grader hint {args.exercise} --level {{level}}" if args.exercise else \
+        "python -m grader hint --level {level}"
+    print(hints.hint_text(hints.last_run(folders), args.exercise, args.level, more))
+    return EXIT_OK
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from grader.frontends import watch
+    from grader.sandbox import cores
+
+    folder = Path(args.folder) if args.folder else (Path("exercises") if Path("exercises").is_dir() else Path.cwd())
+    available = cores.pin_threads()  # the watching process forks a child per save: no thread pool before that
+    return watch.watch(folder, args.exercises, threads=available)
+
+
 def _add_outputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="FILE", help="write results (Exercism v3 format with scores)")
     p.add_argument("--gradescope", metavar="FILE", help="write Gradescope results.json")
@@ -377,6 +399,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=20)
     p.add_argument("--solutions", default=str(KIT_ROOT / "solutions"))
     p.set_defaults(run=_calibrate)
+    p = sub.add_parser("hint", help="hint N for the first check of EXERCISE that did not pass in the last run (no re-run)")
+    p.add_argument("exercise", nargs="?", help="for example ex05_dropout (default: the first exercise with a failure)")
+    p.add_argument("--level", type=int, default=1, metavar="N", help="1: the gentlest hint; each level reveals more")
+    p.add_argument("--folder", metavar="DIR", help="where the run was saved (default: here, exercises/, notebooks/)")
+    p.set_defaults(run=_hint)
+
+    p = sub.add_parser("watch", help="check exercises again every time their file is saved")
+    p.add_argument("exercises", nargs="*", help="for example ex01_tensors (default: every exercise in the folder)")
+    p.add_argument("--folder", metavar="DIR", help="the folder of exNN_topic.py or .ipynb files (default: exercises/)")
+    p.set_defaults(run=_watch)
+
     for command in sub.choices.values():
         command.add_argument("--lang", choices=i18n.LANGUAGES,
                              help="language of the messages (default: $GRADER_LANG, else the locale, else en)")

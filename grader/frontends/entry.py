@@ -57,6 +57,7 @@ class GradeOptions:
     summary: Path | None = None
     quiet: bool = False
     fail_under: float | None = None
+    keep_for_hints: bool = False  # a folder graded keeps its results for ``python -m grader hint``
     student_id: str = ""
     student_name: str = ""
 
@@ -103,6 +104,10 @@ def grade(options: GradeOptions, runner: Runner | None = None) -> int:
         cores.torch_threads(available)
     result = _identified(result, options)
     write_reports(result, options)
+    if code == EXIT_OK and options.keep_for_hints and Path(options.submission).is_dir():
+        from grader.reporters import hints
+
+        hints.save_last_run(result, Path(options.submission))
     if code == EXIT_OK and not options.quiet:
         from grader.reporters import terminal
 

@@ -22,6 +22,7 @@ from grader.checks import registry
 from grader.engine.api import DEFAULT_TIMEOUT, Exercise
 from grader.engine.i18n import _
 from grader.engine.model import CheckResult, GradeResult, Outcome
+from grader.reporters import hints
 from grader.reporters import notebook as display
 from grader.sandbox.loading import SubmissionLoader
 from grader.sandbox.runner import cuda_available, run_case
@@ -72,15 +73,24 @@ class NamespaceLoader(SubmissionLoader):
 
 
 def check(name: str | None = None) -> Shown:
-    """Run the public checks of exercise ``name`` (default: every exercise this notebook defines)."""
+    """Run the public checks of exercise ``name`` (default: every exercise this notebook defines).
+
+    The results are kept in ``.grader/last-run.json`` beside the notebook, for :func:`hint`.
+    """
     result = _run(name, sys._getframe(1).f_globals)
-    return result if isinstance(result, Shown) else Shown(display.text(result), display.html(result))
+    if isinstance(result, Shown):
+        return result
+    hints.save_last_run(result, Path.cwd())
+    return Shown(display.text(result), display.html(result))
 
 
-def hint(name: str) -> Shown:
-    """The hint of the first check of ``name`` that does not pass."""
-    result = _run(name, sys._getframe(1).f_globals)
-    return result if isinstance(result, Shown) else _shown(hint_text(result))
+def hint(name: str | None = None, level: int = 1) -> Shown:
+    """Hint ``level`` (1: the gentlest) for the first check of ``name`` that did not pass in the last ``check()``.
+
+    Nothing runs again: the hint comes from the results ``check()`` saved.
+    """
+    more = f'hint("{name}", {{level}})' if name else "hint(level={level})"
+    return _shown(hints.hint_text(hints.last_run([Path.cwd()]), name, level, more))
 
 
 def _run(name: str | None, namespace: MutableMapping[str, Any]) -> GradeResult | Shown:
@@ -108,17 +118,6 @@ def run_checks(
                 progress(_("running {name}… (trains a model: takes seconds)").format(name=f"{exercise.name}::{item.name}"))
             results += [_in_cells(run_case(item, case, loader, cuda), files) for case in item.cases()]
     return GradeResult("notebook", tuple(results))
-
-
-def hint_text(result: GradeResult) -> str:
-    for r in result.results:
-        if r.outcome in (Outcome.PASSED, Outcome.SKIPPED):
-            continue
-        label = _("Hint:     {hint}").format(hint="")
-        hints = [line[len(label):].strip() for line in r.message.splitlines() if line.startswith(label)]
-        return f"{r.name}: {hints[0] if hints else r.message}"
-    names = ", ".join(e.name for e in result.exercises())
-    return _("Every check of {names} passes: no hint needed.").format(names=names)
 
 
 def _chosen(exercises: dict[str, Exercise], name: str | None, namespace: MutableMapping[str, Any]) -> dict[str, Exercise] | Shown:
@@ -150,10 +149,20 @@ def _in_cells(result: CheckResult, files: dict[str, str]) -> CheckResult:
     """Say "cell [7], line 3" where the message names IPython's file for that cell; "notebook" for "file"."""
     missing = _("{exercise}.py has no {names}.").split("{names}")[0].format(exercise=result.exercise)
     message = result.message.replace(missing, _("This notebook has not defined {names}.").split("{names}")[0])
+    message = _cell_names(message, files)
+    detail = result.detail
+    if detail is not None and detail.location:
+        detail = dataclasses.replace(detail, location=_cell_names(detail.location, files))
+    if message == result.message and detail == result.detail:
+        return result
+    return dataclasses.replace(result, message=message, detail=detail)
+
+
+def _cell_names(text: str, files: dict[str, str]) -> str:
     between = _("at {file}, line {line}, in {function}").split("{file}")[1].split("{line}")[0]  # ", line "
     for filename, cell in files.items():
-        message = message.replace(f"{filename}{between}", f"{cell}{between}")
-    return result if message == result.message else dataclasses.replace(result, message=message)
+        text = text.replace(f"{filename}{between}", f"{cell}{between}")
+    return text
 
 
 def _progress(line: str) -> None:

@@ -17,20 +17,22 @@ from grader.checks import registry
 from grader.engine.api import Case, Check, Exercise
 from grader.engine.i18n import _, language
 from grader.sandbox.loading import SubmissionLoader, source_file
-from grader.engine.model import CheckResult, GradeResult, Outcome, Tag
-from grader.reporters import terminal
+from grader.engine.model import CheckResult, GradeResult, Outcome, Tag, repeat_of
+from grader.reporters import hints, terminal
 from grader.sandbox.runner import case_points, cuda_available, run_case, timeout_message
 
 
 class _State:
+    """One pytest run: a loader per folder of exercise files (``notebooks`` and ``notebooks/zh`` are two)."""
+
     def __init__(self) -> None:
         self.exercises: dict[str, Exercise] = registry.public_exercises()
         self.loaders: dict[Path, SubmissionLoader] = {}
         self.cuda = cuda_available()
         self.results: dict[str, CheckResult] = {}
+        self.folders: dict[str, Path] = {}  # node id -> the folder of its file
 
     def loader(self, directory: Path) -> SubmissionLoader:
-        """Each folder grades its own files: a notebook never reads the results of the .py in another folder."""
         if directory not in self.loaders:
             self.loaders[directory] = SubmissionLoader(directory, registry.stand_ins(self.exercises))
         return self.loaders[directory]
@@ -67,8 +69,10 @@ class CheckItem(pytest.Item):
 
     def runtest(self) -> None:
         state = _state(self.config)
-        result = run_case(self.check, self.case, state.loader(self.path.parent), state.cuda)
+        loader = state.loader(self.path.parent)
+        result = repeat_of(run_case(self.check, self.case, loader, state.cuda), state.results.values())
         state.results[self.nodeid] = result
+        state.folders[self.nodeid] = self.path.parent
         if result.outcome is Outcome.SKIPPED:
             pytest.skip(result.message)
         if result.outcome is not Outcome.PASSED:
@@ -136,7 +140,8 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
     word = result.outcome.label.upper()
     if result.outcome is Outcome.NOT_STARTED:
         return _("not started"), "N", (word, {"yellow": True})
-    category = result.outcome.value if plain else "failed"  # pytest counts and lists reports by these names
+    # pytest counts and lists reports by these names: an exception, a timeout or a crash is an "error", apart
+    category = result.outcome.value if plain else "error"
     letter = {Outcome.PASSED: ".", Outcome.SKIPPED: "s"}.get(result.outcome, result.outcome.value[0].upper())
     colour = {Outcome.PASSED: "green", Outcome.SKIPPED: "yellow"}.get(result.outcome, "red")
     return category, letter, (word, {colour: True})
@@ -145,10 +150,15 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     if STATE not in config.stash:
         return
-    results = tuple(_state(config).results.values())
+    state = _state(config)
+    results = tuple(state.results.values())
     if results:
+        result = GradeResult(submission="exercises", results=results)
         terminalreporter.write_sep("=", _("points"))
-        terminalreporter.write_line(terminal.points_table(GradeResult(submission="exercises", results=results)))
+        terminalreporter.write_line(terminal.points_table(result))
+        for folder in set(state.folders.values()):
+            mine = tuple(r for node, r in state.results.items() if state.folders.get(node) == folder)
+            hints.save_last_run(GradeResult(str(folder), mine), folder)
 
 
 def _timeout_result(item: CheckItem) -> CheckResult:

@@ -1,21 +1,24 @@
 """Exercism's results format (version 3), with points per check and exercise.
 
 Beyond the spec each test has ``tag`` (why it did not pass, from
-:class:`grader.engine.model.Tag`, or null) and ``hidden`` (an instructor-only
-check), so reports can be rebuilt from these files alone; ``sandbox`` lists
-the layers the student's code ran in (empty when it ran in-process). Each
-exercise has ``file`` (the path graded, relative to the submission, or null
-when none was found); the result has ``notices`` (files ignored, refused or
-too large) and, from ``batch``, ``student`` (the name as it was in the class
-folder) and ``student_id`` (its folder, ``OUT/students/<id>/``).
+:class:`grader.engine.model.Tag`, or null), ``hidden`` (an instructor-only
+check), ``detail`` (the message as data: ``checked``, ``expected``, ``got``,
+``hints`` from the gentlest to the most revealing, ``location``; or null) and
+``same_as`` (the test whose message this one repeats, or null), so reports
+and hints can be rebuilt from these files alone; ``sandbox`` lists the layers the student's code
+ran in (empty when it ran in-process). Each exercise has ``file`` (the path graded, relative to the
+submission, or null when none was found); the result has ``notices`` (files ignored, refused or too
+large) and, from ``batch``, ``student`` (the name as it was in the class folder) and ``student_id``
+(its folder, ``OUT/students/<id>/``).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
-from grader.engine.model import CheckResult, GradeResult, Outcome, Tag
+from grader.engine.model import CheckResult, GradeResult, Message, Outcome, Tag
 
 OUTPUT_LIMIT = 500
 
@@ -40,7 +43,17 @@ def _test(result: CheckResult) -> dict[str, Any]:
         "output": result.output[:OUTPUT_LIMIT],
         "tag": result.tag.value if result.tag else None,
         "hidden": result.hidden,
+        "detail": _detail(result.detail),
+        "same_as": result.same_as,
     }
+
+
+def _detail(detail: Message | None) -> dict[str, Any] | None:
+    if detail is None:
+        return None
+    fields = asdict(detail)
+    fields["hints"] = list(detail.hints)
+    return fields
 
 
 def to_dict(result: GradeResult) -> dict[str, Any]:
@@ -107,4 +120,15 @@ def _result(test: dict[str, Any]) -> CheckResult:
         output=str(test.get("output", "")),
         hidden=bool(test.get("hidden", False)),
         tag=Tag(test["tag"]) if test.get("tag") else None,
+        detail=_message(test.get("detail")),
+        same_as=str(test["same_as"]) if test.get("same_as") else None,
+    )
+
+
+def _message(fields: Any) -> Message | None:
+    if not isinstance(fields, dict):
+        return None
+    return Message(
+        checked=str(fields.get("checked", "")), expected=str(fields.get("expected", "")), got=str(fields.get("got", "")),
+        hints=tuple(str(h) for h in fields.get("hints", ())), location=str(fields.get("location", "")),
     )

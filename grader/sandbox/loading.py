@@ -14,19 +14,22 @@ from typing import Callable, Iterator, Mapping
 
 from grader.engine.api import StandIn
 from grader.engine.i18n import N_, _
-from grader.engine.model import Outcome, Tag
+from grader.engine.api import raised_by_stub
+from grader.engine.model import Message, Outcome, Tag
 from grader.sandbox.audit import is_refusal
+from grader.sandbox.known_errors import hints_for
 from grader.sandbox.notebook_source import NotebookError, read_notebook, run_notebook
 
 
 class LoadError(Exception):
     """The exercise file could not be imported; carries the outcome to report."""
 
-    def __init__(self, outcome: Outcome, message: str, tag: Tag) -> None:
+    def __init__(self, outcome: Outcome, message: str, tag: Tag, detail: Message | None = None) -> None:
         super().__init__(message)
         self.outcome = outcome
         self.message = message
         self.tag = tag
+        self.detail = detail
 
 
 class SubmissionLoader:
@@ -79,14 +82,13 @@ class SubmissionLoader:
         except NotebookError as exc:
             sys.modules.pop(name, None)
             raise LoadError(Outcome.ERROR, str(exc), Tag.SYNTAX_ERROR) from None
-        except NotImplementedError as exc:
-            sys.modules.pop(name, None)
-            message = _("{file} raises NotImplementedError when imported: {error}").format(file=path.name, error=exc)
-            raise LoadError(Outcome.NOT_STARTED, message, Tag.NOT_STARTED) from None
         except Exception as exc:
             sys.modules.pop(name, None)
-            text, tag = explain_exception(exc, self.directory)
-            raise LoadError(Outcome.ERROR, _("Importing {file} failed.").format(file=path.name) + "\n" + text, tag) from None
+            if raised_by_stub(exc):
+                message = _("{file} raises NotImplementedError when imported: {error}").format(file=path.name, error=exc)
+                raise LoadError(Outcome.NOT_STARTED, message, Tag.NOT_STARTED) from None
+            detail, tag = explain(exc, self.directory, _("importing {file}").format(file=path.name))
+            raise LoadError(Outcome.ERROR, detail.render(), tag, detail) from None
         except SystemExit as exc:
             sys.modules.pop(name, None)
             message = _("{file} calls sys.exit({code}) when imported; remove it.").format(file=path.name, code=repr(exc.code))
@@ -157,25 +159,43 @@ _CUDA_FRAMES = {(("torch", "cuda", "__init__.py"), "_lazy_init"), (("torch", "se
 
 SANDBOX_VARIABLE = "GRADER_SANDBOX"  # "1" in the isolated child's environment
 SANDBOX_HINT = N_(
-    "Hint: while grading, your code runs in a sandbox: it may write only in its own work folder (the current "
+    "While grading, your code runs in a sandbox: it may write only in its own work folder (the current "
     "folder, or tempfile's), and may not start processes or programs, use the network or /dev/shm. "
     "A DataLoader must use num_workers=0 here."
 )
 NO_CUDA_HINT = N_(
-    "Hint: this machine has no CUDA GPU, yet your code asked for one. Use the device argument instead of a "
+    "This machine has no CUDA GPU, yet your code asked for one. Use the device argument instead of a "
     "fixed \"cuda\" (and map_location when you load a checkpoint saved on a GPU)."
 )
 
 
-def explain_exception(exc: BaseException, directory: Path) -> tuple[str, Tag]:
-    """The learner's text and the tag of an exception that escaped the student's code."""
+def explain(exc: BaseException, directory: Path, checked: str) -> tuple[Message, Tag]:
+    """The learner's message and the tag of an exception that escaped the student's code.
+
+    ``checked``: what the grader was doing (a check's description, "importing ex05_dropout.py"). The
+    hints come from the catalog of common errors (:mod:`grader.sandbox.known_errors`).
+    """
     tag = exception_tag(exc)
-    text = student_error(exc, directory)
     if tag is Tag.HARD_CODED_DEVICE:
-        text += "\n" + _(NO_CUDA_HINT)
-    elif tag is Tag.REFUSED and not any(is_refusal(e) for e in _chain(exc)):
-        text += "\n" + _(SANDBOX_HINT)
-    return text, tag
+        hints: tuple[str, ...] = (_(NO_CUDA_HINT),)
+    elif tag is Tag.REFUSED and not any(is_refusal(e) for e in _chain(exc)):  # refused by the kernel's layers
+        hints = (_(SANDBOX_HINT),)
+    else:
+        hints = hints_for(exc)
+    got = f"{type(exc).__name__}: {_short(str(exc))}"
+    message = Message(checked, _("your code runs without raising an exception"), got, hints=hints,
+                      location=error_location(exc, directory))
+    return message, tag
+
+
+def error_location(exc: BaseException, directory: Path) -> str:
+    """``at ex05_dropout.py, line 12, in forward`` — the student's frame, not ours."""
+    frame = student_frame(exc.__traceback__, directory)
+    if frame is None:
+        return _("raised while the grader was using what your code returned.")
+    return _("at {file}, line {line}, in {function}").format(
+        file=Path(frame.filename).name, line=frame.lineno, function=frame.name
+    )
 
 
 def exception_tag(exc: BaseException) -> Tag:
@@ -223,18 +243,6 @@ def syntax_error_message(exc: SyntaxError) -> str:
     text = (exc.text or "").rstrip()
     caret = f"\n    {text}" if text else ""
     return f"{head}{caret}\n" + _("Fix the syntax so the file can be imported.")
-
-
-def student_error(exc: BaseException, directory: Path) -> str:
-    """``ValueError: … at ex05_dropout.py, line 12, in forward`` — the student's frame, not ours."""
-    head = f"{type(exc).__name__}: {_short(str(exc))}"
-    frame = student_frame(exc.__traceback__, directory)
-    if frame is None:
-        return f"{head}\n  " + _("raised while the grader was using what your code returned.")
-    where = _("at {file}, line {line}, in {function}").format(
-        file=Path(frame.filename).name, line=frame.lineno, function=frame.name
-    )
-    return f"{head}\n  {where}"
 
 
 def student_frame(tb: TracebackType | None, directory: Path) -> traceback.FrameSummary | None:

@@ -2,8 +2,10 @@
 
 The notebook's code cells run in order in one namespace, as a kernel runs
 them. Each cell is compiled on its own under the file name
-``exNN_topic.ipynb, cell N`` (N counts every cell from the top, markdown
-too), so a traceback or a syntax error names the cell and the line in it.
+``exNN_topic.ipynb, cell [7]`` (its saved execution prompt, the number Jupyter
+shows and ``check()`` uses) or, in a notebook saved without distinct prompts,
+``exNN_topic.ipynb, cell N`` (N counts every cell from the top, markdown too),
+so a traceback or a syntax error names the cell and the line in it.
 Skipped lines become ``pass`` lines, so line numbers never move.
 
 Not executed, and listed in :attr:`NotebookCode.skipped`: IPython magics
@@ -40,11 +42,16 @@ class NotebookError(ValueError):
 class Cell:
     number: int  # position among all cells, from 1
     source: str  # Python with the skipped lines turned into ``pass``; same lines as the cell
+    label: str = ""  # how messages name it: ``[7]``, its saved execution prompt, as check() does; else its number
+
+    @property
+    def name(self) -> str:
+        return self.label or str(self.number)
 
 
 @dataclass(frozen=True)
 class Skipped:
-    cell: int
+    cell: int | str  # the cell's label (see :attr:`Cell.label`) or number
     line: int
     text: str
     why: str
@@ -60,7 +67,7 @@ class NotebookCode:
     skipped: tuple[Skipped, ...]
 
     def cell_filename(self, cell: Cell) -> str:
-        return f"{self.path}, cell {cell.number}"
+        return f"{self.path}, cell {cell.name}"
 
 
 def read_notebook(path: Path) -> NotebookCode:
@@ -75,11 +82,12 @@ def read_notebook(path: Path) -> NotebookCode:
 
 def parse_notebook(text: str, path: Path) -> NotebookCode:
     cells = _code_cells(_notebook_json(text, path.name), path.name)
-    kit_names = CHECK_FUNCTIONS | _kit_imports(source for _, source in cells)
+    kit_names = CHECK_FUNCTIONS | _kit_imports(source for _, source, _prompt in cells)
     converted, skipped = [], []
-    for number, source in cells:
-        cell, dropped = _convert(number, source, kit_names)
-        filename = f"{path}, cell {number}"
+    labels = _prompt_labels(cells)
+    for number, source, _prompt in cells:
+        cell, dropped = _convert(number, source, kit_names, labels.get(number, ""))
+        filename = f"{path}, cell {cell.name}"
         ast.parse(cell.source, filename=filename)  # a SyntaxError names the cell
         converted.append(cell)
         skipped.extend(dropped)
@@ -127,7 +135,19 @@ def _notebook_json(text: str, name: str) -> dict[str, Any]:
     return data
 
 
-def _code_cells(data: dict[str, Any], name: str) -> list[tuple[int, str]]:
+def _prompt_labels(cells: list[tuple[int, str, int | None]]) -> dict[int, str]:
+    """``[7]`` for each cell by its saved execution prompt, when every code cell has a different one.
+
+    Those are the numbers Jupyter shows (and ``check()`` uses); a notebook saved unrun, or with
+    prompts repeated after a restart, names its cells by their position instead.
+    """
+    prompts = [prompt for _number, _source, prompt in cells]
+    if not prompts or None in prompts or len(set(prompts)) != len(prompts):
+        return {}
+    return {number: f"[{prompt}]" for number, _source, prompt in cells}
+
+
+def _code_cells(data: dict[str, Any], name: str) -> list[tuple[int, str, int | None]]:
     found = []
     for number, cell in enumerate(data["cells"], start=1):
         if not isinstance(cell, dict):
@@ -139,37 +159,39 @@ def _code_cells(data: dict[str, Any], name: str) -> list[tuple[int, str]]:
             source = "".join(source)
         if not isinstance(source, str):
             raise NotebookError(f"{name}: the source of cell {number} is not text. " + _WHAT_TO_DO.format(name=name))
-        found.append((number, source))
+        prompt = cell.get("execution_count")
+        found.append((number, source, prompt if isinstance(prompt, int) and not isinstance(prompt, bool) else None))
     return found
 
 
 # ---- one cell ------------------------------------------------------------------------------------
 
 
-def _convert(number: int, source: str, kit_names: frozenset[str]) -> tuple[Cell, list[Skipped]]:
+def _convert(number: int, source: str, kit_names: frozenset[str], label: str = "") -> tuple[Cell, list[Skipped]]:
+    shown: int | str = label or number
     lines = source.splitlines()
     skipped: list[Skipped] = []
     first = lines[0].strip() if lines else ""
     if first.startswith("%%"):
         magic = first[2:].split(maxsplit=1)[0] if first[2:].strip() else ""
         if magic not in PYTHON_CELL_MAGICS:
-            return Cell(number, "\n" * len(lines)), [Skipped(number, 1, _short(first), "cell magic: cell not run")]
+            return Cell(number, "\n" * len(lines), label), [Skipped(shown, 1, _short(first), "cell magic: cell not run")]
         lines[0] = "pass"
-        skipped.append(Skipped(number, 1, _short(first), "cell magic"))
+        skipped.append(Skipped(shown, 1, _short(first), "cell magic"))
     if not _parses("\n".join(lines)):
         for index, line in enumerate(lines):
             escape = _LINE_ESCAPE.match(line)
             if escape and not _parses(line.strip()):
                 why = "shell escape" if escape.group(1) == "!" else "magic"
                 lines[index] = _indent(line) + "pass"
-                skipped.append(Skipped(number, index + 1, _short(line.strip()), why))
+                skipped.append(Skipped(shown, index + 1, _short(line.strip()), why))
     tree = _parse_or_none("\n".join(lines))
     if tree is not None:
-        skipped.extend(_drop_statements(number, tree, lines, kit_names))
-    return Cell(number, "\n".join(lines) + "\n"), skipped
+        skipped.extend(_drop_statements(shown, tree, lines, kit_names))
+    return Cell(number, "\n".join(lines) + "\n", label), skipped
 
 
-def _drop_statements(number: int, tree: ast.Module, lines: list[str], kit_names: frozenset[str]) -> list[Skipped]:
+def _drop_statements(number: int | str, tree: ast.Module, lines: list[str], kit_names: frozenset[str]) -> list[Skipped]:
     """Blank the top-level statements a grader must not run; a cell of only check calls is a check cell."""
     body = tree.body
     if body and all(_calls(statement, kit_names) for statement in body):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import inspect
 import re
 import textwrap
@@ -15,10 +16,10 @@ from typing import Any, Iterator
 import torch
 
 from grader.checks.withheld import Withheld
-from grader.engine.api import Case, Check, CheckFailed
+from grader.engine.api import Case, Check, CheckFailed, raised_by_stub
 from grader.engine.i18n import N_, _
-from grader.sandbox.loading import LoadError, SubmissionLoader, explain_exception
-from grader.engine.model import CheckResult, Outcome, Tag
+from grader.sandbox.loading import LoadError, SubmissionLoader, explain
+from grader.engine.model import CheckResult, Message, Outcome, Tag
 from grader.engine.observe import snapshot
 
 TIMEOUT_MESSAGE = N_("Took longer than {seconds} s: look for an endless loop, a sleep, or far too much work per call.")
@@ -39,6 +40,7 @@ class ProbeReport:
     observations: Any = None
     duration: float = 0.0
     tag: Tag | None = None  # why, when ``outcome`` is set
+    detail: Message | None = None  # the message as data, when there is one
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +49,7 @@ class ProbeReport:
             "observations": self.observations,
             "duration": self.duration,
             "tag": self.tag.value if self.tag else None,
+            "detail": dataclasses.asdict(self.detail) if self.detail else None,
         }
 
     @classmethod
@@ -58,7 +61,20 @@ class ProbeReport:
             observations=data.get("observations"),
             duration=float(data.get("duration", 0.0)),
             tag=Tag(tag) if tag else None,
+            detail=message_from(data.get("detail")),
         )
+
+
+def message_from(fields: Any) -> Message | None:
+    """A :class:`Message` again from its fields (``dataclasses.asdict``), or None for anything else."""
+    if not isinstance(fields, dict):
+        return None
+    try:
+        message = Message(**fields)
+    except TypeError:
+        return None
+    texts = (message.checked, message.expected, message.got, message.location, *message.hints)
+    return message if all(isinstance(t, str) for t in texts) else None
 
 
 def cuda_available() -> bool:
@@ -82,7 +98,7 @@ def probe_case(check: Check, case: Case, loader: SubmissionLoader, *, shortcut: 
         try:
             module = loader.load(check.exercise)
         except LoadError as error:
-            return ProbeReport(error.outcome, error.message, tag=error.tag)
+            return ProbeReport(error.outcome, error.message, tag=error.tag, detail=error.detail)
         missing = [name for name in check.needs if not hasattr(module, name)]
         if missing:
             return ProbeReport(Outcome.ERROR, _missing_message(check.exercise, missing), tag=Tag.MISSING_NAME)
@@ -94,26 +110,26 @@ def probe_case(check: Check, case: Case, loader: SubmissionLoader, *, shortcut: 
             observations = snapshot(check.probe(module, case))
         except Withheld as exc:  # only in the student bundle: the grader's model is not shipped
             return ProbeReport(Outcome.SKIPPED, str(exc))
-        except NotImplementedError as exc:
-            return ProbeReport(Outcome.NOT_STARTED, _not_started_message(check.exercise, exc), tag=Tag.NOT_STARTED)
         except CheckFailed as failure:
-            return ProbeReport(Outcome.FAILED, failure.message.render(), tag=failure.tag)
+            return ProbeReport(Outcome.FAILED, failure.message.render(), tag=failure.tag, detail=failure.message)
         except MemoryError:
             return ProbeReport(Outcome.ERROR, _(OUT_OF_MEMORY), tag=Tag.OUT_OF_MEMORY)
         except SystemExit as exc:
             message = _("Your code called sys.exit({code}); return a value instead.").format(code=repr(exc.code))
             return ProbeReport(Outcome.CRASHED, message, tag=Tag.CRASHED)
         except Exception as exc:
-            text, tag = explain_exception(exc, loader.directory)
-            return ProbeReport(Outcome.ERROR, _("Your code raised an exception.") + "\n" + text, tag=tag)
+            if raised_by_stub(exc):  # the stub's own raise; PyTorch's NotImplementedError is an error like any
+                return ProbeReport(Outcome.NOT_STARTED, _not_started_message(check.exercise, exc), tag=Tag.NOT_STARTED)
+            detail, tag = explain(exc, loader.directory, check.doc)
+            return ProbeReport(Outcome.ERROR, detail.render(), tag=tag, detail=detail)
     return ProbeReport(None, observations=observations, duration=time.perf_counter() - start)
 
 
 def judge_case(check: Check, case: Case, report: ProbeReport, points: float) -> CheckResult:
     """Reach the verdict in the grader's own process."""
-    outcome, message, tag = report.outcome, report.message, report.tag
+    outcome, message, tag, detail = report.outcome, report.message, report.tag, report.detail
     if outcome is None:
-        outcome, message, tag = _judge(check, case, report.observations)
+        outcome, message, tag, detail = _judge(check, case, report.observations)
     elif tag is None:
         tag = OUTCOME_TAGS[outcome]
     return CheckResult(
@@ -127,6 +143,7 @@ def judge_case(check: Check, case: Case, report: ProbeReport, points: float) -> 
         hidden=check.hidden,
         duration=report.duration,
         tag=None if outcome in (Outcome.PASSED, Outcome.SKIPPED) else tag,
+        detail=detail,
     )
 
 
@@ -137,19 +154,21 @@ OUTCOME_TAGS = {
 }
 
 
-def _judge(check: Check, case: Case, observations: Any) -> tuple[Outcome, str, Tag | None]:
+def _judge(check: Check, case: Case, observations: Any) -> tuple[Outcome, str, Tag | None, Message | None]:
     if check.judge_fn is None:
-        return Outcome.PASSED, "", None
+        return Outcome.PASSED, "", None, None
     try:
         check.judge_fn(observations, case)
     except CheckFailed as failure:
-        return Outcome.FAILED, failure.message.render(), failure.tag
+        return Outcome.FAILED, failure.message.render(), failure.tag, failure.message
     except Withheld as exc:
-        return Outcome.SKIPPED, str(exc), None
+        return Outcome.SKIPPED, str(exc), None, None
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
-        text = _("What your code returned could not be checked ({error}).").format(error=f"{type(exc).__name__}: {exc}")
-        return Outcome.FAILED, text, Tag.WRONG_TYPE
-    return Outcome.PASSED, "", None
+        got = _("something that could not be checked ({error})").format(error=f"{type(exc).__name__}: {exc}")
+        detail = Message(check.doc, _("values of the kinds and shapes the docstring describes"), got,
+                         _("Compare what your function returns (types, shapes, dict keys) with its docstring."))
+        return Outcome.FAILED, detail.render(), Tag.WRONG_TYPE, detail
+    return Outcome.PASSED, "", None, None
 
 
 def skipped(check: Check, case: Case, reason: str) -> CheckResult:
@@ -236,7 +255,7 @@ def _missing_message(exercise: str, missing: list[str]) -> str:
     )
 
 
-def _not_started_message(exercise: str, exc: NotImplementedError) -> str:
+def _not_started_message(exercise: str, exc: BaseException) -> str:
     stub = _STUB_TODO.fullmatch(str(exc))
     if stub:  # the generated stubs say which function to write
         return _("Not started yet: write {name} (it still raises NotImplementedError).").format(name=stub[1])

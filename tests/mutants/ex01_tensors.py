@@ -48,4 +48,10 @@ def to_numpy_shared(tensor):
         raise TypeError("tensor must be on the CPU")
     return tensor.detach().numpy()
 '''),
+    "scale_indexes_past_the_end": ("scale_in_place", '''
+def scale_(tensor, factor):
+    sizes = list(tensor.shape)
+    tensor.mul_(factor * sizes[5] / sizes[5])
+    return tensor
+'''),
 }

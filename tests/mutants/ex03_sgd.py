@@ -215,4 +215,11 @@ def fit_linear(x, y, epochs=1000):
     torch.set_default_dtype(torch.float64)
     return _reference_fit_linear(x, y, epochs)
 '''),
+    "sgd_adds_to_missing_grad": ("sgd_step_skips_params_without_grad", '''
+def sgd_step_(params, lr):
+    with torch.no_grad():
+        for p in params:
+            p.grad.add_(0.0)
+            p -= lr * p.grad
+'''),
 }
