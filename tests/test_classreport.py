@@ -403,9 +403,10 @@ def test_batch_on_an_empty_folder_writes_a_report(tmp_path: Path, capsys: pytest
     from grader.frontends import cli
 
     (tmp_path / "class").mkdir()
-    assert cli.main(["batch", str(tmp_path / "class"), "--out", str(tmp_path / "out")]) == cli.EXIT_OK
+    assert cli.main(["batch", str(tmp_path / "class"), "--out", str(tmp_path / "out")]) == cli.EXIT_USAGE
     assert "No submissions were found" in (tmp_path / "out" / "report.html").read_text()
-    assert "class report:" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "class report:" in printed.out and "holds no submissions: put one sub-folder or .zip file" in printed.err
 
 
 # --- similarity ----------------------------------------------------------------------------------------
@@ -497,7 +498,7 @@ def test_batch_of_a_bad_zip_reports_it_and_can_skip_the_similarity(tmp_path: Pat
 def test_batch_with_hidden_checks_shows_their_outcome_never_their_data(tmp_path: Path) -> None:
     import shutil
 
-    from grader.frontends import cli
+    from grader.frontends import batch, cli
 
     kit = Path(__file__).resolve().parents[1]
     (tmp_path / "class" / "kim").mkdir(parents=True)
@@ -511,8 +512,9 @@ def test_batch_with_hidden_checks_shows_their_outcome_never_their_data(tmp_path:
     assert cli.main(arguments) == cli.EXIT_OK
     secret = "(9, 2, 7, 3)"  # the hidden check's input, in its message
     assert secret in (out / "report.html").read_text()
-    page = (out / "kim" / "feedback.html").read_text()
+    kim, lee = batch.submission_id("kim"), batch.submission_id("lee")
+    page = (out / "students" / kim / "feedback.html").read_text()
     assert "flatten_images_large_batch" in page and "hidden check" in page and secret not in page
     assert cli.main([*arguments, "--withhold-hidden"]) == cli.EXIT_OK
-    assert "flatten_images_large_batch" not in (out / "kim" / "feedback.html").read_text()
-    assert "kim--lee.html" in (out / "report.html").read_text()  # the same code twice
+    assert "flatten_images_large_batch" not in (out / "students" / kim / "feedback.html").read_text()
+    assert f"{kim}--{lee}.html" in (out / "report.html").read_text()  # the same code twice

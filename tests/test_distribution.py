@@ -61,7 +61,7 @@ def _class(folder: Path) -> dict[str, float]:
         (folder / name / "ex01_tensors.py").write_text(code)
         expected[name] = 0.0
     shutil.make_archive(str(folder / "zipped"), "zip", root_dir=SOLUTIONS)
-    expected["zipped"] = 28.0
+    expected["zipped.zip"] = 28.0
     return expected
 
 
@@ -73,9 +73,10 @@ def test_batch_grades_every_submission_and_leaves_nothing_behind(tmp_path: Path)
                   "ex01_tensors,ex02_autograd", "--import-timeout", "5")
     assert done.returncode == 0, done.stderr
     with open(out / "gradebook.csv") as f:
-        rows = {row["student"]: row for row in csv.DictReader(f)}
+        rows = {row["name"]: row for row in csv.DictReader(f)}
     assert {s: float(r["total"]) for s, r in rows.items()} == expected
-    assert list(next(iter(rows.values()))) == ["student", "ex01_tensors", "ex02_autograd", "total", "max_score", "status"]
+    assert list(next(iter(rows.values()))) == ["student", "name", "ex01_tensors", "ex02_autograd", "total",
+                                               "max_score", "status"]
     assert isolation._children(str(os.getpid())) == []
     assert not any("time.sleep" in _cmdline(pid) for pid in _all_pids())
 
@@ -86,7 +87,7 @@ def test_batch_grades_every_submission_and_leaves_nothing_behind(tmp_path: Path)
                     "ex01_tensors,ex02_autograd", "--import-timeout", "5")
     assert "(graded)" in forced.stderr
     with open(out / "gradebook.csv") as f:
-        assert {row["student"]: row for row in csv.DictReader(f)} == rows
+        assert {row["name"]: row for row in csv.DictReader(f)} == rows
 
 
 def _all_pids() -> list[str]:

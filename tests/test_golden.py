@@ -89,7 +89,8 @@ def device_free(data: dict) -> dict:
 
 
 def normalise(data: dict, folder: Path) -> dict:
-    text = json.dumps(device_free(data), indent=2, sort_keys=True)
+    data = {key: value for key, value in device_free(data).items() if key != "sandbox"}  # the machine's layers
+    text = json.dumps(data, indent=2, sort_keys=True)
     text = text.replace(str(folder), "<SUBMISSION>")
     text = re.sub(r"/tmp/[^\s\"']*", "<TMP>", text)
     return json.loads(text)

@@ -15,6 +15,7 @@ import pytest
 
 from grader.checks import registry
 from grader.engine.api import Exercise
+from grader.frontends import batch
 from grader.sandbox import isolation
 from grader.sandbox.grading import grade_submission
 from grader.sandbox.isolation import GiB, Limits
@@ -65,17 +66,17 @@ def test_batch_survives_a_grading_process_that_stalls(tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
         import os, sys, time
         from pathlib import Path
-        from grader.frontends import batch, cli
+        from grader.frontends import batch, entry
         from grader.sandbox import isolation
+        from grader.sandbox.grading import grade_submission
         batch.SUBMISSION_TIMEOUT = 10.0
-        real_main = cli.main
-        def main(arguments):  # ben's grading process never ends
-            if "ben" in arguments[1]:
+        def runner(submission, hidden, limits, exercises, on_exercise):  # ben's grading process never ends
+            if submission.name == "ben":
                 time.sleep(600)
-            return real_main(arguments)
-        cli.main = main
-        outcomes = batch.run_batch(Path({str(klass)!r}), Path({str(out)!r}), jobs=2,
-                                   extra=["--exercises", "ex01_tensors"])
+            return grade_submission(submission, hidden, limits, exercises, on_exercise)
+        found = batch.find_submissions(Path({str(klass)!r}))
+        options = entry.GradeOptions(Path({str(klass)!r}), exercises="ex01_tensors", allow_weak_sandbox=True)
+        outcomes = batch.run_batch(found.submissions, Path({str(out)!r}), options, jobs=2, runner=runner)
         print([(o.student, o.status, o.score, o.detail) for o in outcomes])
         print(isolation._children(str(os.getpid())))
     """)
@@ -84,5 +85,7 @@ def test_batch_survives_a_grading_process_that_stalls(tmp_path: Path) -> None:
     outcomes, left = done.stdout.strip().splitlines()[-2:]
     assert outcomes == "[('ana', 'graded', 9.0, ''), ('ben', 'failed', None, 'grading took longer than 10 s')]"
     assert left == "[]"
-    assert json.loads((out / "ana" / "results.json").read_text())["score"] == 9
-    assert not (out / "ben" / "results.json").exists()
+    ana, ben = (json.loads((out / "students" / batch.submission_id(name) / "results.json").read_text())
+                for name in ("ana", "ben"))
+    assert ana["score"] == 9 and (ana["student"], ana["student_id"]) == ("ana", batch.submission_id("ana"))
+    assert ben["status"] == "error" and ben["message"] == "grading took longer than 10 s"

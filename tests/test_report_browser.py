@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from grader.frontends import batch
+
 KIT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 EXERCISES = "ex01_tensors,ex02_autograd,ex03_sgd"
@@ -151,16 +153,17 @@ def test_report_numbers_equal_the_gradebook(browser, graded: Path) -> None:
     assert float(key("median")) == pytest.approx(median, abs=0.01)
     assert (float(key("q1")), float(key("q3"))) == pytest.approx((q1, q3), abs=0.01)
     assert key("full_marks") == str(sum(1 for r in rows if r["total"] == r["max_score"]))
-    assert [r["student"] for r in rows] == ["ana", "ben", "cho", "dan"]
+    assert [r["name"] for r in rows] == ["ana", "ben", "cho", "dan"]
+    assert [r["student"] for r in rows] == [batch.submission_id(r["name"]) for r in rows]
     links = page.eval_on_selector_all("#students-table a", "as => as.map(a => a.getAttribute('href'))")
-    assert links == [f"{r['student']}/feedback.html" for r in rows]
+    assert links == [f"students/{r['student']}/feedback.html" for r in rows]
     page.close()
 
 
 def test_feedback_pages_show_points_and_messages(browser, graded: Path) -> None:
     rows = {r["student"]: r for r in _csv(graded)}
     for student in rows:
-        opened = _open(browser, graded / student / "feedback.html")
+        opened = _open(browser, graded / "students" / student / "feedback.html")
         page = opened.page
         total = page.text_content("#total").split("/")[0].strip()
         assert total == rows[student]["total"]
@@ -168,16 +171,17 @@ def test_feedback_pages_show_points_and_messages(browser, graded: Path) -> None:
             "#exercises tbody tr", "trs => trs.map(tr => [tr.dataset.exercise, tr.cells[2].textContent.trim()])")
         assert points == [[e, rows[student][e]] for e in EXERCISES.split(",")]
         files = page.eval_on_selector_all("#exercises tbody tr", "trs => trs.map(tr => tr.cells[1].textContent.trim())")
-        assert files == [f"{e}.py" if student != "cho" or e != "ex03_sgd" else "no file" for e in EXERCISES.split(",")]
+        name = rows[student]["name"]
+        assert files == [f"{e}.py" if name != "cho" or e != "ex03_sgd" else "no file" for e in EXERCISES.split(",")]
         assert _width(page) <= WIDTH and _outside_links(page) == []
         _not_blank(page.screenshot(full_page=True))
         page.close()
-    text = (graded / "ben" / "feedback.html").read_text()
+    text = (graded / "students" / batch.submission_id("ben") / "feedback.html").read_text()
     assert "not started" in text
 
 
 def test_what_a_submission_prints_or_raises_is_only_text(browser, graded: Path) -> None:
-    opened = _open(browser, graded / "dan" / "feedback.html")
+    opened = _open(browser, graded / "students" / batch.submission_id("dan") / "feedback.html")
     page = opened.page
     assert page.evaluate("window.injected") is None
     assert page.eval_on_selector_all("script, img, h1 ~ h1, b", "els => els.length") == 0
@@ -211,9 +215,10 @@ def _outside_links(page) -> list[str]:
 def test_the_real_class_similarity_points_at_the_copies_of_the_solutions(browser, graded: Path) -> None:
     page = _open(browser, graded / "report.html").page
     pairs = page.eval_on_selector_all("#similar-pairs tbody tr", "trs => trs.map(tr => tr.dataset.pair)")
-    assert sorted(pairs) == ["ana|cho", "ana|dan", "cho|dan"]  # the reference code; ben's stubs are not shared code
-    page.click('#similar-pairs tr[data-pair="ana|dan"] a')
-    assert page.url.endswith("similarity/ana--dan.html")
+    ana, cho, dan = (batch.submission_id(name) for name in ("ana", "cho", "dan"))
+    assert sorted(pairs) == [f"{ana}|{cho}", f"{ana}|{dan}", f"{cho}|{dan}"]  # the reference code; ben's stubs are not shared
+    page.click(f'#similar-pairs tr[data-pair="{ana}|{dan}"] a')
+    assert page.url.endswith(f"similarity/{ana}--{dan}.html")
     assert page.eval_on_selector_all("mark.shared", "els => els.length") > 3 and _width(page) <= WIDTH
     assert page.evaluate("window.injected") is None  # dan's code is shown as text
     assert page.eval_on_selector_all("script, img, h1 ~ h1", "els => els.length") == 0

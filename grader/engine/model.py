@@ -58,6 +58,9 @@ class Tag(str, enum.Enum):
     # set by the runner and the isolated child
     NOT_STARTED = "not_started", N_("the code still raises NotImplementedError (an untouched stub)")
     MISSING_FILE = "missing_file", N_("the exercise's file is not in the submission")
+    UNREADABLE_FILE = "unreadable_file", (
+        N_("the exercise's file is in the submission but could not be graded (too large or unreadable)")
+    )
     SYNTAX_ERROR = "syntax_error", N_("the file cannot be parsed")
     MISSING_NAME = "missing_name", N_("a function or class the check needs is not defined")
     EXCEPTION = "exception", N_("the student's code raised an exception")
@@ -247,6 +250,10 @@ class GradeResult:
     duration: float = 0.0
     notes: dict[str, str] = field(default_factory=dict)  # per exercise: which file was graded, what was not run
     sandbox: tuple[str, ...] = ()  # the layers around the student's code (``landlock-abi7``, ``seccomp``...); () in-process
+    graded_files: dict[str, str] = field(default_factory=dict)  # per exercise: the path graded, in the submission
+    notices: tuple[str, ...] = ()  # about the submission as a whole: files ignored, refused, too large
+    student_id: str = ""  # in a batch: the submission's id (its folder OUT/students/<id>/)
+    student_name: str = ""  # in a batch: the submission's name in the class folder, as it was
 
     def __post_init__(self) -> None:
         # Every front end shows a repeated cause once: later cases point at the first.

@@ -12,14 +12,9 @@ from types import ModuleType
 from grader.authoring import stubs
 from grader.engine import i18n
 from grader.engine.i18n import _
-from grader.engine.model import GradeResult
+from grader.frontends.entry import EXIT_INTERNAL, EXIT_OK, EXIT_UNDER, EXIT_USAGE, write_atomically
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
-
-EXIT_OK = 0
-EXIT_INTERNAL = 1
-EXIT_USAGE = 2
-EXIT_UNDER = 3
 
 
 def _stubs(args: argparse.Namespace) -> int:
@@ -66,157 +61,91 @@ def _catalogs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_reports(result: GradeResult, args: argparse.Namespace) -> None:
-    from grader.reporters import gradescope, json_v3, junit, prairielearn
-
-    reporters = ((args.json, json_v3), (args.gradescope, gradescope), (args.junit, junit),
-                 (args.prairielearn, prairielearn))
-    for path, reporter in reporters:
-        if path:
-            _write_atomically(Path(path), reporter.dumps(result))
-    if args.classroom or args.summary:
-        from grader.reporters import classroom
-
-        for path, text in ((args.classroom, classroom.encode), (args.summary, classroom.summary)):
-            if path:
-                _write_atomically(Path(path), text(result))
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Readers (and a platform that kills this process) see the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
-
-
-def _selected(exercises: dict, names: str | None) -> dict:
-    if not names:
-        return exercises
-    wanted = [n.strip() for n in names.split(",") if n.strip()]
-    unknown = [n for n in wanted if n not in exercises]
-    if unknown:
-        message = _("error: --exercises: no exercise {names}; choose from {choices}")
-        raise SystemExit(message.format(names=", ".join(unknown), choices=", ".join(exercises)))
-    return {name: exercises[name] for name in wanted}
-
-
 def _grade(args: argparse.Namespace) -> int:
-    from grader.checks import registry
-    from grader.sandbox import budget
-    from grader.sandbox.grading import SubmissionError, grade_submission
-    from grader.sandbox.isolation import GiB, Limits
-    from grader.reporters import terminal
+    from grader.frontends import entry
 
-    if _refuse_weak_sandbox(args.allow_weak_sandbox):
-        return EXIT_USAGE
-    available = pin_threads()
-    progress = None
-    try:
-        hidden = _hidden(args)
-        exercises = _selected(registry.all_exercises(hidden), args.exercises)
-        parallel = max(1, min(args.parallel or cores(), len(exercises)))
-        threads = args.threads or max(1, available // parallel)
-        limits = Limits(memory_bytes=int(args.memory * GiB), threads=threads, import_timeout=args.import_timeout,
-                        parallel=parallel)
-        progress = budget.Progress(str(args.submission), exercises, lambda partial: _write_reports(partial, args))
-        progress.start()
-        try:
-            with budget.time_budget(args.time_budget):
-                result = grade_submission(Path(args.submission), hidden, limits, exercises, progress.finished)
-        except budget.BudgetSpent:
-            result = progress.result(budget.budget_message(args.time_budget))
-    except SubmissionError as exc:
-        print(_("error: {error}").format(error=exc), file=sys.stderr)
-        if progress is not None:  # the report files already exist: say why nothing was graded
-            _write_reports(dataclasses.replace(progress.result(str(exc)), error=str(exc)), args)
-        return EXIT_USAGE
-    finally:
-        torch_threads(available)
-    _write_reports(result, args)
-    _keep_for_hints(result, Path(args.submission))
-    if not args.quiet:
-        print(terminal.report(result))
-    if args.fail_under is not None and result.score < args.fail_under:
-        message = _("score {score} is under --fail-under {minimum}")
-        print(message.format(score=f"{result.score:g}", minimum=f"{args.fail_under:g}"), file=sys.stderr)
-        return EXIT_UNDER
-    return EXIT_OK
+    options = dataclasses.replace(_grade_options(args, Path(args.submission)), keep_for_hints=True)
+    return entry.grade(options)
 
 
-def _refuse_weak_sandbox(allowed: bool) -> bool:
-    """Say so and return True when the kernel lacks a required layer (Landlock, seccomp) and that was not allowed."""
-    from grader.sandbox import layers
+def _grade_options(args: argparse.Namespace, submission: Path) -> "entry.GradeOptions":
+    """The options of ``grade`` (or those ``batch`` grades every submission with) from the arguments."""
+    from grader.frontends import entry
 
-    missing = layers.detect().missing()
-    if not missing:
-        return False
-    names = ", ".join(missing)
-    if allowed:
-        print(_("warning: grading without {layers} (--allow-weak-sandbox)").format(layers=names), file=sys.stderr)
-        return False
-    message = _(
-        "error: this machine's kernel offers no {layers}, so the student's code would not be held by the kernel "
-        "(only the audit hook and limits would stand). Grade on Linux with Landlock and seccomp (5.13 or newer), "
-        "or pass --allow-weak-sandbox to grade with the weaker sandbox; results list the layers that were active."
+    def path(name: str) -> Path | None:
+        value = getattr(args, name, None)
+        return Path(value) if value else None
+
+    return entry.GradeOptions(
+        submission=submission, hidden=path("hidden"), exercises=args.exercises, memory_gib=args.memory,
+        import_timeout=args.import_timeout, parallel=getattr(args, "parallel", None),
+        threads=getattr(args, "threads", None), time_budget=getattr(args, "time_budget", None),
+        allow_weak_sandbox=args.allow_weak_sandbox, json=path("json"), gradescope=path("gradescope"),
+        junit=path("junit"), prairielearn=path("prairielearn"), classroom=path("classroom"), summary=path("summary"),
+        quiet=getattr(args, "quiet", False), fail_under=getattr(args, "fail_under", None),
     )
-    print(message.format(layers=names), file=sys.stderr)
-    return True
-
-
-def _weak_flag(args: argparse.Namespace) -> list[str]:
-    return ["--allow-weak-sandbox"] if args.allow_weak_sandbox else []
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from grader.frontends import batch
-    from grader.reporters import gradebook
+    from grader.frontends import batch, entry
+    from grader.sandbox.guard import Stop
 
     folder, out = Path(args.submissions), Path(args.out)
     if not folder.is_dir():
         print(_("error: {path} is not a folder of submissions").format(path=folder), file=sys.stderr)
         return EXIT_USAGE
-    if _refuse_weak_sandbox(args.allow_weak_sandbox):
+    if entry.refuse_weak_sandbox(args.allow_weak_sandbox):
         return EXIT_USAGE
-    flags = (("--hidden", args.hidden), ("--memory", str(args.memory)), ("--exercises", args.exercises),
-             ("--import-timeout", str(args.import_timeout)), ("--lang", args.lang))
-    extra = [flag for flag in flags if flag[1]]
-    outcomes = batch.run_batch(
-        folder, out, jobs=args.jobs, force=args.force, extra=[x for pair in extra for x in pair] + _weak_flag(args),
-        progress=batch.progress_bar(sys.stderr),
-    )
-    (out / "gradebook.csv").write_text(gradebook.dumps(out, [o.student for o in outcomes]))
-    failed = [o for o in outcomes if o.status == "failed"]
-    summary = _("graded {graded} of {total} submissions; gradebook: {path}")
-    print(summary.format(graded=len(outcomes) - len(failed), total=len(outcomes), path=out / "gradebook.csv"))
-    for o in failed:
-        print("  " + _("could not grade {student}: {detail}").format(student=o.student, detail=o.detail), file=sys.stderr)
-    similar = _similarity(folder, out, args.exercises, skip=args.no_similarity)
+    base = _grade_options(args, folder)
+    if base.hidden is not None and not base.hidden.is_dir():
+        raise SystemExit(_("error: --hidden {path}: no such folder").format(path=base.hidden))
     try:
-        path = _write_html(out, [o.student for o in outcomes], args.withhold_hidden, similar)
-    except ReportExtraMissing as exc:
+        found = batch.find_submissions(folder, out)
+    except OSError as exc:
+        print(_("error: cannot read {path}: {error}").format(path=folder, error=exc.strerror or exc), file=sys.stderr)
+        return EXIT_USAGE
+    for name in found.ignored:
+        print(_("ignored {name}: not a folder or a .zip file").format(name=name), file=sys.stderr)
+    out.mkdir(parents=True, exist_ok=True)
+    stopped = None
+    try:
+        outcomes = batch.run_batch(found.submissions, out, base, jobs=args.jobs, force=args.force,
+                                   progress=batch.progress_bar(sys.stderr)) if found.submissions else []
+    except Stop as stop:
+        stopped, outcomes = stop, []
+    gradebook = batch.write_gradebook(out, found.submissions)
+    code = _batch_summary(found, outcomes, gradebook, folder)
+    similar = _similarity(found, out, args.exercises, skip=args.no_similarity or not found.submissions)
+    try:
+        path = batch.write_html(out, [s.id for s in found.submissions], args.withhold_hidden, similar)
+    except batch.ReportExtraMissing as exc:
         print(_("no class report: {error}").format(error=exc), file=sys.stderr)
     else:
         print(_("class report: {path} (and a feedback.html per student)").format(path=path))
+    if stopped is not None:
+        print(_("the batch was stopped by {signal}; the gradebook shows the students graded so far")
+              .format(signal=stopped), file=sys.stderr)
+        return 128 + stopped.signum
+    return code
+
+
+def _batch_summary(found: "batch.Found", outcomes: list, gradebook: Path, folder: Path) -> int:
+    if not found.submissions:
+        print(_("error: {path} holds no submissions: put one sub-folder or .zip file per student in it")
+              .format(path=folder), file=sys.stderr)
+        return EXIT_USAGE
+    failed = [o for o in outcomes if o.status == "failed"]
+    summary = _("graded {graded} of {total} submissions ({failed} could not be graded); gradebook: {path}")
+    print(summary.format(graded=len(outcomes) - len(failed), total=len(found.submissions), failed=len(failed),
+                         path=gradebook))
+    for o in outcomes:
+        if o.detail:
+            line = _("could not grade {student}: {detail}") if o.status == "failed" else _("{student}: {detail}")
+            print("  " + line.format(student=o.student, detail=o.detail), file=sys.stderr)
     return EXIT_OK
 
 
-REPORT_EXTRA = "the class report needs jinja2, matplotlib and copydetect: pip install 'torch-exercise-kit[report]'"
-
-
-class ReportExtraMissing(Exception):
-    pass
-
-
-def _write_html(out: Path, students: list[str] | None, withhold_hidden: bool = False, similar=None) -> Path:
-    try:
-        from grader.reporters import html
-    except ImportError as exc:
-        raise ReportExtraMissing(f"{REPORT_EXTRA} ({exc})") from None
-    return html.write(out, students, withhold_hidden, similar)
-
-
-def _similarity(folder: Path, out: Path, exercises: str | None, skip: bool = False):
+def _similarity(found: "batch.Found", out: Path, exercises: str | None, skip: bool = False):
     """Compare the submissions' code (stubs left out) and keep it in OUT/similarity.json; None when skipped."""
     from grader.checks import registry
     from grader.frontends import batch, similar
@@ -227,26 +156,27 @@ def _similarity(folder: Path, out: Path, exercises: str | None, skip: bool = Fal
         return None
     names = exercises.split(",") if exercises else sorted(registry.public_exercises())
     try:
-        found = similar.compare_class([(s.student, s.student, s.path) for s in batch.find_submissions(folder)], names)
+        compared = similar.compare_class([(s.id, s.name, s.path) for s in found.submissions], names)
     except ImportError as exc:
-        print(_("no similarity section: {error}").format(error=f"{REPORT_EXTRA} ({exc})"), file=sys.stderr)
+        print(_("no similarity section: {error}").format(error=f"{batch.REPORT_EXTRA} ({exc})"), file=sys.stderr)
         return None
-    similarity.dump(out, found)
-    return found
+    similarity.dump(out, compared)
+    return compared
 
 
 def _report(args: argparse.Namespace) -> int:
+    from grader.frontends import batch
     from grader.reporters import classreport
 
     out = Path(args.out)
     if not out.is_dir() or not classreport.has_results(out):
-        message = _("error: {path} holds no <student>/results.json; grade the class first: "
+        message = _("error: {path} holds no students/<id>/results.json; grade the class first: "
                     "python -m grader batch DIR --out {path}")
         print(message.format(path=out), file=sys.stderr)
         return EXIT_USAGE
     try:
-        path = _write_html(out, None, args.withhold_hidden)
-    except ReportExtraMissing as exc:
+        path = batch.write_html(out, None, args.withhold_hidden)
+    except batch.ReportExtraMissing as exc:
         print(_("error: {error}").format(error=exc), file=sys.stderr)
         return EXIT_USAGE
     print(_("class report: {path} (and a feedback.html per student)").format(path=path))
@@ -302,7 +232,7 @@ def _prairielearn(args: argparse.Namespace) -> int:
             raise _NothingToGrade(_("grading ended with exit code {code}").format(code=code))
     except (Exception, SystemExit) as exc:  # the grader itself failed: the student keeps the attempt
         error = exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, str) else str(exc)
-        _write_atomically(results, prairielearn.dumps_not_gradable(error or type(exc).__name__))
+        write_atomically(results, prairielearn.dumps_not_gradable(error or type(exc).__name__))
     print(_("PrairieLearn results written to {path}").format(path=results))
     return EXIT_OK
 
@@ -337,29 +267,6 @@ def _calibrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def pin_threads() -> int:
-    """Keep this process single-threaded so forked children may use every core (see Limits)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    return threads
-
-
-def cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def torch_threads(count: int) -> None:
-    import torch
-
-    torch.set_num_threads(count)
-
-
 def _hidden(args: argparse.Namespace) -> Path | None:
     if args.hidden is None:
         return None
@@ -367,14 +274,6 @@ def _hidden(args: argparse.Namespace) -> Path | None:
     if not hidden.is_dir():
         raise SystemExit(_("error: --hidden {path}: no such folder").format(path=hidden))
     return hidden
-
-
-def _keep_for_hints(result: GradeResult, submission: Path) -> None:
-    """A folder graded with ``grade`` keeps its results for ``python -m grader hint`` (a .zip does not)."""
-    from grader.reporters import hints
-
-    if submission.is_dir():
-        hints.save_last_run(result, submission)
 
 
 def _hint(args: argparse.Namespace) -> int:
@@ -390,9 +289,10 @@ def _hint(args: argparse.Namespace) -> int:
 
 def _watch(args: argparse.Namespace) -> int:
     from grader.frontends import watch
+    from grader.sandbox import cores
 
     folder = Path(args.folder) if args.folder else (Path("exercises") if Path("exercises").is_dir() else Path.cwd())
-    available = pin_threads()  # the watching process forks a child per save: no thread pool before that
+    available = cores.pin_threads()  # the watching process forks a child per save: no thread pool before that
     return watch.watch(folder, args.exercises, threads=available)
 
 
@@ -449,7 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("batch", help="grade every sub-folder or .zip of SUBMISSIONS into OUT")
     p.add_argument("submissions")
-    p.add_argument("--out", required=True, help="folder for OUT/<student>/results.json and OUT/gradebook.csv")
+    p.add_argument("--out", required=True,
+                   help="folder for OUT/gradebook.csv, OUT/report.html and OUT/students/<id>/ (results.json, feedback.html)")
     p.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
     p.add_argument("--force", action="store_true", help="grade again even where results exist")
     p.add_argument("--hidden", metavar="DIR", help="add instructor-only checks from DIR")

@@ -91,11 +91,11 @@ class ClassData:
 
     folder: Path
     students: list[StudentRow]
-    header: list[str]  # gradebook.csv's columns: student, one per exercise, total, max_score, status
+    header: list[str]  # gradebook.csv's columns: student, name, one per exercise, total, max_score, status
 
     @property
     def exercises(self) -> list[str]:
-        return self.header[1:-3]
+        return gradebook.exercises(self.header)
 
 
 @dataclass(frozen=True)
@@ -196,13 +196,12 @@ def read_class(out: Path, students: list[str] | None = None) -> ClassData:
         header = _merge(header, columns)
         rows.append(_student(out, root / student, row))
     if not header:
-        header = ["student", "total", "max_score", "status"]
+        header = gradebook.header([])
     return ClassData(out, rows, header)
 
 
 def _merge(header: list[str], columns: list[str]) -> list[str]:
-    exercises = sorted({*header[1:-3], *columns[1:-3]})
-    return ["student", *exercises, "total", "max_score", "status"]
+    return gradebook.header([*gradebook.exercises(header), *gradebook.exercises(columns)])
 
 
 def _student(out: Path, folder: Path, row: dict[str, str]) -> StudentRow:
@@ -321,7 +320,7 @@ def summarize(students: list[StudentRow], attention: int = 0) -> Summary:
         median=median,
         q3=q3,
         full_marks=sum(1 for s in students if s.full_marks),
-        not_graded=sum(1 for s in students if s.result is None),
+        not_graded=sum(1 for s in students if s.result is None or s.result.error),
         attention=attention,
     )
 
@@ -360,7 +359,7 @@ def needs_attention(students: list[StudentRow], exercises: list[str]) -> list[At
 def _attention(student: StudentRow, exercises: list[str]) -> Attention | None:
     if student.full_marks:
         return None
-    if student.result is None:
+    if student.result is None or student.result.error:  # the grade itself failed (batch writes why)
         return Attention(student, NOT_GRADED, problem=student.problem)
     states = {e: exercise_state(student.result, e) for e in exercises}
     broken = tuple((e, _broken_reason(student.result, e)) for e in exercises if states[e] == "error")

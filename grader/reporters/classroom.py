@@ -69,7 +69,7 @@ def summary(result: GradeResult) -> str:
     for row in result.exercises():
         lines.append(f"| {row.name} | {row.score:g} / {row.max_score:g} | {row.status_label} |")
     lines.append(f"| **{_('total')}** | **{result.score:g} / {result.max_score:g}** | |")
-    notes = list(result.notes.values())
+    notes = [*result.notices, *result.notes.values()]
     if result.error:
         notes.insert(0, _("Grading error: {error}").format(error=result.error))
     return "\n".join(lines + (["", "```", *notes, "```"] if notes else [])) + "\n"

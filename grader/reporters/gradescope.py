@@ -52,7 +52,7 @@ def skipped_cuda(result: CheckResult) -> bool:
 
 def _output(result: GradeResult, shown: list[CheckResult]) -> str:
     visible = [r for r in shown if not r.hidden]
-    parts = [*result.notes.values()]
+    parts = [*result.notices, *result.notes.values()]
     if result.error:
         parts.insert(0, _("The autograder could not grade this submission: {error}").format(error=result.error) + "\n")
     parts.append(points_table(replace(result, results=tuple(visible))))

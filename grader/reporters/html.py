@@ -27,7 +27,8 @@ PAIR = "pair.html"
 OUTPUT_LIMIT = 300
 HTML_LANG = {"zh": "zh-Hans"}  # the page's lang attribute, where it differs from the catalog's code
 # gradebook.csv's own columns, as the students table shows them (the CSV keeps these names)
-COLUMNS = {"student": N_("student"), "total": N_("total"), "max_score": N_("max. points"), "status": N_("status")}
+COLUMNS = {"student": N_("student"), "name": N_("name"), "total": N_("total"), "max_score": N_("max. points"),
+           "status": N_("status")}
 
 
 def _points(value: float | None) -> str:

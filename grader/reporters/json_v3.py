@@ -6,7 +6,10 @@ check), ``detail`` (the message as data: ``checked``, ``expected``, ``got``,
 ``hints`` from the gentlest to the most revealing, ``location``; or null) and
 ``same_as`` (the test whose message this one repeats, or null), so reports
 and hints can be rebuilt from these files alone; ``sandbox`` lists the layers the student's code
-ran in (empty when it ran in-process).
+ran in (empty when it ran in-process). Each exercise has ``file`` (the path graded, relative to the
+submission, or null when none was found); the result has ``notices`` (files ignored, refused or too
+large) and, from ``batch``, ``student`` (the name as it was in the class folder) and ``student_id``
+(its folder, ``OUT/students/<id>/``).
 """
 
 from __future__ import annotations
@@ -66,13 +69,16 @@ def to_dict(result: GradeResult) -> dict[str, Any]:
         "score": result.score,
         "max_score": result.max_score,
         "exercises": [
-            {"name": e.name, "score": e.score, "max_score": e.max_score,
+            {"name": e.name, "score": e.score, "max_score": e.max_score, "file": result.graded_files.get(e.name),
              **({"note": result.notes[e.name]} if e.name in result.notes else {})}
             for e in result.exercises()
         ],
         "tests": [_test(r) for r in result.results],
+        "notices": list(result.notices),
         "sandbox": list(result.sandbox),
     }
+    if result.student_id or result.student_name:
+        data.update(student=result.student_name, student_id=result.student_id)
     if result.error:
         data["message"] = result.error
     return data
@@ -91,6 +97,11 @@ def from_dict(data: dict[str, Any], submission: str) -> GradeResult:
         submission=submission,
         results=tuple(_result(test) for test in data["tests"]),
         error=data.get("message") if data.get("status") == "error" else None,
+        notes={e["name"]: str(e["note"]) for e in data.get("exercises", []) if e.get("note")},
+        graded_files={e["name"]: str(e["file"]) for e in data.get("exercises", []) if e.get("file")},
+        notices=tuple(str(n) for n in data.get("notices", [])),
+        student_id=str(data.get("student_id", "")),
+        student_name=str(data.get("student", "")),
         sandbox=tuple(str(name) for name in data.get("sandbox", ())),
     )
 

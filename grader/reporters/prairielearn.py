@@ -34,7 +34,7 @@ def to_dict(result: GradeResult) -> dict[str, Any]:
     if result.error:
         return not_gradable(result.error)
     shown = [r for r in result.results if not skipped_cuda(r)]
-    lines = [*result.notes.values(), points_table(result)]
+    lines = [*result.notices, *result.notes.values(), points_table(result)]
     skipped = len(result.results) - len(shown)
     if skipped:
         message = _("{count} checks on CUDA were skipped: this machine has no GPU (they count for nothing).")

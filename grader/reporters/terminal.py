@@ -35,7 +35,7 @@ def check_lines(result: GradeResult, messages: bool = True) -> str:
 
 
 def report(result: GradeResult) -> str:
-    parts = [*result.notes.values(), check_lines(result), "", points_table(result)]
+    parts = [*result.notices, *result.notes.values(), check_lines(result), "", points_table(result)]
     if result.sandbox:
         parts.append(_("sandbox: {layers}").format(layers=", ".join(result.sandbox)))
     if result.error:

@@ -4,30 +4,43 @@ from __future__ import annotations
 
 import gc
 import os
-import shutil
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 from typing import Callable
 
-from grader.sandbox import isolation, layers
 from grader.checks import registry
-from grader.sandbox.runner import cuda_available
 from grader.engine import i18n
 from grader.engine.api import Exercise
-from grader.engine.i18n import _
+from grader.engine.model import CheckResult, GradeResult, Outcome, Tag
+from grader.sandbox import isolation, layers
 from grader.sandbox.isolation import Limits, Workspace
-from grader.engine.model import CheckResult, GradeResult
-from grader.sandbox.loading import source_note
+from grader.sandbox.runner import CUDA_SKIP_REASON, case_points, cuda_available, skipped
+from grader.sandbox.submission import Prepared, SubmissionError, prepare
+
+__all__ = ["SubmissionError", "grade_submission", "ready_to_fork"]
 
 KIT = Path(__file__).resolve().parents[2]
-MAX_FILE_BYTES = 20 * 2**20
-MAX_TOTAL_BYTES = 200 * 2**20
 
 
-class SubmissionError(Exception):
-    """The submission cannot be read at all (exit code 2)."""
+def ready_to_fork() -> bool:
+    """Make this process ready to fork exercise children; return whether CUDA is there. Safe to call again.
+
+    Called by :func:`grade_submission` before the first child is forked: the one place where the
+    process that children are forked from is set up.
+    """
+    os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")  # ask NVML: keeps CUDA uninitialised before fork
+    # torchvision's first import pulls in torch._dynamo, which re-wraps torch.manual_seed. Do it here,
+    # once, before any child fingerprints torch, so that import is never mistaken for tampering.
+    import torchvision  # noqa: F401
+
+    cuda = cuda_available()
+    i18n.language()  # load the catalog now: children inherit it and may not read files outside their folder
+    isolation.become_subreaper()
+    layers.detect()  # once, before the first fork: children find it ready
+    gc.collect()
+    gc.freeze()  # children share the parent's objects: the collector would copy every page of them in each child
+    return cuda
 
 
 def grade_submission(
@@ -37,94 +50,54 @@ def grade_submission(
     exercises: dict[str, Exercise] | None = None,
     on_exercise: Callable[[list[CheckResult]], None] | None = None,
 ) -> GradeResult:
-    """Copy ``submission`` to a fresh folder and grade every exercise there.
+    """Read ``submission`` in a limited child, then grade every exercise in isolated children.
 
     ``on_exercise``: called with each exercise's results as soon as that exercise is graded.
+    Raises :class:`SubmissionError` when the submission cannot be read at all.
     """
     submission = Path(submission)
     exercises = exercises if exercises is not None else registry.all_exercises(hidden)
     limits = limits or Limits()
     start = time.perf_counter()
-    os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")  # ask NVML: keeps CUDA uninitialised before fork
-    # torchvision's first import pulls in torch._dynamo, which re-wraps torch.manual_seed. Do it here,
-    # once, before any child fingerprints torch, so that import is never mistaken for tampering.
-    import torchvision  # noqa: F401
-    cuda = cuda_available()
-    i18n.language()  # load the catalog now: children inherit it and may not read files outside their folder
-    isolation.become_subreaper()
-    layers.detect()  # once, before the first fork: children find it ready
-    gc.collect()
-    gc.freeze()  # children share the parent's objects: the collector would copy every page of them in each child
+    cuda = ready_to_fork()
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         root = Path(tmp).resolve()
+        prepared = prepare(submission, root / "submission", exercises)
         workspace = Workspace(
             root=root,
-            submission=copy_submission(submission, root / "submission"),
+            submission=prepared.folder,
             forbidden=tuple(p.resolve() for p in (KIT / "solutions", KIT / "tests", hidden) if p is not None),
             stand_ins=registry.stand_ins(exercises),
         )
-        notes = {name: source_note(workspace.submission, name) for name in exercises}
-        graded = isolation.run_exercises(list(exercises.values()), workspace, limits, cuda, on_exercise)
-        results = [r for exercise_results in graded for r in exercise_results]
-    notes = {name: note for name, note in notes.items() if note}
-    return GradeResult(str(submission), tuple(results), duration=time.perf_counter() - start, notes=notes,
-                       sandbox=layers.reported(limits.layers))
+        blocked = {name: _not_graded(exercises[name], file.problem, cuda)
+                   for name, file in prepared.graded.items() if file.problem}
+        for results in blocked.values():
+            if on_exercise:
+                on_exercise(results)
+        runnable = [exercise for name, exercise in exercises.items() if name not in blocked]
+        graded = iter(isolation.run_exercises(runnable, workspace, limits, cuda, on_exercise))
+        results = [r for name in exercises for r in (blocked[name] if name in blocked else next(graded))]
+    return _result(submission, results, prepared, time.perf_counter() - start, layers.reported(limits.layers))
 
 
-def copy_submission(source: Path, target: Path) -> Path:
-    """Copy a folder or extract a zip; return the folder that holds the ``exNN_*.py`` files."""
-    if source.is_dir():
-        _copy_tree(source, target)
-    elif source.is_file() and zipfile.is_zipfile(source):
-        _extract(source, target)
-    elif source.exists():
-        raise SubmissionError(_("{path} is neither a folder nor a .zip file").format(path=source))
-    else:
-        raise SubmissionError(_("{path} does not exist").format(path=source))
-    return _exercise_folder(target)
+def _not_graded(exercise: Exercise, why: str, cuda: bool) -> list[CheckResult]:
+    """Every case of an exercise whose file is there but cannot be graded (too large, unreadable)."""
+    results = []
+    for check in exercise.checks:
+        for case in check.cases():
+            if case.device == "cuda" and not cuda:
+                results.append(skipped(check, case, i18n._(CUDA_SKIP_REASON)))
+                continue
+            device = case.device if check.per_device else None
+            results.append(CheckResult(check.exercise, check.name, device, Outcome.ERROR, 0.0, case_points(check, cuda),
+                                       why, hidden=check.hidden, tag=Tag.UNREADABLE_FILE))
+    return results
 
 
-def _copy_tree(source: Path, target: Path) -> None:
-    total = 0
-    for path in sorted(source.rglob("*")):
-        relative = path.relative_to(source)
-        if path.is_symlink() or any(part.startswith(".") or part == "__pycache__" for part in relative.parts):
-            continue
-        destination = target / relative
-        if path.is_dir():
-            destination.mkdir(parents=True, exist_ok=True)
-            continue
-        size = path.stat().st_size
-        total += size
-        if size > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES:
-            continue
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, destination)
-    target.mkdir(parents=True, exist_ok=True)
-
-
-def _extract(archive: Path, target: Path) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            total = 0
-            for info in zf.infolist():
-                name = Path(info.filename)
-                if info.is_dir() or name.is_absolute() or ".." in name.parts or info.file_size > MAX_FILE_BYTES:
-                    continue
-                total += info.file_size
-                if total > MAX_TOTAL_BYTES:
-                    break
-                destination = target / name
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as src, open(destination, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise SubmissionError(_("cannot read {path}: {error}").format(path=archive, error=exc)) from None
-
-
-def _exercise_folder(root: Path) -> Path:
-    """The shallowest folder containing an ``exNN_*.py`` or ``.ipynb`` file (zips often wrap one folder)."""
-    found = [p for pattern in ("ex[0-9][0-9]_*.py", "ex[0-9][0-9]_*.ipynb") for p in root.rglob(pattern)]
-    candidates = sorted(found, key=lambda p: (len(p.parts), str(p)))
-    return candidates[0].parent if candidates else root
+def _result(submission: Path, results: list[CheckResult], prepared: Prepared, duration: float,
+            sandbox: tuple[str, ...]) -> GradeResult:
+    return GradeResult(
+        str(submission), tuple(results), duration=duration, notes=prepared.notes,
+        graded_files={name: file.path for name, file in prepared.graded.items()}, notices=prepared.notices,
+        sandbox=sandbox,
+    )

@@ -114,6 +114,10 @@ def _notebook_json(text: str, name: str) -> dict[str, Any]:
             f"{name} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}), so it is not a "
             "notebook Jupyter can open. " + _WHAT_TO_DO.format(name=name)
         ) from None
+    except RecursionError:
+        raise NotebookError(
+            f"{name} is JSON nested too deeply to be a notebook Jupyter saved. " + _WHAT_TO_DO.format(name=name)
+        ) from None
     if not isinstance(data, dict) or "nbformat" not in data:
         raise NotebookError(
             f"{name} is JSON but not a Jupyter notebook (it has no 'nbformat' field). Submit the .ipynb file "
