@@ -20,7 +20,7 @@ import yaml
 
 from grader.authoring import release
 from grader.checks import registry
-from grader.engine.model import CheckResult, GradeResult, Outcome, Tag
+from grader.engine.model import CheckResult, GradeResult, Outcome, Tag, expand_repeats
 from grader.reporters import classroom, gradescope, prairielearn
 from grader.sandbox import budget
 
@@ -79,13 +79,13 @@ def test_progress_is_complete_at_every_moment() -> None:
     progress.start()
     first = written[-1]
     assert {r.exercise for r in first.results} == set(exercises) and first.score == 0 and first.max_score == 28
-    assert all("Not graded" in r.message for r in first.results if r.outcome is not Outcome.SKIPPED)
+    assert all("Not graded" in r.message for r in expand_repeats(first.results) if r.outcome is not Outcome.SKIPPED)
     done = [CheckResult("ex02_autograd", r.check, r.device, Outcome.PASSED, r.max_score, r.max_score)
             for r in first.results if r.exercise == "ex02_autograd"]
     progress.finished(done)
     assert written[-1].score == 19 and written[-1].max_score == 28
     final = progress.result(budget.budget_message(5))
-    assert {r.message for r in final.results if r.exercise == "ex01_tensors" and r.max_score} == {
+    assert {r.message for r in expand_repeats(final.results) if r.exercise == "ex01_tensors" and r.max_score} == {
         "Not graded: the grader's time budget of 5 s ran out before this exercise was graded. "
         "Ask your instructor to grade it again."}
 
@@ -152,13 +152,16 @@ def test_a_kill_leaves_every_finished_score_and_the_budget_names_the_rest(tmp_pa
     data = json.loads(results.read_text())
     jsonschema.validate(data, GRADESCOPE_SCHEMA)
     assert _score(results, "ex02_autograd") == 19
-    assert all(t["output"].startswith("Not graded") for t in data["tests"] if t["name"].startswith("ex01_tensors::"))
+    ex01 = [t["output"] for t in data["tests"] if t["name"].startswith("ex01_tensors::")]
+    assert ex01 and ex01[0].startswith("Not graded")
+    assert all(text.startswith(("Not graded", "Same error as ex01_tensors::")) for text in ex01)
 
     done = subprocess.run(command[:-1] + ["--time-budget", "3", "--import-timeout", "120"], cwd=KIT,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    ex01 = [t for t in json.loads(results.read_text())["tests"] if t["name"].startswith("ex01_tensors::")]
-    assert ex01 and all("time budget of 3 s ran out" in t["output"] for t in ex01)
+    ex01 = [t["output"] for t in json.loads(results.read_text())["tests"] if t["name"].startswith("ex01_tensors::")]
+    assert ex01 and "time budget of 3 s ran out" in ex01[0]
+    assert all("time budget of 3 s ran out" in text or text.startswith("Same error as ex01_tensors::") for text in ex01)
 
 
 def _score(results: Path, exercise: str) -> float | None:

@@ -205,6 +205,13 @@ def repeat_of(result: CheckResult, earlier: Iterable[CheckResult]) -> CheckResul
     return result
 
 
+def expand_repeats(results: Iterable[CheckResult]) -> tuple[CheckResult, ...]:
+    """The inverse of :func:`collapse_repeats`: each repeat with the message of the case it repeats."""
+    results = tuple(results)
+    first = {r.name: r.message for r in results if r.same_as is None}
+    return tuple(replace(r, message=first[r.same_as]) if r.same_as in first else r for r in results)
+
+
 def _cause(result: CheckResult) -> tuple[object, ...]:
     return (result.tag, *(result.detail.key() if result.detail else (result.message,)))
 

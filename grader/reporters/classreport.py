@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.engine.model import CheckResult, GradeResult, Outcome, Tag, exercise_number, status_label
+from grader.engine.model import CheckResult, GradeResult, Outcome, Tag, exercise_number, expand_repeats, status_label
 from grader.reporters import gradebook, json_v3
 
 RESULTS = "results.json"
@@ -410,7 +410,7 @@ def student_causes(result: GradeResult):
     import error, a time-out at import), the exercise is one cause with check None.
     """
     by_exercise: dict[str, dict[str, list[CheckResult]]] = {}
-    for r in result.results:
+    for r in expand_repeats(result.results):  # "same error as …" counts as the error it repeats
         if r.outcome is not Outcome.SKIPPED:
             by_exercise.setdefault(r.exercise, {}).setdefault(r.check, []).append(r)
     for exercise, checks in by_exercise.items():
