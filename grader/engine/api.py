@@ -70,6 +70,17 @@ class CheckFailed(Exception):
         self.tag = tag
 
 
+class RegistrationError(Exception):
+    """A check module that breaks the rules of this API (for example a check without a judge)."""
+
+    def __init__(self, check: "Check") -> None:
+        super().__init__(
+            f"{check.exercise}::{check.name} has no judge: every check needs one (@{check.name}.judge), "
+            "because only a judge in the grader's process may pass a check"
+        )
+        self.check = check
+
+
 @dataclass(frozen=True)
 class Case:
     """One run of one check: on which device, with which seed."""
@@ -130,6 +141,11 @@ class Check:
 
     def cases(self) -> list[Case]:
         return [Case(self.exercise, self.name, d, self.seed) for d in self.devices()]
+
+    def validate(self) -> None:
+        """Raise :class:`RegistrationError` unless the check can be judged."""
+        if self.judge_fn is None:
+            raise RegistrationError(self)
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
 import zipfile
 from pathlib import Path
 
-from grader.sandbox import isolation
+from grader.sandbox import isolation, zygote
 from grader.checks import registry
 from grader.sandbox.runner import cuda_available
-from grader.engine import i18n
 from grader.engine.api import Exercise
 from grader.engine.i18n import _
 from grader.sandbox.isolation import Limits, Workspace
@@ -34,17 +32,19 @@ def grade_submission(
     limits: Limits | None = None,
     exercises: dict[str, Exercise] | None = None,
 ) -> GradeResult:
-    """Copy ``submission`` to a fresh folder and grade every exercise there."""
+    """Copy ``submission`` to a fresh folder and grade every exercise there.
+
+    The children that run the student's code are forked by this process's zygote
+    (:func:`grader.sandbox.zygote.shared`). When none was started yet, one is started here and
+    inherits this process's memory as it is now, hidden checks included if they were loaded:
+    front ends that hold secrets call :func:`grader.sandbox.zygote.start` before loading them.
+    """
     submission = Path(submission)
     exercises = exercises if exercises is not None else registry.all_exercises(hidden)
     limits = limits or Limits()
     start = time.perf_counter()
-    os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")  # ask NVML: keeps CUDA uninitialised before fork
-    # torchvision's first import pulls in torch._dynamo, which re-wraps torch.manual_seed. Do it here,
-    # once, before any child fingerprints torch, so that import is never mistaken for tampering.
-    import torchvision  # noqa: F401
+    zygote.shared()  # the front ends start it before anything secret is loaded; else it starts here
     cuda = cuda_available()
-    i18n.language()  # load the catalog now: children inherit it and may not read files outside their folder
     isolation.become_subreaper()
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         root = Path(tmp).resolve()
