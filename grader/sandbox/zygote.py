@@ -233,7 +233,8 @@ def _reap(pid: int, timeout: float) -> None:
 def _become_zygote(control: socket.socket) -> NoReturn:
     code = 0
     try:
-        gc.disable()  # objects inherited from the grading process must never be finalised here
+        gc.freeze()  # what it inherited is never collected (nor finalised, closing descriptors) here or in a child
+        gc.disable()
         os.setpgid(0, 0)  # not in the terminal's group: ends only when its connection closes
         _subreaper()
         wipe_environment()
@@ -332,7 +333,7 @@ class _Server:
                 _kill_group(pid)
 
     def _reap(self) -> None:
-        reaped_known = False
+        ended = []
         while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -341,25 +342,26 @@ class _Server:
             if pid == 0:
                 break
             owner = self.children.pop(pid, None)
-            if owner is None:
-                continue  # a stray orphaned onto us
-            reaped_known = True
-            _kill_group(pid)  # what it left behind in its group
+            if owner is not None:  # else a stray orphaned onto us, now reaped
+                _kill_group(pid)  # what it left behind in its group
+                ended.append((pid, owner, status))
+        now = time.monotonic()
+        if ended or now >= self.next_scan:  # strays end before anyone hears that a child has ended
+            self.next_scan = now + _STRAY_SCAN
+            _kill_strays(set(self.children))
+        for pid, owner, status in ended:
             waiter = self.waiting.pop(pid, None)
             if waiter is not None:
                 self._reply(waiter, {"status": status})
             elif owner in self.connections:
                 self.ended[pid] = status
-        now = time.monotonic()
-        if reaped_known or now >= self.next_scan:
-            self.next_scan = now + _STRAY_SCAN
-            _kill_strays(set(self.children))
 
 
 def _run_request(request_fd: int, report_fd: int, output_fd: int) -> NoReturn:
     """In a freshly forked child: keep only its three descriptors, read the request, run it."""
     try:
         _close_all_but({request_fd, report_fd, output_fd})
+        gc.enable()  # for the student's objects; the inherited ones stay frozen
         chunks = []
         while chunk := os.read(request_fd, 2**20):
             chunks.append(chunk)
@@ -502,5 +504,6 @@ def _kill_strays(children: set[int]) -> None:
         if fields[1] == me:
             try:
                 os.kill(int(entry), signal.SIGKILL)
-            except ProcessLookupError:
+                os.waitpid(int(entry), 0)
+            except (ProcessLookupError, ChildProcessError):
                 pass
