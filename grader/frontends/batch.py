@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, TextIO
 
+from grader.sandbox import zygote
+
 RESULTS = "results.json"
 ERRORS = "grader-error.txt"
 SUBMISSION_TIMEOUT = 3600.0
@@ -81,12 +83,14 @@ def _start(
     folder.mkdir(parents=True, exist_ok=True)
     arguments = _grade_arguments(submission, folder, extra, threads, parallel)
     errors = os.open(folder / ERRORS, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    connection = zygote.shared().connect()  # this submission's own connection to the batch's zygote
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
-        _grade_in_child(arguments, errors)  # never returns
+        _grade_in_child(arguments, errors, connection)  # never returns
     os.close(errors)
+    os.close(connection)
     try:
         os.setpgid(pid, pid)
     except (ProcessLookupError, PermissionError):
@@ -94,10 +98,11 @@ def _start(
     return _Job(submission, pid, time.monotonic())
 
 
-def _grade_in_child(arguments: list[str], errors: int) -> None:
+def _grade_in_child(arguments: list[str], errors: int, connection: int) -> None:
     code = 1
     try:
         os.setpgid(0, 0)
+        zygote.adopt(connection)
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
         os.dup2(devnull, 1)
@@ -166,12 +171,13 @@ def run_batch(
     from grader.frontends import cli
     from grader.sandbox import isolation
 
-    submissions = find_submissions(folder)
-    out.mkdir(parents=True, exist_ok=True)
     jobs = max(1, jobs)
     parallel = max(1, cli.cores() // jobs)  # each grading process grades this many exercises at once
     threads = max(1, cli.cores() // (jobs * parallel))
     _import_once()
+    zygote.start()  # before the class folder is read: the children's parent never sees it
+    submissions = find_submissions(folder)
+    out.mkdir(parents=True, exist_ok=True)
     isolation.become_subreaper()  # what a killed grading process leaves behind comes back to us to end
     outcomes: dict[int, Outcome] = {}
     waiting = list(enumerate(submissions))

@@ -90,8 +90,10 @@ def _grade(args: argparse.Namespace) -> int:
     from grader.sandbox.grading import SubmissionError, grade_submission
     from grader.sandbox.isolation import GiB, Limits
     from grader.reporters import terminal
+    from grader.sandbox import zygote
 
     available = pin_threads()
+    zygote.shared()  # forked now, before the hidden checks and the submission are read
     try:
         hidden = _hidden(args)
         exercises = _selected(registry.all_exercises(hidden), args.exercises)

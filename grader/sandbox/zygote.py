@@ -416,7 +416,9 @@ def wipe_arguments() -> None:
     for i in range(argc.value if raw else 0):
         if raw[i]:
             ctypes.memset(raw[i], 0, len(ctypes.wstring_at(raw[i])) * ctypes.sizeof(ctypes.c_wchar))
-    old = [*sys.argv, *getattr(sys, "orig_argv", [])]
+    # The arguments after the program (argv[0] may be shared: ``python -m`` makes it the module's __file__).
+    given = set(sys.argv[1:])
+    old = [*sys.argv[1:], *(a for a in getattr(sys, "orig_argv", []) if a in given)]
     sys.argv = [_TITLE.decode()]
     sys.orig_argv = [sys.executable, "-m", "grader", "zygote"]
     for text in old:
