@@ -81,7 +81,7 @@ def _values_judge(name: str):
     fn, formula = SCALAR_FUNCTIONS[name]
 
     def judge(obs, case):
-        for got, (label, x, requires_grad) in zip(obs["grads"], _scalar_inputs(case, name)):
+        for got, (label, x, requires_grad) in zip(obs["grads"], _scalar_inputs(case, name), strict=True):
             where = f", requires_grad={requires_grad}" if requires_grad else ""
             expect_tensor(
                 got, _expected_grad(fn, x),
@@ -257,7 +257,7 @@ def vector_jacobian_product_matches_vjp(ex, case):
 
 @vector_jacobian_product_matches_vjp.judge
 def _judge(obs, case):
-    for got, (text, fn, x, v) in zip(obs["results"], _vjp_cases(case)):
+    for got, (text, fn, x, v) in zip(obs["results"], _vjp_cases(case), strict=True):
         _unused, expected = torch.autograd.functional.vjp(fn, x, v)
         expect_tensor(
             got, expected, _("vector_jacobian_product for {text}, on {device}").format(text=text, device=case.device),
@@ -390,7 +390,7 @@ def predict_no_grad_builds_no_graph(ex, case):
 @predict_no_grad_builds_no_graph.judge
 def _judge(obs, case):
     expected = _expected_prediction(case)
-    for run, requires_grad in zip(obs["runs"], (False, True)):
+    for run, requires_grad in zip(obs["runs"], (False, True), strict=True):
         checked = _("predict_no_grad(model, x) with x.requires_grad={requires_grad}, on {device}").format(requires_grad=requires_grad, device=case.device)
         seen = run["seen"]
         expect_true(len(seen) >= 1, checked, _("the model's forward to run"), _("forward was never called"),

@@ -422,7 +422,7 @@ def _judge(obs, case):
     specs = _expect_activations(obs["activations"], "LeNet")
     weights = _initial_weights(case)
     tol = dict(rtol=RTOL, atol=ATOL) if case.device == "cpu" else dict(rtol=CUDA_RTOL, atol=CUDA_ATOL)
-    for x, out in zip(_forward_inputs(case), obs["outputs"]):
+    for x, out in zip(_forward_inputs(case), obs["outputs"], strict=True):
         expected = lenet_logits(weights, specs, x)
         for key, how in (("call", "model(x)"), ("forward", "model.forward(x)")):
             checked = _("{how} for x of shape {shape} on {device} (random weights)").format(how=how,
@@ -584,7 +584,7 @@ def _judge(obs, case):
                         "nn.CrossEntropyLoss() on the raw logits; per batch: "
                         "optimizer.zero_grad(), loss.backward(), optimizer.step()."),
                       rtol=1e-3, atol=2e-4)
-    for k, (row, loss) in enumerate(zip(rows, losses), start=1):
+    for k, (row, loss) in enumerate(zip(rows, losses, strict=True), start=1):
         expect_close_float(row.get("train_loss"), loss,
                            _("{checked}: {name}").format(checked=checked, name=f'history[{k - 1}]["train_loss"]'),
                            _("Add loss.item() * batch_size for every batch and divide by the "

@@ -535,7 +535,7 @@ def _judge(obs, case):
     width = _alexnet(case, 42, narrow=True).classifier[6].in_features
     for got, (n_in, n_out, how) in zip(obs, ((4096, 10, "replace_alexnet_head(alexnet) with the default num_classes=10"),
                                              (width, classes, f"replace_alexnet_head(model, {classes}) on an AlexNet "
-                                              f"whose classifier[6] is Linear({width}, 1000)"))):
+                                              f"whose classifier[6] is Linear({width}, 1000)")), strict=True):
         _expect_same_model(got, "replace_alexnet_head")
         _expect_linear(got["last"], n_in, n_out, how + ": model.classifier[6]",
                        _("model.classifier[6] = nn.Linear(model.classifier[6].in_features, "
@@ -835,7 +835,7 @@ def train_step_loss_and_update(ex, case):
 def _judge(obs, case):
     rtol, atol = TOLERANCE["cuda" if case.device.startswith("cuda") else "cpu"]
     devices = _loss_devices(case)
-    for k, (got, want) in enumerate(zip(obs["calls"], _expected_steps(case.seed))):
+    for k, (got, want) in enumerate(zip(obs["calls"], _expected_steps(case.seed), strict=True)):
         checked = _situation(devices[k], k, len(devices))
         loss = got["loss"]
         expect_true(type(loss) is float, _("{checked}: what train_step returns").format(checked=checked), _("a Python float (the loss)"),

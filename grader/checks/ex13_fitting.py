@@ -463,7 +463,7 @@ def compare_optimizers_format(ex, case):
 
 @compare_optimizers_format.judge
 def _judge(obs, case):
-    for got, (label, n, kwargs) in zip(obs["runs"], OPTIMIZER_CALLS):
+    for got, (label, n, kwargs) in zip(obs["runs"], OPTIMIZER_CALLS, strict=True):
         _expect_curves(got, _(label), _steps(n, kwargs))
 
 
@@ -480,7 +480,7 @@ def compare_optimizers_same_start(ex, case):
 
 @compare_optimizers_same_start.judge
 def _judge(obs, case):
-    for got, (label, n, kwargs) in zip(obs["runs"], OPTIMIZER_CALLS):
+    for got, (label, n, kwargs) in zip(obs["runs"], OPTIMIZER_CALLS, strict=True):
         label = _(label)
         curves = _expect_curves(got, label, _steps(n, kwargs))
         first = {name: curves[name][0] for name in OPTIMIZERS}
@@ -639,7 +639,7 @@ def compare_optimizers_hyperparameters(ex, case):
 
 @compare_optimizers_hyperparameters.judge
 def _judge(obs, case):
-    for got, (label, n, kwargs) in zip(obs["runs"], OPTIMIZER_CALLS):
+    for got, (label, n, kwargs) in zip(obs["runs"], OPTIMIZER_CALLS, strict=True):
         label = _(label)
         args = {**DEFAULTS, **kwargs}
         steps = _steps(n, kwargs)
