@@ -192,3 +192,35 @@ def test_forged_reports_are_named_a_protocol_error(tmp_path: Path, forgery: str)
     assert Tag.PROTOCOL in {r.tag for r in ex01}
     assert all(r.score == 0 for r in ex01 if r.tag is Tag.PROTOCOL)
     assert "the grader alone decides" in next(r.message for r in ex01 if r.tag is Tag.PROTOCOL)
+
+
+def _hollow(value: object) -> object:
+    """The observations with every list emptied: what a forger who computes nothing could send."""
+    if isinstance(value, (list, tuple)):
+        return type(value)()
+    if isinstance(value, dict):
+        return {key: _hollow(item) for key, item in value.items()}
+    return value
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("exercise", ["ex01_tensors", "ex02_autograd", "ex03_sgd", "ex04_network", "ex05_dropout",
+                                      "ex06_validation", "ex07_checkpoint", "ex08_data", "ex12_losses"])
+def test_no_check_passes_observations_emptied_of_their_values(exercise: str) -> None:
+    from grader.sandbox.loading import SubmissionLoader
+    from grader.sandbox.runner import probe_case
+
+    found = registry.public_exercises()
+    loader = SubmissionLoader(SOLUTIONS, registry.stand_ins(found))
+    hollow_passes, emptied = [], 0
+    for check in found[exercise].checks:
+        case = next(c for c in check.cases() if c.device == "cpu")
+        event = probe_case(check, case, loader)
+        assert event.kind == "observed" and verdict(check, case, event)[0] is Outcome.PASSED, (check.name, event)
+        hollow = _hollow(event["observations"])
+        if hollow != event["observations"]:
+            emptied += 1
+            if verdict(check, case, protocol.observed(hollow, 0.0))[0] is Outcome.PASSED:
+                hollow_passes.append(check.name)
+    assert hollow_passes == []
+    assert emptied or exercise == "ex01_tensors"
