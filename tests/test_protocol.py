@@ -19,6 +19,7 @@ import torch
 from grader.checks import registry
 from grader.engine.api import Case, Check, CheckFailed, Exercise, Message, RegistrationError
 from grader.engine.model import GradeResult, Outcome, Tag
+from grader.engine.observe import TensorObs
 from grader.sandbox import protocol
 from grader.sandbox.grading import grade_submission
 from grader.sandbox.isolation import GiB, Limits
@@ -195,12 +196,20 @@ def test_forged_reports_are_named_a_protocol_error(tmp_path: Path, forgery: str)
 
 
 def _hollow(value: object) -> object:
-    """The observations with every list emptied: what a forger who computes nothing could send."""
+    """The observations with every list of values emptied: what a forger who computes nothing could send."""
     if isinstance(value, (list, tuple)):
-        return type(value)()
+        return type(value)() if _holds_values(value) else value
     if isinstance(value, dict):
         return {key: _hollow(item) for key, item in value.items()}
     return value
+
+
+def _holds_values(value: object) -> bool:
+    """Tensors or numbers somewhere inside (flags, names and device strings are not values)."""
+    if isinstance(value, TensorObs) or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return True
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    return any(_holds_values(item) for item in items)
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader.engine.api import Case, Exercise
-from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.expect import expect_count, expect_equal, expect_tensor, expect_true, fail
 from grader.engine.i18n import _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe

@@ -27,7 +27,7 @@ from torch import nn
 from grader.engine.api import Case, Exercise
 from grader.checks.collaborators import Network, dropout_network_module, fill_parameters_
 from grader.checks.devices import asked_for_cuda, expect_cuda_rule, offer_cuda, offered_situation
-from grader.engine.expect import expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.expect import expect_count, expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
 from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import describe
@@ -157,7 +157,7 @@ DEVICE_HINT = N_("Load with torch.load(path, weights_only=True, map_location=dev
 
 def _expect_device(model: dict, device: str, checked: str, hint: str | None = None) -> None:
     wrong = [d for d in model["devices"] if not same_device(d, device)]
-    expect_true(not wrong, _("{checked}: the device of the parameters").format(checked=checked),
+    expect_true(bool(model["devices"]) and not wrong, _("{checked}: the device of the parameters").format(checked=checked),
                 _("all on {device}").format(device=device),
                 _("parameters on {devices}").format(devices=model["devices"]), hint or _(DEVICE_HINT),
                 tag=Tag.WRONG_DEVICE)
@@ -281,7 +281,7 @@ def save_checkpoint_leaves_model_alone(ex, case):
 
 @save_checkpoint_leaves_model_alone.judge
 def _judge(obs, case):
-    for call in obs["calls"]:
+    for call in expect_count(obs["calls"], 2, "save_checkpoint(...)"):
         if call["train_before"]:
             checked = _("save_checkpoint(model, path) with the model in train mode")
         else:
@@ -373,7 +373,7 @@ def load_checkpoint_device_and_eval_mode(ex, case):
 @load_checkpoint_device_and_eval_mode.judge
 def _judge(obs, case):
     expected_devices = {label: want for label, _unused, want in _device_calls(case)}
-    for call in obs["calls"]:
+    for call in expect_count(obs["calls"], len(expected_devices), "load_checkpoint(...)"):
         want = expected_devices[call["label"]]
         want = _none_device() if want == "None" else want
         saved = _("CUDA tensors") if case.device != "cpu" else _("CPU tensors")
@@ -610,7 +610,7 @@ def load_checkpoint_cuda_saved_file(ex, case):
 def _judge(obs, case):
     expected = _expected_gpu()
     log_probs = torch.tensor(expected["log_probs_of_first_4_t10k_images_eval_mode"])
-    for call in obs["calls"]:
+    for call in expect_count(obs["calls"], 3 * len(GPU_FILES), "load_checkpoint(...)"):
         checked = (_("load_checkpoint(data_fixtures/gpu_checkpoint/{file}, {label}) (a file "
                      "saved on a CUDA GPU)").format(file=call["file"], label=call["label"]))
         _expect_model(call, checked)

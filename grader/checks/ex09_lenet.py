@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader, Subset, TensorDataset
 from grader.engine.api import Calibration, Case, Exercise
 from grader.checks.history import expect_history, history_facts
 from grader.checks.devices import expect_cuda_rule, offer_cuda
-from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.expect import expect_count, expect_equal, expect_tensor, expect_true, fail, same_device
 from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
@@ -678,7 +678,7 @@ def _judge(obs, case):
                          _("When device is None use torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\"), "
                            "then model = LeNet().to(device): fit_lenet builds its own model, so there is no model's "
                            "device to follow."))
-    for run in obs["runs"]:
+    for run in expect_count(obs["runs"], len(_device_variants(case)), "fit_lenet(...)"):
         checked = f"fit_lenet(..., epochs=2, {run['label']})"
         _expect_pair(run, checked)
         wrong = [d for d in run["parameter_devices"] if not same_device(d, case.device)]

@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from grader.engine.api import Calibration, Case, Exercise
 from grader.checks.devices import expect_model_rule, offer_cuda
-from grader.engine.expect import expect_equal, expect_number, expect_tensor, expect_true, fail, same_device
+from grader.engine.expect import expect_count, expect_equal, expect_number, expect_tensor, expect_true, fail, same_device
 from grader.engine.i18n import _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
@@ -542,7 +542,7 @@ def train_epoch_device_and_mode(ex, case):
 @train_epoch_device_and_mode.judge
 def _judge(obs, case):
     _unused, x, _unused, batch = _epoch_data(case, offset=2)
-    for run in obs["runs"]:
+    for run in expect_count(obs["runs"], 4, "train_epoch(...)"):
         arg = run["label"].split(", model on ")[0]
         checked = _("train_epoch(..., {arg}, model on {device} in eval mode)").format(
             arg=arg, device=run["model_device"])

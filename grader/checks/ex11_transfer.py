@@ -27,7 +27,7 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.checks.devices import expect_model_rule, offer_cuda
-from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.expect import expect_count, expect_equal, expect_tensor, expect_true, fail, same_device
 from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
@@ -923,7 +923,7 @@ def train_step_device_and_mode(ex, case):
 def _judge(obs, case):
     devices = _mode_devices(case)
     batches = _train_batches(case, len(devices))
-    for k, got in enumerate(obs["calls"]):
+    for k, got in enumerate(expect_count(obs["calls"], len(devices), "train_step(...)")):
         checked = _situation(devices[k], k, len(devices), body="small DenseNet")
         records = got["records"]
         expect_true(bool(records), _("{checked}: the model was called").format(checked=checked), _("model(inputs) at least once"),
