@@ -5,6 +5,10 @@ and forks one grading process per submission (``python -m grader grade``'s
 own ``main``, in its own process group, output to a file): a submission that
 crashes or stalls its grader costs that student only, and nobody pays the
 torch import again.
+
+It starts the zygote (:mod:`grader.sandbox.zygote`) before it reads the class
+folder; each grading process gets its own connection to it, so every child
+that runs a student's code is forked from a process that never saw the class.
 """
 
 from __future__ import annotations

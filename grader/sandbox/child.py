@@ -37,13 +37,15 @@ HEADER = struct.Struct("!I")
 
 @dataclass(frozen=True)
 class Limits:
-    """What one child may use. ``threads``: torch threads in the child.
+    """What one child may use. ``threads``: torch threads in the child, set before its first operation.
 
     A process that forks must not have started OpenMP's thread pool, or the
-    children hang in their first parallel operation. The command line pins
-    the grading process to one thread before any tensor work and gives the
-    children the machine's threads; callers that have already run torch with
-    several threads (tests, notebooks) keep the safe default of 1.
+    children hang in their first parallel operation. Children are forked by
+    the zygote, which never runs a torch operation; the command line starts
+    it before any tensor work and gives the children the machine's threads.
+    A zygote started lazily (:func:`grader.sandbox.zygote.shared`) is forked
+    from a caller that may have run torch with several threads (tests,
+    notebooks): such callers keep the safe default of 1.
 
     ``parallel``: how many exercises (each in its own child, each with these
     limits) run at once; the command line uses one per core.

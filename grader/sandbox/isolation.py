@@ -159,9 +159,14 @@ def _exercise_steps(exercise: Exercise, workspace: Workspace, limits: Limits, cu
 
 def _by_source(cases: list[tuple[Check, Case]], runnable: list[int]) -> list[tuple[str | None, list[int]]]:
     """Runs of cases that one child may serve: the kit's own checks (None), or one hidden module's."""
+    public = registry.public_exercises()
+    sources: dict[str, str | None] = {}
     groups: list[tuple[str | None, list[int]]] = []
     for index in runnable:
-        source = _probe_source(cases[index][0])
+        check = cases[index][0]
+        if check.name not in sources:
+            sources[check.name] = _probe_source(check, public)
+        source = sources[check.name]
         if groups and groups[-1][0] == source:
             groups[-1][1].append(index)
         else:
@@ -169,10 +174,10 @@ def _by_source(cases: list[tuple[Check, Case]], runnable: list[int]) -> list[tup
     return groups
 
 
-def _probe_source(check: Check) -> str | None:
+def _probe_source(check: Check, public: dict[str, Exercise]) -> str | None:
     """None for a check of the kit itself; else its module's source without the judges."""
-    public = registry.public_exercises().get(check.exercise)
-    if public is not None and any(c.name == check.name and c.probe is check.probe for c in public.checks):
+    mine = public.get(check.exercise)
+    if mine is not None and any(c.name == check.name and c.probe is check.probe for c in mine.checks):
         return None
     with open(check.probe.__code__.co_filename, encoding="utf-8") as f:
         return registry.probes_only(f.read())
