@@ -14,7 +14,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import torch
 
 from grader.checks import registry
 from grader.engine.api import Case, Check, CheckFailed, Exercise, Message, RegistrationError

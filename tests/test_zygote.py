@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -28,7 +27,7 @@ from grader.reporters import json_v3
 from grader.sandbox.grading import KIT, grade_submission
 from grader.sandbox.isolation import GiB, Limits
 
-from conftest import EXERCISES, SOLUTIONS
+from conftest import SOLUTIONS
 
 pytestmark = pytest.mark.slow
 FAST = Limits(memory_bytes=int(2 * GiB), import_timeout=30.0, file_bytes=8 * 2**20)

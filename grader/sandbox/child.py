@@ -19,9 +19,9 @@ import resource
 import signal
 import struct
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from grader.checks import registry
 from grader.engine import i18n, observe
@@ -61,12 +61,11 @@ class Limits:
 
 @dataclass
 class Workspace:
-    """Folders of one grading run: the submission copy and the child's tmp."""
+    """Folders of one grading run: the submission copy and the child's tmp (the stand-ins come with the checks)."""
 
     root: Path
     submission: Path
     forbidden: tuple[Path, ...]
-    stand_ins: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 

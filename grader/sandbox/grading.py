@@ -52,7 +52,6 @@ def grade_submission(
             root=root,
             submission=copy_submission(submission, root / "submission"),
             forbidden=tuple(p.resolve() for p in (KIT / "solutions", KIT / "tests", hidden) if p is not None),
-            stand_ins=registry.stand_ins(exercises),
         )
         notes = {name: source_note(workspace.submission, name) for name in exercises}
         graded = isolation.run_exercises(list(exercises.values()), workspace, limits, cuda)
