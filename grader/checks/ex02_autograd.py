@@ -429,7 +429,7 @@ def _judge(obs, case):
     expected = _expected_prediction(case)
     hint = _("Do not call model.eval() or model.train() in predict_no_grad: torch.no_grad() does "
              "not need them.")
-    for mode, got in obs.items():
+    for mode, got in ((mode, obs[mode]) for mode in ("train", "eval")):
         training = mode == "train"
         checked = _("predict_no_grad on a model in {mode} mode").format(mode=mode)
         expect_true(len(got["seen"]) >= 1, checked, _("the model's forward to run"), _("forward was never called"),
@@ -482,7 +482,7 @@ def _judge(obs, case):
     expected = _expected_prediction(case)
     hint = _("predict_no_grad only runs `with torch.no_grad(): return model(x)`: no zero_grad, "
              "no requires_grad_ changes.")
-    for where, got in obs.items():
+    for where, got in ((where, obs[where]) for where in ("grad_enabled", "inside_no_grad")):
         situation = _("called with grad enabled") if where == "grad_enabled" else _("called inside `with torch.no_grad():`")
         checked = _("predict_no_grad {situation}").format(situation=situation)
         expect_tensor(got["out"], expected, _("{checked}: the output").format(checked=checked), _("Return model(x) itself."))

@@ -164,7 +164,7 @@ def _judge(obs, case):
     model, tensors, lr = _sgd_setup(case)
     torch.optim.SGD(list(model.parameters()) + tensors, lr=lr).step()
     expected = [p.detach() for p in list(model.parameters()) + tensors]
-    for where, got in obs.items():
+    for where, got in ((where, obs[where]) for where in ("grad_enabled", "inside_no_grad")):
         situation = _("called with grad enabled") if where == "grad_enabled" else _("called inside `with torch.no_grad():`")
         checked = _("sgd_step_ {situation}, on {device}").format(situation=situation, device=case.device)
         expect_true(got["same_objects"], _("{checked}: the parameter objects after the step").format(checked=checked),
