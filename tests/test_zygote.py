@@ -188,3 +188,38 @@ def test_what_a_hidden_check_prints_or_raises_is_not_shown(tmp_path: Path) -> No
     text = json_v3.dumps(result)
     assert "STUDENT-RAISED" not in text and "HIDDEN-PROBE-PRINTED" not in text
     assert text.count("STUDENT-SAW") == len([r for r in result.results if "STUDENT-SAW" in r.output and not r.hidden])
+
+
+def test_the_students_process_holds_no_descriptor_but_its_own_pipes(tmp_path: Path) -> None:
+    """No socket to the zygote (which could fork children for any work folder), no file of the grader's."""
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    source = (SOLUTIONS / "ex01_tensors.py").read_text()
+    (submission / "ex01_tensors.py").write_text(source + textwrap.dedent('''
+        import os as _os, stat as _stat
+
+        def _foreign():
+            found = []
+            for name in _os.listdir("/proc/self/fd"):
+                try:
+                    mode = _os.fstat(int(name)).st_mode
+                    target = _os.readlink(f"/proc/self/fd/{name}")
+                except OSError:
+                    continue
+                own = _stat.S_ISFIFO(mode) or target == "/dev/null" or "ex01_tensors" in target
+                if _stat.S_ISSOCK(mode) or (int(name) > 2 and not own):
+                    found.append(target)
+            return found
+
+        FOREIGN = _foreign()
+        print("FOREIGN DESCRIPTORS:", FOREIGN)
+        _real_flatten = flatten_images_
+
+        def flatten_images_(images):
+            return _real_flatten(images) if not FOREIGN else images
+    '''))
+    exercises = registry.public_exercises()
+    result = grade_submission(submission, limits=FAST, exercises={"ex01_tensors": exercises["ex01_tensors"]})
+    outputs = [r.output for r in result.results if r.output]
+    assert outputs and all("FOREIGN DESCRIPTORS: []" in o for o in outputs), outputs
+    assert result.score == result.max_score == 9
