@@ -81,7 +81,7 @@ def _values_judge(name: str):
     fn, formula = SCALAR_FUNCTIONS[name]
 
     def judge(obs, case):
-        for got, (label, x, requires_grad) in zip(obs["grads"], _scalar_inputs(case, name)):
+        for got, (label, x, requires_grad) in zip(obs["grads"], _scalar_inputs(case, name), strict=True):
             if requires_grad:
                 label = _("{label} with requires_grad=True").format(label=label)
             expect_tensor(
@@ -257,7 +257,7 @@ def vector_jacobian_product_matches_vjp(ex, case):
 
 @vector_jacobian_product_matches_vjp.judge
 def _judge(obs, case):
-    for got, (text, fn, x, v) in zip(obs["results"], _vjp_cases(case)):
+    for got, (text, fn, x, v) in zip(obs["results"], _vjp_cases(case), strict=True):
         _unused, expected = torch.autograd.functional.vjp(fn, x, v)
         expect_tensor(
             got, expected, _("vector_jacobian_product for {text}, on {device}").format(text=text, device=case.device),
@@ -389,7 +389,7 @@ def predict_no_grad_builds_no_graph(ex, case):
 @predict_no_grad_builds_no_graph.judge
 def _judge(obs, case):
     expected = _expected_prediction(case)
-    for run, requires_grad in zip(obs["runs"], (False, True)):
+    for run, requires_grad in zip(obs["runs"], (False, True), strict=True):
         checked = _("predict_no_grad(model, x) with x.requires_grad={requires_grad}, on {device}").format(requires_grad=requires_grad, device=case.device)
         seen = run["seen"]
         expect_true(len(seen) >= 1, checked, _("the model's forward to run"), _("forward was never called"),
@@ -428,7 +428,7 @@ def _judge(obs, case):
     expected = _expected_prediction(case)
     hint = _("Do not call model.eval() or model.train() in predict_no_grad: torch.no_grad() does "
              "not need them.")
-    for mode, got in obs.items():
+    for mode, got in ((mode, obs[mode]) for mode in ("train", "eval")):
         training = mode == "train"
         checked = _("predict_no_grad on a model in train mode") if training else _("predict_no_grad on a model in eval mode")
         expect_true(len(got["seen"]) >= 1, checked, _("the model's forward to run"), _("forward was never called"),
@@ -481,7 +481,7 @@ def _judge(obs, case):
     expected = _expected_prediction(case)
     hint = _("predict_no_grad only runs `with torch.no_grad(): return model(x)`: no zero_grad, "
              "no requires_grad_ changes.")
-    for where, got in obs.items():
+    for where, got in ((where, obs[where]) for where in ("grad_enabled", "inside_no_grad")):
         situation = _("called with grad enabled") if where == "grad_enabled" else _("called inside `with torch.no_grad():`")
         checked = _("predict_no_grad {situation}").format(situation=situation)
         expect_tensor(got["out"], expected, _("{checked}: the output").format(checked=checked), _("Return model(x) itself."))

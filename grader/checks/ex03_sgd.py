@@ -96,7 +96,7 @@ def _judge(obs, case):
                       _("{hint} model.parameters() is a generator: it can be gone through only "
                         "once.").format(hint=hint),
                       device=case.device)
-    for i, (got, t) in enumerate(zip(obs["list"], tensors)):
+    for i, (got, t) in enumerate(zip(obs["list"], tensors, strict=True)):
         if t.grad is None:
             continue
         expect_tensor(got, t.detach(),
@@ -164,7 +164,7 @@ def _judge(obs, case):
     model, tensors, lr = _sgd_setup(case)
     torch.optim.SGD(list(model.parameters()) + tensors, lr=lr).step()
     expected = [p.detach() for p in list(model.parameters()) + tensors]
-    for where, got in obs.items():
+    for where, got in ((where, obs[where]) for where in ("grad_enabled", "inside_no_grad")):
         situation = _("called with grad enabled") if where == "grad_enabled" else _("called inside `with torch.no_grad():`")
         checked = _("sgd_step_ {situation}, on {device}").format(situation=situation, device=case.device)
         expect_true(got["same_objects"], _("{checked}: the parameter objects after the step").format(checked=checked),
@@ -182,7 +182,7 @@ def _judge(obs, case):
                            "the step").format(checked=checked, i=i),
                          _("Do the update inside `with torch.no_grad():` so autograd does not "
                            "record it, and never call requires_grad_(False)."), tag=Tag.GRAPH_BUILT)
-        for i, (value, exp) in enumerate(zip(got["updated"], expected)):
+        for i, (value, exp) in enumerate(zip(got["updated"], expected, strict=True)):
             expect_tensor(value, exp, _("{checked}: the values of parameter {i} after the step").format(checked=checked, i=i),
                           _("p <- p - lr * p.grad for every parameter that has a grad."), device=case.device)
         expect_equal(got["grad_enabled"], where == "grad_enabled", _("{checked}: grad mode after the call").format(checked=checked),
@@ -288,7 +288,7 @@ def linear_model_forward(ex, case):
 @linear_model_forward.judge
 def _judge(obs, case):
     weight, bias, xs = _forward_inputs(case)
-    for got, x in zip(obs["outs"], xs):
+    for got, x in zip(obs["outs"], xs, strict=True):
         expect_tensor(got, x * weight + bias,
                       _("LinearModel with weight={weight:.4f}, bias={bias:.4f}: model(x) for x "
                         "of shape {shape}, on {device}").format(weight=weight, bias=bias, shape=tuple(x.shape), device=case.device),
@@ -347,7 +347,7 @@ def fit_linear_recovers_line(ex, case):
 
 @fit_linear_recovers_line.judge
 def _judge(obs, case):
-    for got, (a, b, x, _unused) in zip(obs["fits"], _datasets(case)):
+    for got, (a, b, x, _unused) in zip(obs["fits"], _datasets(case), strict=True):
         checked = _("fit_linear on {x} points of y = {a:.3f}*x + {b:.3f} + noise").format(x=x.numel(), a=a, b=b)
         hint = (_("If the values are huge or NaN, lower the learning rate (below 2 / "
                   "(2*mean(x**2))); if bias is still far off, raise it or rescale x. Zero the "

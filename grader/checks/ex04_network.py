@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader.engine.api import Case, Exercise
-from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.expect import expect_count, expect_equal, expect_tensor, expect_true, fail
 from grader.engine.i18n import _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
@@ -325,7 +325,10 @@ def _judge(obs, case):
 @EXERCISE.check(points=2, needs=("init_weights_",), timeout=30)
 def init_weights_in_place(ex, case):
     """init_weights_ changes the parameters in place without autograd, keeps grad and train/eval mode, returns model."""
-    return _probe_init(ex, case)
+    runs = _probe_init(ex, case)
+    for run in runs.values():
+        run.pop("params", None)  # their values are init_weights_linear_layers' to judge
+    return runs
 
 
 @init_weights_in_place.judge
@@ -410,7 +413,7 @@ def build_sequential_layers(ex, case):
 @build_sequential_layers.judge
 def _judge(obs, case):
     configs = _seq_configs(case) + [(784, [128, 64], 10)]
-    for (n_in, hidden, n_out), got in zip(configs, obs["configs"]):
+    for (n_in, hidden, n_out), got in zip(configs, obs["configs"], strict=True):
         default = (n_in, hidden, n_out) == (784, [128, 64], 10) and got["hidden_after"] is None
         call = "build_sequential()" if default else f"build_sequential({n_in}, {hidden}, {n_out})"
         expect_true(got["sequential"], call, _("an nn.Sequential"), got["type"],
@@ -463,7 +466,7 @@ def build_sequential_forward(ex, case):
 
 @build_sequential_forward.judge
 def _judge(obs, case):
-    for index, ((n_in, hidden, n_out), got) in enumerate(zip(_seq_forward_configs(case), obs["configs"])):
+    for index, ((n_in, hidden, n_out), got) in enumerate(zip(_seq_forward_configs(case), obs["configs"], strict=True)):
         x = _seq_input(case, index, n_in)
         checked = _("build_sequential({n_in}, {hidden}, {n_out}) applied to a batch of shape "
                     "{shape}").format(n_in=n_in, hidden=hidden, n_out=n_out, shape=tuple(x.shape))
@@ -515,7 +518,7 @@ def custom_layer_convs(ex, case):
 
 @custom_layer_convs.judge
 def _judge(obs, case):
-    for (c_in, c_out, _unused, _unused), got in zip(_layer_configs(case), obs["configs"]):
+    for (c_in, c_out, _unused, _unused), got in zip(_layer_configs(case)[:3], obs["configs"], strict=True):
         call = f"CustomLayer({c_in}, {c_out})"
         _expect_layer(got["conv1"], "Conv2d", call + ".conv1",
                       f"self.conv1 = nn.Conv2d({c_in}, 3, kernel_size=3, padding='same')",
@@ -549,7 +552,7 @@ def custom_layer_forward(ex, case):
 
 @custom_layer_forward.judge
 def _judge(obs, case):
-    for index, ((c_in, c_out, h, w), got) in enumerate(zip(_layer_configs(case), obs["configs"])):
+    for index, ((c_in, c_out, h, w), got) in enumerate(zip(_layer_configs(case), obs["configs"], strict=True)):
         x = _layer_input(case, index, c_in, h, w)
         checked = _("CustomLayer({c_in}, {c_out}) on an input of shape {shape}").format(c_in=c_in, c_out=c_out, shape=tuple(x.shape))
         expected = _convs(got["state"], "", x.double(), checked).float()
@@ -594,7 +597,7 @@ def custom_model_layers(ex, case):
 @custom_model_layers.judge
 def _judge(obs, case):
     configs = [(n, c) for n in (1, 2, 3, 4) for c in (1, 2, 3)] + [(3, 1)]
-    for index, ((num_layers, channels), got) in enumerate(zip(configs, obs["configs"])):
+    for index, ((num_layers, channels), got) in enumerate(zip(configs, obs["configs"], strict=True)):
         call = "CustomModel()" if index == len(configs) - 1 else f"CustomModel({num_layers}, {channels})"
         expect_true(got["modulelist"], call + ".layers", _("an nn.ModuleList"), got["layers_type"],
                     _("self.layers = nn.ModuleList(...): a plain list hides the blocks from "
@@ -638,7 +641,7 @@ def custom_model_forward(ex, case):
 
 @custom_model_forward.judge
 def _judge(obs, case):
-    for index, ((num_layers, channels, h, w), got) in enumerate(zip(_model_configs(case), obs["configs"])):
+    for index, ((num_layers, channels, h, w), got) in enumerate(zip(_model_configs(case), obs["configs"], strict=True)):
         call = "CustomModel()" if num_layers is None else f"CustomModel({num_layers}, {channels})"
         num_layers, channels = num_layers or 3, channels or 1
         x = _layer_input(case, 80 + index, channels, h, w)

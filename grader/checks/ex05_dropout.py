@@ -150,7 +150,7 @@ def network_attributes(ex, case):
 
 @network_attributes.judge
 def _judge(obs, case):
-    for index, (cfg, got) in enumerate(zip(_attribute_configs(case), obs["configs"])):
+    for index, (cfg, got) in enumerate(zip(_attribute_configs(case), obs["configs"], strict=True)):
         call = (_("Network({n_in}, {n_out}, {hidden}) (default drop_p)").format(n_in=cfg['n_in'], n_out=cfg['n_out'], hidden=cfg['hidden']) if index == 3
                 else _call(cfg))
         expect_true(got["modulelist"], call + ".hidden_layers", _("an nn.ModuleList"), got["layers_type"],
@@ -221,7 +221,7 @@ def network_eval_forward(ex, case):
 
 @network_eval_forward.judge
 def _judge(obs, case):
-    for cfg, got in zip(_eval_configs(case), obs["configs"]):
+    for cfg, got in zip(_eval_configs(case), obs["configs"], strict=True):
         x = _input(cfg, case)
         head = _("{cfg} in eval() mode on a batch of shape {shape}").format(cfg=_call(cfg), shape=tuple(x.shape))
         expected = _reference(got["state"], cfg, x, head)
@@ -268,7 +268,7 @@ def network_dropout_p0_p1(ex, case):
 
 @network_dropout_p0_p1.judge
 def _judge(obs, case):
-    for cfg, got in zip(_extreme_configs(case), obs["configs"]):
+    for cfg, got in zip(_extreme_configs(case), obs["configs"], strict=True):
         x = _input(cfg, case)
         head = _("{cfg} in train() mode on a batch of shape {shape}").format(cfg=_call(cfg), shape=tuple(x.shape))
         no_dropout = _reference(got["state"], cfg, x, head)
@@ -369,7 +369,7 @@ def network_dropout_placement(ex, case):
 
 @network_dropout_placement.judge
 def _judge(obs, case):
-    for index, (cfg, got) in enumerate(zip(_placement_configs(case), obs["configs"])):
+    for index, (cfg, got) in enumerate(zip(_placement_configs(case), obs["configs"], strict=True)):
         x = _input(cfg, case)
         seed = _placement_seed(case, index)
         head = _("{cfg} in train() mode after torch.manual_seed({seed})").format(cfg=_call(cfg), seed=seed)

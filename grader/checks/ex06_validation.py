@@ -23,7 +23,7 @@ from grader.engine.api import Calibration, Case, Exercise
 from grader.checks.history import expect_history, history_facts
 from grader.checks.collaborators import Network, RecordingClassifier, batches, fill_parameters_
 from grader.checks.devices import expect_explicit_device, expect_model_rule, offer_cuda
-from grader.engine.expect import expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.expect import expect_count, expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
 from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
@@ -184,8 +184,9 @@ def _judge_explicit(obs, checked_call: str, what: str, model: str = "model", mov
             expected(call, checked)
 
 
-def _with_offered(obs) -> list:
-    return [*obs["calls"], obs["offered"]] if obs.get("offered") else list(obs["calls"])
+def _with_offered(obs, case: Case) -> list:
+    """The calls, and on the CPU case the call made with CUDA offered (the CUDA case has the real thing)."""
+    return [*obs["calls"], obs["offered"]] if case.device == "cpu" else list(obs["calls"])
 
 
 def _pair(result, checked: str) -> tuple:
@@ -260,7 +261,7 @@ def _judge(obs, case):
     setup = _setup(case)
     sizes = setup.batch_sizes()
     loss, accuracy = _expected(setup)
-    for call in _with_offered(obs):
+    for call in _with_offered(obs, case):
         checked = _("validation(..., {label}) with images of shape (N, 1, 4, 4)").format(label=call['label'])
         if "cuda_requests" in call:
             expect_model_rule(call, call["input_devices"], checked)
@@ -307,7 +308,7 @@ def validation_builds_no_graph(ex, case):
 
 @validation_builds_no_graph.judge
 def _judge(obs, case):
-    for call in obs["calls"]:
+    for call in expect_count(obs["calls"], 2, "validation(...)"):
         where = _("with grad mode on") if call["grad_before"] else _("inside torch.no_grad()")
         checked = _("validation(...) called {where}").format(where=where)
         expect_true(len(call["grad_enabled"]) > 0, checked, _("the model called on every batch"),
@@ -340,8 +341,8 @@ def validation_eval_mode_restored(ex, case):
     return {"calls": found}
 
 
-def _judge_mode(obs, function: str, model_word: str) -> None:
-    for call in obs["calls"]:
+def _judge_mode(obs, function: str, model_word: str, calls: int) -> None:
+    for call in expect_count(obs["calls"], calls, function):
         if call["train_before"]:
             checked = _("{function} on a {model_word} in train mode").format(function=function, model_word=model_word)
         else:
@@ -364,7 +365,7 @@ def _judge_mode(obs, function: str, model_word: str) -> None:
 
 @validation_eval_mode_restored.judge
 def _judge(obs, case):
-    _judge_mode(obs, "validation(model, ...)", "model")
+    _judge_mode(obs, "validation(model, ...)", "model", 2)
 
 
 @EXERCISE.check(points=1, needs=("validation", "evaluate_accuracy"))
@@ -448,7 +449,7 @@ def _judge(obs, case):
     setup = _setup(case, offset=1)
     sizes = setup.batch_sizes()
     _unused, accuracy = _expected(setup)
-    for call in _with_offered(obs):
+    for call in _with_offered(obs, case):
         checked = _("evaluate_accuracy(data_iter, net, {label}) with inputs of shape (N, 1, 4, 4)").format(label=call['label'])
         if "cuda_requests" in call:
             expect_model_rule(call, call["input_devices"], checked, model="net")
@@ -491,7 +492,7 @@ def evaluate_accuracy_no_graph_and_mode(ex, case):
 
 @evaluate_accuracy_no_graph_and_mode.judge
 def _judge(obs, case):
-    for call in obs["calls"]:
+    for call in expect_count(obs["calls"], 3, "evaluate_accuracy(...)"):
         where = _("with grad mode on") if call["grad_before"] else _("inside torch.no_grad()")
         checked = _("evaluate_accuracy(...) called {where}").format(where=where)
         expect_true(len(call["grad_enabled"]) > 0, checked, _("net called on every batch"), _("net was never called"))
@@ -504,7 +505,7 @@ def _judge(obs, case):
                      _("Use `with torch.no_grad():` so the caller's grad mode comes back by "
                        "itself."),
                      tag=Tag.GRAD_MODE_LEAKED)
-    _judge_mode(obs, "evaluate_accuracy(data_iter, net, ...)", "net")
+    _judge_mode(obs, "evaluate_accuracy(data_iter, net, ...)", "net", 3)
 
 
 # ---- train --------------------------------------------------------------------------------------
@@ -700,7 +701,7 @@ def _train_explicit(ex, case: Case) -> list[dict]:
 
 @train_device_and_mode.judge
 def _judge(obs, case):
-    for call in obs["calls"]:
+    for call in expect_count(obs["calls"], 3 + (case.device == "cpu"), "train(...)"):
         checked = f"train(..., epochs=1, {call['label']})"
         if "cuda_requests" in call:
             expect_model_rule(call, [*call["parameter_devices"], *call["input_devices"]], checked)

@@ -28,7 +28,7 @@ from grader.engine.api import Case, Exercise
 from grader.checks.collaborators import Network, dropout_network_module, fill_parameters_
 from grader.checks.devices import (asked_for_cuda, expect_cuda_rule, expect_explicit_device, offer_cuda,
                                    offered_situation)
-from grader.engine.expect import expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.expect import expect_count, expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
 from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import describe
@@ -159,7 +159,7 @@ DEVICE_HINT = N_("Load with torch.load(path, weights_only=True, map_location=dev
 
 def _expect_device(model: dict, device: str, checked: str, hint: str | None = None) -> None:
     wrong = [d for d in model["devices"] if not same_device(d, device)]
-    expect_true(not wrong, _("{checked}: the device of the parameters").format(checked=checked),
+    expect_true(bool(model["devices"]) and not wrong, _("{checked}: the device of the parameters").format(checked=checked),
                 _("all on {device}").format(device=device),
                 _("parameters on {devices}").format(devices=model["devices"]), hint or _(DEVICE_HINT),
                 tag=Tag.WRONG_DEVICE)
@@ -283,7 +283,7 @@ def save_checkpoint_leaves_model_alone(ex, case):
 
 @save_checkpoint_leaves_model_alone.judge
 def _judge(obs, case):
-    for call in obs["calls"]:
+    for call in expect_count(obs["calls"], 2, "save_checkpoint(...)"):
         if call["train_before"]:
             checked = _("save_checkpoint(model, path) with the model in train mode")
         else:
@@ -363,6 +363,7 @@ def load_checkpoint_device_and_eval_mode(ex, case):
         for label, device, _unused in _device_calls(case):
             model = ex.load_checkpoint(str(path)) if device is NO_ARGUMENT else ex.load_checkpoint(str(path), device)
             found.append({"label": label, **_look_at(model, None)})
+            found[-1].pop("state_dict", None)  # the weights are load_checkpoint_restores_network's to judge
         offered = {}
         if case.device == "cpu":  # last: with CUDA offered (grader.checks.devices), a call stops where it asks
             for label, arguments in ((NO_ARGUMENT, ()), ("device=None", (None,))):
@@ -387,7 +388,7 @@ def _explicit_loads(ex, path: pathlib.Path) -> list[dict]:
 @load_checkpoint_device_and_eval_mode.judge
 def _judge(obs, case):
     expected_devices = {label: want for label, _unused, want in _device_calls(case)}
-    for call in obs["calls"]:
+    for call in expect_count(obs["calls"], len(expected_devices), "load_checkpoint(...)"):
         want = expected_devices[call["label"]]
         want = _none_device() if want == "None" else want
         saved = _("CUDA tensors") if case.device != "cpu" else _("CPU tensors")
@@ -633,7 +634,7 @@ def load_checkpoint_cuda_saved_file(ex, case):
 def _judge(obs, case):
     expected = _expected_gpu()
     log_probs = torch.tensor(expected["log_probs_of_first_4_t10k_images_eval_mode"])
-    for call in obs["calls"]:
+    for call in expect_count(obs["calls"], 3 * len(GPU_FILES), "load_checkpoint(...)"):
         checked = (_("load_checkpoint(data_fixtures/gpu_checkpoint/{file}, {label}) (a file "
                      "saved on a CUDA GPU)").format(file=call["file"], label=call["label"]))
         _expect_model(call, checked)

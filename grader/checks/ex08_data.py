@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from grader.engine.api import Case, Exercise
-from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.expect import expect_count, expect_equal, expect_tensor, expect_true, fail
 from grader.engine.i18n import _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
@@ -273,6 +273,12 @@ def _step_probe(ex, case, train: bool) -> dict:
     return found
 
 
+def _each_size(obs, case: Case) -> list[tuple[str, Any]]:
+    """The probe's findings for each size it asked for, in its order (a size it did not report fails)."""
+    keys = [str(size or "default") for size in [*_sizes(case), None]]
+    return [(key, obs[key]) for key in keys]
+
+
 def _parsed(steps: Any) -> list[dict] | None:
     """The probe's steps with their parameters decoded (None: no step list to judge)."""
     if not isinstance(steps, list):
@@ -352,7 +358,7 @@ def train_transform_steps(ex, case):
 
 @train_transform_steps.judge
 def _judge(obs, case):
-    for key, call in obs.items():
+    for key, call in _each_size(obs, case):
         size = DEFAULT_SIZE if key == "default" else int(key)
         checked = _("the steps of {call}").format(call=_call_text(True, None if key == "default" else size))
         _judge_steps(_parsed(call["steps"]), _train_steps(size), checked,
@@ -369,7 +375,7 @@ def test_transform_steps(ex, case):
 
 @test_transform_steps.judge
 def _judge(obs, case):
-    for key, call in obs.items():
+    for key, call in _each_size(obs, case):
         size = DEFAULT_SIZE if key == "default" else int(key)
         checked = _("the steps of {call}").format(call=_call_text(False, None if key == "default" else size))
         _judge_steps(_parsed(call["steps"]), _test_steps(size), checked,
@@ -439,7 +445,7 @@ def transforms_output_shape(ex, case):
 
 @transforms_output_shape.judge
 def _judge(obs, case):
-    for i, call in enumerate(obs["calls"]):
+    for i, call in enumerate(expect_count(obs["calls"], 2 * (len(_sizes(case)) + 1), "build_transforms(...)")):
         size = call["size"] or DEFAULT_SIZE
         checked = _("{call} applied to the photo {photo}").format(call=_call_text(call["train"], call["size"]),
                                                            photo=_photo_name(case, i % 4))
@@ -478,7 +484,7 @@ def test_transform_matches_torchvision(ex, case):
 
 @test_transform_matches_torchvision.judge
 def _judge(obs, case):
-    for i, call in enumerate(obs["calls"]):
+    for i, call in enumerate(expect_count(obs["calls"], len(_sizes(case)), "build_transforms(False, ...)")):
         size = call["size"]
         checked = _("{call} applied to the photo {photo}").format(call=_call_text(False, size),
                                                                   photo=_photo_name(case, 20 + i))
@@ -521,7 +527,7 @@ def _judge(obs, case):
     size = _sizes(case)[2]
     checked = _("{call} applied three times to the photo {photo} with other seeds").format(
         call=_call_text(False, size), photo=_photo_name(case, 30))
-    first = _expect_image_tensor(obs["outs"][0], size, checked)
+    first = _expect_image_tensor(expect_count(obs["outs"], 3, "build_transforms(False, ...)")[0], size, checked)
     for k, out in enumerate(obs["outs"][1:], start=2):
         expect_tensor(out, first, _("{checked}: call {k} compared with call 1").format(checked=checked, k=k),
                       _("The test pipeline must not be random: no RandomResizedCrop, "
@@ -546,7 +552,7 @@ def train_transform_random(ex, case):
 def _judge(obs, case):
     checked = _("{call} applied to the photo {photo} after 4 different torch.manual_seed").format(
         call=_call_text(True, 32), photo=_photo_name(case, 40))
-    values = [_expect_image_tensor(out, 32, checked) for out in obs["outs"]]
+    values = [_expect_image_tensor(out, 32, checked) for out in expect_count(obs["outs"], 4, "build_transforms(True, 32)")]
     same = [(a + 1, b + 1) for a in range(len(values)) for b in range(a + 1, len(values))
             if torch.equal(values[a], values[b])]
     expect_true(not same, checked, _("4 different outputs (random rotation, crop and flip)"),
@@ -570,7 +576,7 @@ def train_transform_normalised(ex, case):
 
 @train_transform_normalised.judge
 def _judge(obs, case):
-    for k, call in enumerate(obs["calls"]):
+    for k, call in enumerate(expect_count(obs["calls"], len(_sizes(case)), "build_transforms(True, ...)")):
         checked = _("{call} applied to the photo {photo}").format(call=_call_text(True, call["size"]),
                                                                   photo=_photo_name(case, 50 + k))
         values = _expect_image_tensor(call["out"], call["size"], checked)
@@ -720,7 +726,7 @@ def _judge(obs, case):
     images, labels = _folder_reference(True, case)
     size, batch_size = _folder_size(case), _folder_batch_size(case)
     want_sizes = _expected_sizes(len(labels), batch_size)
-    for k, batches in enumerate(obs["epochs"], start=1):
+    for k, batches in enumerate(expect_count(obs["epochs"], 2, "image_folder_loader(...)"), start=1):
         checked = (_("image_folder_loader(cats_dogs train folder, Resize(({size}, {size})) + "
                      "ToTensor(), batch_size={batch_size}, shuffle=False), epoch {k}").format(size=size,
                                                                                               batch_size=batch_size, k=k))
@@ -788,7 +794,7 @@ def _judge(obs, case):
     images, labels = _folder_reference(True, case)
     n, batch_size = len(labels), _folder_batch_size(case)
     orders = []
-    for k, batches in enumerate(obs["epochs"], start=1):
+    for k, batches in enumerate(expect_count(obs["epochs"], 3, "image_folder_loader(...)"), start=1):
         checked = (_("image_folder_loader(cats_dogs train folder, transform, "
                      "batch_size={batch_size}, shuffle=True), epoch {k} after torch.manual_seed").format(batch_size=batch_size, k=k))
         sizes, got_images, got_labels = _sizes_of(batches, checked)
@@ -922,7 +928,7 @@ def _judge(obs, case):
     expect_tensor(obs["y_after"], y, _("tensor_loader(..., y, ...): the caller's y after two "
                                        "epochs"),
                   _("Do not change y: wrap it as it is in TensorDataset(x, y)."), tag=Tag.INPUT_MODIFIED)
-    for k, batches in enumerate(obs["epochs"], start=1):
+    for k, batches in enumerate(expect_count(obs["epochs"], 2, "tensor_loader(...)"), start=1):
         checked = _("tensor_loader(x, y, batch_size={batch_size}, shuffle=False) with {count} samples, epoch {k}").format(
             batch_size=batch_size, count=x.shape[0], k=k)
         order = _tensor_epoch(batches, x, y, batch_size, checked)
@@ -943,7 +949,7 @@ def _shuffled_epochs(ex, case, offset: int, pass_shuffle: bool) -> dict:
 def _judge_shuffled(obs, case, offset: int, call: str, hint: str) -> None:
     x, y, batch_size = _tensor_data(case, offset)
     orders = []
-    for k, batches in enumerate(obs["epochs"], start=1):
+    for k, batches in enumerate(expect_count(obs["epochs"], 3, call), start=1):
         checked = _("{call} with {count} samples, epoch {k} after torch.manual_seed").format(
             call=call.format(batch_size=batch_size), count=x.shape[0], k=k)
         orders.append(_tensor_epoch(batches, x, y, batch_size, checked))

@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader, Subset, TensorDataset
 from grader.engine.api import Calibration, Case, Exercise
 from grader.checks.history import expect_history, history_facts
 from grader.checks.devices import device_of, expect_cuda_rule, expect_explicit_device, offer_cuda
-from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.expect import expect_count, expect_equal, expect_tensor, expect_true, fail, same_device
 from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
@@ -422,7 +422,7 @@ def _judge(obs, case):
     specs = _expect_activations(obs["activations"], "LeNet")
     weights = _initial_weights(case)
     tol = dict(rtol=RTOL, atol=ATOL) if case.device == "cpu" else dict(rtol=CUDA_RTOL, atol=CUDA_ATOL)
-    for x, out in zip(_forward_inputs(case), obs["outputs"]):
+    for x, out in zip(_forward_inputs(case), obs["outputs"], strict=True):
         expected = lenet_logits(weights, specs, x)
         for key, how in (("call", "model(x)"), ("forward", "model.forward(x)")):
             checked = _("{how} for x of shape {shape} on {device} (random weights)").format(how=how,
@@ -596,7 +596,7 @@ def _judge(obs, case):
                         "nn.CrossEntropyLoss() on the raw logits; per batch: "
                         "optimizer.zero_grad(), loss.backward(), optimizer.step()."),
                       rtol=1e-3, atol=2e-4)
-    for k, (row, loss) in enumerate(zip(rows, losses), start=1):
+    for k, (row, loss) in enumerate(zip(rows, losses, strict=True), start=1):
         expect_close_float(row.get("train_loss"), loss,
                            _("{checked}: {name}").format(checked=checked, name=f'history[{k - 1}]["train_loss"]'),
                            _("Add loss.item() * batch_size for every batch and divide by the "
@@ -712,7 +712,7 @@ def _judge(obs, case):
                                _('Use the device you are given: only device=None means "CUDA when available"; '
                                  "then model = LeNet().to(device) and move every batch with .to(device)."),
                                inputs=run["input_devices"], what=_(FIT_ON_DEVICE))
-    for run in obs["runs"]:
+    for run in expect_count(obs["runs"], len(_device_variants(case)), "fit_lenet(...)"):
         checked = f"fit_lenet(..., epochs=2, {run['label']})"
         _expect_pair(run, checked)
         wrong = [d for d in run["parameter_devices"] if not same_device(d, case.device)]

@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from grader.engine.api import Calibration, Case, Exercise
 from grader.checks.devices import device_of, expect_explicit_device, expect_model_rule, offer_cuda
-from grader.engine.expect import expect_equal, expect_number, expect_tensor, expect_true, fail, same_device
+from grader.engine.expect import expect_count, expect_equal, expect_number, expect_tensor, expect_true, fail, same_device
 from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
@@ -133,7 +133,7 @@ def _judge(obs, case):
     hint = _("self.conv1 = nn.Conv2d(3, 16, kernel_size=3) (no padding, stride 1) and self.fc = "
               "nn.Linear(16 * (image_size - 2) ** 2, 10): a 3x3 kernel trims one pixel on each "
               "border.")
-    for size, got in zip(_layer_sizes(case), obs["models"]):
+    for size, got in zip(_layer_sizes(case), obs["models"], strict=True):
         s = 224 if size is None else size
         checked = "MyCNN()" if size is None else f"MyCNN({size})"
         conv, fc = got["conv1"], got["fc"]
@@ -194,7 +194,7 @@ def _judge(obs, case):
              describe(obs["names"]), _("MyCNN has exactly two layers: self.conv1 and self.fc."),
              tag=Tag.WRONG_ARCHITECTURE)
     tol = dict(rtol=RTOL, atol=ATOL) if case.device == "cpu" else dict(rtol=CUDA_RTOL, atol=CUDA_ATOL)
-    for (size, x), out in zip(_forward_cases(case), obs["outputs"]):
+    for (size, x), out in zip(_forward_cases(case), obs["outputs"], strict=True):
         expected = cnn_logits(_cnn_weights(case, size), x)
         for key, how in (("call", "model(x)"), ("forward", "model.forward(x)")):
             expect_tensor(out[key], expected,
@@ -245,10 +245,10 @@ def cifar10_transform_output(ex, case):
 
 @cifar10_transform_output.judge
 def _judge(obs, case):
-    for size, outputs in zip(_transform_sizes(case), obs["outputs"]):
+    for size, outputs in zip(_transform_sizes(case), obs["outputs"], strict=True):
         s = 224 if size is None else size
         call = "cifar10_transform()" if size is None else f"cifar10_transform({size})"
-        for index, got in zip(_image_indices(case), outputs):
+        for index, got in zip(_image_indices(case), outputs, strict=True):
             expected = expected_transform(s)(_fixture_image(index))
             expect_tensor(got, expected, _("{call} applied to CIFAR-10 test image #{index} "
                                            "(32x32 RGB)").format(call=call, index=index),
@@ -307,7 +307,7 @@ def _to_tensor_steps(steps: list[dict]) -> bool:
 def _judge(obs, case):
     hint = _("Return transforms.Compose([transforms.Resize(image_size), transforms.ToTensor(), "
              "transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)]).")
-    for size, got in zip((32, None), obs["transforms"]):
+    for size, got in zip((32, None), obs["transforms"], strict=True):
         s = 224 if size is None else size
         checked = "cifar10_transform()" if size is None else f"cifar10_transform({size})"
         expect_true(got["type"] == "Compose" and got["steps"] is not None, checked, _("a transforms.Compose"),
@@ -356,7 +356,7 @@ def _judge(obs, case):
              "raw logits itself).")
     expect_true(obs["module"], "make_loss()", _("an nn.Module (a loss object)"),
                 _("a {type}").format(type=obs["type"]), hint)
-    for (logits, labels), got in zip(_loss_inputs(case), obs["values"]):
+    for (logits, labels), got in zip(_loss_inputs(case), obs["values"], strict=True):
         checked = _("make_loss()(logits, labels) for random logits of shape {shape}").format(
             shape=tuple(logits.shape))
         expect_tensor(got, F.cross_entropy(logits, labels), checked, hint, rtol=1e-5, atol=1e-6)
@@ -395,7 +395,8 @@ def _judge(obs, case):
     expect_true(obs["sgd"], checked, _("a torch.optim.SGD"), _("a {type}").format(type=obs["type"]),
                 _("Return torch.optim.SGD(model.parameters(), lr=..., momentum=0.9)."))
     found = sorted(i for group in obs["groups"] for i in group["params"])
-    expect_equal(found, list(range(obs["count"])), _("{checked}: the optimizer's parameters, as "
+    count = len(list(_grader_cnn(case, _random_size(case)).parameters()))  # the grader's model, counted here
+    expect_equal(found, list(range(count)), _("{checked}: the optimizer's parameters, as "
                                                      "positions in list(model.parameters()) (-1: "
                                                      "not a parameter of the model)").format(checked=checked),
                  _("Pass model.parameters() — all of them, each once (not only fc's, not a copy)."))
@@ -577,7 +578,7 @@ def _judge(obs, case):
                                _("Use the device you are given: only when device is None choose one yourself "
                                  "(next(model.parameters()).device); never replace \"cpu\" or \"cuda\" by "
                                  "another."), inputs=run["input_devices"], what=_(EPOCH_ON_DEVICE))
-    for run in obs["runs"]:
+    for run in expect_count(obs["runs"], 4, "train_epoch(...)"):
         arg = run["label"].split(", model on ")[0]
         checked = _("train_epoch(..., {arg}, model on {device} in eval mode)").format(
             arg=arg, device=run["model_device"])

@@ -27,7 +27,7 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.checks.devices import device_of, expect_explicit_device, expect_model_rule, offer_cuda
-from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail, same_device
+from grader.engine.expect import expect_count, expect_equal, expect_tensor, expect_true, fail, same_device
 from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
@@ -535,7 +535,7 @@ def _judge(obs, case):
     width = _alexnet(case, 42, narrow=True).classifier[6].in_features
     for got, (n_in, n_out, how) in zip(obs, ((4096, 10, "replace_alexnet_head(alexnet) with the default num_classes=10"),
                                              (width, classes, f"replace_alexnet_head(model, {classes}) on an AlexNet "
-                                              f"whose classifier[6] is Linear({width}, 1000)"))):
+                                              f"whose classifier[6] is Linear({width}, 1000)")), strict=True):
         _expect_same_model(got, "replace_alexnet_head")
         _expect_linear(got["last"], n_in, n_out, how + ": model.classifier[6]",
                        _("model.classifier[6] = nn.Linear(model.classifier[6].in_features, "
@@ -835,7 +835,7 @@ def train_step_loss_and_update(ex, case):
 def _judge(obs, case):
     rtol, atol = TOLERANCE["cuda" if case.device.startswith("cuda") else "cpu"]
     devices = _loss_devices(case)
-    for k, (got, want) in enumerate(zip(obs["calls"], _expected_steps(case.seed))):
+    for k, (got, want) in enumerate(zip(obs["calls"], _expected_steps(case.seed), strict=True)):
         checked = _situation(devices[k], k, len(devices))
         loss = got["loss"]
         expect_true(type(loss) is float, _("{checked}: what train_step returns").format(checked=checked), _("a Python float (the loss)"),
@@ -943,7 +943,7 @@ def _explicit_steps(ex, case: Case) -> list[dict]:
 def _judge(obs, case):
     devices = _mode_devices(case)
     batches = _train_batches(case, len(devices))
-    for k, got in enumerate(obs["calls"]):
+    for k, got in enumerate(expect_count(obs["calls"], len(devices), "train_step(...)")):
         checked = _situation(devices[k], k, len(devices), body="small DenseNet")
         records = got["records"]
         expect_true(bool(records), _("{checked}: the model was called").format(checked=checked), _("model(inputs) at least once"),

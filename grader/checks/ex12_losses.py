@@ -190,7 +190,7 @@ def cross_entropy_value(ex, case):
 
 @cross_entropy_value.judge
 def _judge(obs, case):
-    for k, run in enumerate(obs["runs"]):
+    for k, run in zip(range(SETS), obs["runs"], strict=True):
         logits, target = _inputs(case, k)
         checked = _("cross_entropy({logits}, target) against F.cross_entropy").format(logits=_describe(logits))
         _expect_loss(run, F.cross_entropy(logits, target), checked, _(CE_HINT), VALUE_TOL)
@@ -204,7 +204,7 @@ def cross_entropy_gradient(ex, case):
 
 @cross_entropy_gradient.judge
 def _judge(obs, case):
-    for k, run in enumerate(obs["runs"]):
+    for k, run in zip(range(SETS), obs["runs"], strict=True):
         logits, target = _inputs(case, k)
         grad = _torch_value_and_grad(F.cross_entropy, logits, target)[1]
         checked = _("cross_entropy({logits}, target), then loss.backward()").format(logits=_describe(logits))
@@ -224,7 +224,7 @@ def _judge(obs, case):
     hint = (_("exp(10000) overflows to inf in float32. Subtract each row's maximum before "
               "exponentiating — torch.logsumexp(logits, dim=1) and F.log_softmax do that for "
               "you; never compute log(softmax(logits)) or log(exp(...).sum()) directly."))
-    for k, run in enumerate(obs["runs"]):
+    for k, run in zip(range(SETS), obs["runs"], strict=True):
         logits, target = _inputs(case, 10 + k, LARGE_SCALE)
         loss, grad = _torch_value_and_grad(F.cross_entropy, logits, target)
         checked = _("cross_entropy on {logits} with values up to {largest:.0f} (randn * 1e4)").format(
@@ -399,7 +399,7 @@ def weighted_cross_entropy_matches_pytorch(ex, case):
 def _judge(obs, case):
     hint = (_("With w_i = weight[target_i]: return sum(w_i * loss_i) / sum(w_i) — divide by the "
               "sum of the weights of the samples' classes, not by N."))
-    for k, run in enumerate(obs["runs"]):
+    for k, run in zip(range(SETS), obs["runs"], strict=True):
         logits, target = _inputs(case, 30 + k)
         weight = _weight(case, 30 + k, logits.shape[1])
         loss, grad = _torch_value_and_grad(F.cross_entropy, logits, target, weight=weight)
@@ -434,7 +434,7 @@ def focal_loss_matches_formula(ex, case):
 @focal_loss_matches_formula.judge
 def _judge(obs, case):
     gamma = _gamma(case)
-    for k, run in enumerate(obs["runs"]):
+    for k, run in zip(range(SETS), obs["runs"], strict=True):
         logits, target = _inputs(case, 40 + k)
         loss, grad = _torch_value_and_grad(focal_reference, logits, target, gamma)
         checked = f"focal_loss({_describe(logits)}, target, gamma={gamma:.4f})"
@@ -450,7 +450,7 @@ def focal_loss_gamma_zero_is_cross_entropy(ex, case):
 
 @focal_loss_gamma_zero_is_cross_entropy.judge
 def _judge(obs, case):
-    for k, run in enumerate(obs["runs"]):
+    for k, run in zip(range(SETS), obs["runs"], strict=True):
         logits, target = _inputs(case, 50 + k)
         loss, grad = _torch_value_and_grad(F.cross_entropy, logits, target)
         checked = _("focal_loss({logits}, target, gamma=0) against F.cross_entropy").format(logits=_describe(logits))
@@ -468,7 +468,7 @@ def focal_loss_default_gamma(ex, case):
 
 @focal_loss_default_gamma.judge
 def _judge(obs, case):
-    for k, run in enumerate(obs["runs"]):
+    for k, run in zip(range(SETS), obs["runs"], strict=True):
         logits, target = _inputs(case, 60 + k)
         loss, grad = _torch_value_and_grad(focal_reference, logits, target, 2.0)
         checked = _("focal_loss({logits}, target) — gamma not given").format(logits=_describe(logits))
@@ -505,7 +505,9 @@ def _judge(obs, case):
     weight = _weight(case, 70, logits.shape[1])
     hint = (_("Work on new tensors: no in-place operations (add_, sub_, clamp_, [...] = ...) on "
               "the arguments, no requires_grad_ and no backward() inside the loss."))
-    for key, got in obs.items():
+    for key in (f"{name}|{flag}" for name in ("cross_entropy", "weighted_cross_entropy", "focal_loss")
+                for flag in (False, True)):
+        got = obs[key]
         name, requires_grad = key.split("|")
         call = _("{name} called on logits with requires_grad={requires_grad}").format(
             name=name, requires_grad=requires_grad)

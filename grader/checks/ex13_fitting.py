@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader.engine.api import Calibration, Case, Exercise
-from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.expect import expect_count, expect_equal, expect_tensor, expect_true, fail
 from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
@@ -135,7 +135,7 @@ def net_layers_and_forward(ex, case):
 
 @net_layers_and_forward.judge
 def _judge(obs, case):
-    for k, run in enumerate(obs["runs"]):
+    for k, run in enumerate(expect_count(obs["runs"], 3, "Net(...)")):
         n_feature, n_hidden, n_output, n = _net_sizes(case, k)
         checked = f"Net({n_feature}, {n_hidden}, {n_output})"
         for name, (i, o) in (("hidden", (n_feature, n_hidden)), ("predict", (n_hidden, n_output))):
@@ -275,7 +275,7 @@ def _cluster_label(k: int) -> str:
 def classifier_accuracies(obs, case) -> list[float]:
     """The grader's training accuracy (arg-max of the two logits) of each returned net."""
     found = []
-    for k, run in enumerate(obs["runs"]):
+    for k, run in enumerate(expect_count(obs["runs"], CLUSTER_SETS, "fit_classifier(...)")):
         x, y = cluster_data(case, k)
         weights = _weights(run, _("fit_classifier(x, y) on {clusters}").format(clusters=_cluster_label(k)), 2, 2, run.get("is_net", False))
         with torch.no_grad():
@@ -463,7 +463,7 @@ def compare_optimizers_format(ex, case):
 
 @compare_optimizers_format.judge
 def _judge(obs, case):
-    for got, (label, n, kwargs) in zip(obs["runs"], OPTIMIZER_CALLS):
+    for got, (label, n, kwargs) in zip(obs["runs"], OPTIMIZER_CALLS, strict=True):
         _expect_curves(got, _(label), _steps(n, kwargs))
 
 
@@ -480,7 +480,7 @@ def compare_optimizers_same_start(ex, case):
 
 @compare_optimizers_same_start.judge
 def _judge(obs, case):
-    for got, (label, n, kwargs) in zip(obs["runs"], OPTIMIZER_CALLS):
+    for got, (label, n, kwargs) in zip(obs["runs"], OPTIMIZER_CALLS, strict=True):
         label = _(label)
         curves = _expect_curves(got, label, _steps(n, kwargs))
         first = {name: curves[name][0] for name in OPTIMIZERS}
@@ -639,7 +639,7 @@ def compare_optimizers_hyperparameters(ex, case):
 
 @compare_optimizers_hyperparameters.judge
 def _judge(obs, case):
-    for got, (label, n, kwargs) in zip(obs["runs"], OPTIMIZER_CALLS):
+    for got, (label, n, kwargs) in zip(obs["runs"], OPTIMIZER_CALLS, strict=True):
         label = _(label)
         args = {**DEFAULTS, **kwargs}
         steps = _steps(n, kwargs)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import pkgutil
+import types
 from pathlib import Path
 
 from grader.engine.api import Exercise
@@ -19,6 +21,7 @@ def public_exercises() -> dict[str, Exercise]:
             continue
         module = importlib.import_module(f"{public_checks.__name__}.{info.name}")
         exercise: Exercise = module.EXERCISE
+        _validate(exercise)
         found[exercise.name] = exercise
     return found
 
@@ -35,6 +38,7 @@ def hidden_exercises(directory: Path) -> list[Exercise]:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         exercise: Exercise = module.EXERCISE
+        _validate(exercise)
         for check in exercise.checks:
             check.hidden = True
         found.append(exercise)
@@ -55,3 +59,41 @@ def all_exercises(hidden: Path | None = None) -> dict[str, Exercise]:
 
 def stand_ins(exercises: dict[str, Exercise]) -> dict[str, dict]:
     return {name: dict(ex.stand_ins) for name, ex in exercises.items() if ex.stand_ins}
+
+
+def _validate(exercise: Exercise) -> None:
+    """Every check has a judge: nothing is passed on the word of the process that ran the student's code."""
+    for check in exercise.checks:
+        check.validate()
+
+
+def probes_only(source: str) -> str:
+    """A check module's source without its judges: what may reach the process that runs a student's code.
+
+    Removed: every function decorated with ``@<check>.judge`` and every statement ``<check>.judge(...)``.
+    The probes and the helpers they share with the judges stay; the judges (what is expected, how it is
+    compared) stay in the grader.
+    """
+    tree = ast.parse(source)
+    tree.body = [node for node in tree.body if not _is_judge(node)]
+    return ast.unparse(tree)
+
+
+def _is_judge(node: ast.stmt) -> bool:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return any(_judge_attribute(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list)
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and _judge_attribute(node.value.func)
+
+
+def _judge_attribute(node: ast.expr) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "judge"
+
+
+def probes_from_source(source: str, name: str) -> Exercise:
+    """The ``EXERCISE`` of a check module given as source (see :func:`probes_only`), its checks marked hidden."""
+    module = types.ModuleType(f"grader_hidden_checks.{name}")
+    exec(compile(source, f"<hidden checks {name}>", "exec"), module.__dict__)
+    exercise: Exercise = module.EXERCISE
+    for check in exercise.checks:
+        check.hidden = True
+    return exercise

@@ -76,6 +76,17 @@ def _is_library(filename: str) -> bool:
     return any(path.is_relative_to(root) for root in roots) or "site-packages" in path.parts
 
 
+class RegistrationError(Exception):
+    """A check module that breaks the rules of this API (for example a check without a judge)."""
+
+    def __init__(self, check: "Check") -> None:
+        super().__init__(
+            f"{check.exercise}::{check.name} has no judge: every check needs one (@{check.name}.judge), "
+            "because only a judge in the grader's process may pass a check"
+        )
+        self.check = check
+
+
 @dataclass(frozen=True)
 class Case:
     """One run of one check: on which device, with which seed."""
@@ -136,6 +147,11 @@ class Check:
 
     def cases(self) -> list[Case]:
         return [Case(self.exercise, self.name, d, self.seed) for d in self.devices()]
+
+    def validate(self) -> None:
+        """Raise :class:`RegistrationError` unless the check can be judged."""
+        if self.judge_fn is None:
+            raise RegistrationError(self)
 
 
 @dataclass(frozen=True)

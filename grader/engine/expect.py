@@ -27,6 +27,15 @@ def fail(checked: str, expected: str, got: str, hint: str = "", *, tag: Tag = Ta
     raise CheckFailed(Message(checked, expected, got, hint), tag)
 
 
+def expect_count(items: Any, count: int, checked: str) -> list:
+    """``items``, an observed list that must hold one entry for each of the ``count`` calls the probe made."""
+    if not isinstance(items, (list, tuple)) or len(items) != count:
+        got = _("{count} results").format(count=len(items)) if isinstance(items, (list, tuple)) else describe(items)
+        fail(checked, _("{count} results, one for each call the grader made").format(count=count), got,
+             tag=Tag.WRONG_SHAPE)
+    return list(items)
+
+
 def expect_true(ok: bool, checked: str, expected: str, got: str, hint: str = "", *, tag: Tag = Tag.WRONG_VALUE) -> None:
     if ok is not True:
         fail(checked, expected, got, hint, tag=tag)

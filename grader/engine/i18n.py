@@ -8,8 +8,9 @@ no catalog. The language is chosen, first match wins, by :func:`use_language`
 English. Catalogs live in ``grader/locale/<lang>/LC_MESSAGES/grader.mo``;
 ``python -m grader catalogs`` builds them.
 
-The chosen translation is loaded once, in the grading process, before any
-child is forked: children inherit it and never read a catalog themselves.
+Every catalog is loaded once, in the grading process, before the zygote
+that children are forked from is started: a child switches to the language of
+its request from gettext's cache and never reads a catalog itself.
 """
 
 from __future__ import annotations

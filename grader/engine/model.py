@@ -71,6 +71,9 @@ class Tag(str, enum.Enum):
         N_("the sandbox refused an action (writing outside the work folder, reading the solutions, starting programs)")
     )
     TAMPERING = "tampering", N_("replaced functions of torch or the grader that judging relies on")
+    PROTOCOL = "protocol", (
+        N_("the process running the code sent the grader something other than observations (a forged verdict)")
+    )
     # set by the judges
     WRONG_TYPE = "wrong_type", N_("a value of the wrong kind (not a tensor, number, module…) or unreadable")
     WRONG_SHAPE = "wrong_shape", N_("a tensor (or sequence) of the wrong shape or length")

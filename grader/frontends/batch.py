@@ -12,6 +12,10 @@ in its own session, with its own temporary folder, output to a file): a
 submission that crashes, stalls, stops or kills its grading process costs
 that student only, with a message on their row. Signals a submission sends
 to the batch itself are ignored and reported (:mod:`grader.sandbox.guard`).
+
+It starts the zygote (:mod:`grader.sandbox.zygote`) before it reads the class
+folder; each grading process gets its own connection to it, so every child
+that runs a student's code is forked from a process that never saw the class.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from typing import Callable, TextIO
 
 from grader.engine.i18n import _
 from grader.frontends import entry
-from grader.sandbox import cores, guard
+from grader.sandbox import cores, guard, zygote
 
 STUDENTS = "students"
 RESULTS = "results.json"
@@ -124,20 +128,24 @@ def _start(submission: Submission, out: Path, base: entry.GradeOptions, force: b
     (folder / RESULTS).unlink(missing_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f"grader-{submission.id}-"))
     errors = os.open(folder / ERRORS, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    connection = zygote.shared().connect()  # this submission's own connection to the batch's zygote
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
-        _grade_in_child(_options(submission, folder, base), errors, scratch, runner)  # never returns
+        _grade_in_child(_options(submission, folder, base), errors, scratch, runner, connection)  # never returns
     os.close(errors)
+    os.close(connection)
     return _Job(submission, pid, time.monotonic(), scratch)
 
 
-def _grade_in_child(options: entry.GradeOptions, errors: int, scratch: Path, runner: entry.Runner | None) -> None:
+def _grade_in_child(options: entry.GradeOptions, errors: int, scratch: Path, runner: entry.Runner | None,
+                    connection: int) -> None:
     code = entry.EXIT_INTERNAL
     try:
         os.setsid()  # its own session: a signal to its group or session never reaches the batch
         guard.unblock()
+        zygote.adopt(connection)
         tempfile.tempdir = str(scratch)  # everything it writes is removed with it, however it ends
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
@@ -275,6 +283,7 @@ def run_batch(
     parallel, threads = cores.share(jobs)
     base = dataclasses.replace(base, parallel=base.parallel or parallel, threads=base.threads or threads)
     _import_once()
+    zygote.shared()  # the command line started it before reading the class folder; else it starts now
     isolation.become_subreaper()  # what a killed grading process leaves behind comes back to us to end
     guard.block()
     watchdog = guard.start_watchdog()

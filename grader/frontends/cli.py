@@ -88,6 +88,7 @@ def _grade_options(args: argparse.Namespace, submission: Path) -> "entry.GradeOp
 
 def _batch(args: argparse.Namespace) -> int:
     from grader.frontends import batch, entry
+    from grader.sandbox import zygote
     from grader.sandbox.guard import Stop
 
     folder, out = Path(args.submissions), Path(args.out)
@@ -99,6 +100,7 @@ def _batch(args: argparse.Namespace) -> int:
     base = _grade_options(args, folder)
     if base.hidden is not None and not base.hidden.is_dir():
         raise SystemExit(_("error: --hidden {path}: no such folder").format(path=base.hidden))
+    zygote.start()  # before the class folder is read: the children's parent never sees it
     try:
         found = batch.find_submissions(folder, out)
     except OSError as exc:

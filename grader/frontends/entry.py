@@ -74,11 +74,13 @@ def grade(options: GradeOptions, runner: Runner | None = None) -> int:
     from grader.checks import registry
     from grader.sandbox import budget
     from grader.sandbox.grading import SubmissionError, grade_submission
+    from grader.sandbox import zygote
     from grader.sandbox.isolation import GiB, Limits
 
     if refuse_weak_sandbox(options.allow_weak_sandbox):
         return EXIT_USAGE
     available = cores.pin_threads()
+    zygote.shared()  # forked now, before the hidden checks and the submission are read
     progress = None
     try:
         hidden = _hidden(options.hidden)

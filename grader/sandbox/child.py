@@ -1,30 +1,34 @@
 """The child side of isolated grading: the process a student's code runs in.
 
-:func:`run_child` is entered right after ``fork``. It drops into a private
-work folder with a clean environment, applies the kernel's layers
+:func:`run_child` is entered in a process the zygote (:mod:`grader.sandbox.zygote`)
+has just forked. It reads its :class:`RunRequest`, drops into a private work
+folder with a clean environment, applies the kernel's layers
 (:mod:`grader.sandbox.layers`: limits, namespaces, Landlock, seccomp), installs
 the :mod:`grader.sandbox.audit` audit hook, fingerprints torch and the grader
-(:mod:`grader.sandbox.integrity`), imports the student's file and runs the probes one
-case at a time, writing each report to a pipe. It never returns.
-"""
+(:mod:`grader.sandbox.integrity`), imports the student's file and runs the
+probes one case at a time, writing what each one observed to a pipe
+(:mod:`grader.sandbox.protocol`). It never returns, and it never decides an
+outcome: the grading process judges."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import struct
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
-from grader.sandbox import integrity
-from grader.engine import observe
-from grader.sandbox import audit, layers
-from grader.engine.api import Case, Check
+from grader.checks import registry
+from grader.engine import i18n, observe
+from grader.engine.api import Case, Check, StandIn
 from grader.engine.i18n import _
+from grader.sandbox import audit, integrity, layers, protocol
 from grader.sandbox.loading import SANDBOX_VARIABLE, LoadError, SubmissionLoader
-from grader.engine.model import Outcome, Tag
-from grader.sandbox.runner import ProbeReport, cuda_available, probe_case
+from grader.sandbox.protocol import ProbeEvent
+from grader.sandbox.runner import cuda_available, probe_case
 
 GiB = 2**30
 HEADER = struct.Struct("!I")
@@ -33,13 +37,15 @@ SANDBOX_FAILED = 71  # the child's exit status when a kernel layer the plan prom
 
 @dataclass(frozen=True)
 class Limits:
-    """What one child may use. ``threads``: torch threads in the child.
+    """What one child may use. ``threads``: torch threads in the child, set before its first operation.
 
     A process that forks must not have started OpenMP's thread pool, or the
-    children hang in their first parallel operation. The command line pins
-    the grading process to one thread before any tensor work and gives the
-    children the machine's threads; callers that have already run torch with
-    several threads (tests, notebooks) keep the safe default of 1.
+    children hang in their first parallel operation. Children are forked by
+    the zygote, which never runs a torch operation; the command line starts
+    it before any tensor work and gives the children the machine's threads.
+    A zygote started lazily (:func:`grader.sandbox.zygote.shared`) is forked
+    from a caller that may have run torch with several threads (tests,
+    notebooks): such callers keep the safe default of 1.
 
     ``parallel``: how many exercises (each in its own child, each with these
     limits) run at once; the command line uses one per core.
@@ -58,45 +64,95 @@ class Limits:
     max_tasks: int = 256  # processes and threads of one child, together (where a cgroup counts them)
     layers: frozenset[str] = layers.ALL  # the kernel layers to apply where the kernel offers them
 
+    def to_dict(self) -> dict:
+        return {**dataclasses.asdict(self), "layers": sorted(self.layers)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Limits":
+        return cls(**{**data, "layers": frozenset(data["layers"])})
+
 
 @dataclass
 class Workspace:
-    """Folders of one grading run: the submission copy and the child's tmp."""
+    """Folders of one grading run: the submission copy and the child's tmp (the stand-ins come with the checks)."""
 
     root: Path
     submission: Path
     forbidden: tuple[Path, ...]
-    stand_ins: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 
-def run_child(
-    name: str, cases: list[tuple[Check, Case]], indices: list[int], workspace: Workspace, limits: Limits, fd: int,
-    output: int,
-) -> None:
+@dataclass(frozen=True)
+class RunRequest:
+    """What one child runs: cases of one exercise, in a work folder, under limits.
+
+    ``cases``: (index in the exercise, check name, device, seed). ``source``: for checks that are not the
+    kit's public ones (hidden checks), their module's source without its judges
+    (:func:`grader.checks.registry.probes_only`); it reaches only the child that runs them.
+    """
+
+    exercise: str
+    cases: tuple[tuple[int, str, str, int], ...]
+    workspace: Workspace
+    limits: Limits
+    lang: str = "en"
+    source: str | None = None
+
+    def to_bytes(self) -> bytes:
+        data = {
+            "exercise": self.exercise, "cases": [list(c) for c in self.cases], "lang": self.lang, "source": self.source,
+            "limits": self.limits.to_dict(),
+            "workspace": {"root": str(self.workspace.root), "submission": str(self.workspace.submission),
+                          "forbidden": [str(p) for p in self.workspace.forbidden]},
+        }
+        return json.dumps(data).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "RunRequest":
+        raw = json.loads(data)
+        space = raw["workspace"]
+        workspace = Workspace(Path(space["root"]), Path(space["submission"]), tuple(Path(p) for p in space["forbidden"]))
+        return cls(raw["exercise"], tuple((int(i), str(c), str(d), int(s)) for i, c, d, s in raw["cases"]), workspace,
+                   Limits.from_dict(raw["limits"]), raw["lang"], raw["source"])
+
+
+def run_child(request: RunRequest, fd: int, output: int) -> None:
     exit_now = os._exit  # bound before the student's code can replace anything
     code = 0
     try:
         os.setpgid(0, 0)
         send = _sender(fd)
-        _enter(workspace, limits, output)
+        i18n.use_language(request.lang)
+        cases, stand_ins = _resolve(request)
+        _enter(request.workspace, request.limits, output)
         fingerprint = integrity.take()
         changed, probe = fingerprint.changed, _guarded_probe
-        loader = SubmissionLoader(workspace.submission, workspace.stand_ins)
-        _import(loader, name)
+        loader = SubmissionLoader(request.workspace.submission, {request.exercise: stand_ins})
+        _import(loader, request.exercise)
         send({"kind": "imported"})
-        for index in indices:
-            check, case = cases[index]
-            report = probe(check, case, loader)
+        for index, check, case in cases:
+            event = probe(check, case, loader)
             replaced = changed()
             if replaced:
                 send({"kind": "tampered", "names": replaced})
                 break
-            send({"kind": "case", "index": index, "report": report.to_dict()})
+            send(protocol.encode_case(index, event))
     except BaseException:
         code = 70
     finally:
         exit_now(code)
+
+
+def _resolve(request: RunRequest) -> tuple[list[tuple[int, Check, Case]], dict[str, StandIn]]:
+    """The checks of the request, found by name among the kit's own or in the source it carries."""
+    public = registry.public_exercises().get(request.exercise)
+    exercise = registry.probes_from_source(request.source, request.exercise) if request.source else public
+    if exercise is None:
+        raise LookupError(f"no exercise {request.exercise}")
+    stand_ins = {**(public.stand_ins if public else {}), **exercise.stand_ins}
+    checks = {check.name: check for check in exercise.checks}
+    cases = [(index, checks[name], Case(request.exercise, name, device, seed)) for index, name, device, seed in request.cases]
+    return cases, stand_ins
 
 
 def _sender(fd: int) -> Callable[[dict], None]:
@@ -173,11 +229,8 @@ def _import(loader: SubmissionLoader, name: str) -> None:
         pass  # reported by every probe of this exercise
 
 
-def _guarded_probe(check: Check, case: Case, loader: SubmissionLoader) -> ProbeReport:
+def _guarded_probe(check: Check, case: Case, loader: SubmissionLoader) -> ProbeEvent:
     try:
         return probe_case(check, case, loader)
-    except KeyboardInterrupt:
-        return ProbeReport(Outcome.CRASHED, _("Your code raised KeyboardInterrupt."), tag=Tag.CRASHED)
-    except BaseException as exc:  # anything else that escapes (e.g. GeneratorExit) is a crash
-        message = _("Your code ended the run with {error}.").format(error=type(exc).__name__)
-        return ProbeReport(Outcome.CRASHED, message, tag=Tag.CRASHED)
+    except BaseException as exc:  # what escapes (KeyboardInterrupt, GeneratorExit) ends the case as a crash
+        return protocol.crashed(type(exc).__name__)

@@ -11,6 +11,7 @@ from typing import Callable
 
 from grader.checks import registry
 from grader.engine import i18n
+from grader.sandbox import zygote
 from grader.engine.api import Exercise
 from grader.engine.model import CheckResult, GradeResult, Outcome, Tag
 from grader.sandbox import isolation, layers
@@ -54,12 +55,18 @@ def grade_submission(
 
     ``on_exercise``: called with each exercise's results as soon as that exercise is graded.
     Raises :class:`SubmissionError` when the submission cannot be read at all.
+
+    The children that run the student's code are forked by this process's zygote
+    (:func:`grader.sandbox.zygote.shared`). When none was started yet, one is started here and
+    inherits this process's memory as it is now, hidden checks included if they were loaded:
+    front ends that hold secrets call :func:`grader.sandbox.zygote.start` before loading them.
     """
     submission = Path(submission)
     exercises = exercises if exercises is not None else registry.all_exercises(hidden)
     limits = limits or Limits()
     start = time.perf_counter()
     cuda = ready_to_fork()
+    zygote.shared()  # the front ends start it before anything secret is loaded; else it starts here
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         root = Path(tmp).resolve()
         prepared = prepare(submission, root / "submission", exercises)
@@ -67,7 +74,6 @@ def grade_submission(
             root=root,
             submission=prepared.folder,
             forbidden=tuple(p.resolve() for p in (KIT / "solutions", KIT / "tests", hidden) if p is not None),
-            stand_ins=registry.stand_ins(exercises),
         )
         blocked = {name: _not_graded(exercises[name], file.problem, cuda)
                    for name, file in prepared.graded.items() if file.problem}

@@ -1,12 +1,16 @@
-"""The isolated runner: each exercise's probes run in a forked child process.
+"""The isolated runner: each exercise's probes run in a child process forked by the zygote.
 
-The parent (this process) has torch and the checks imported; for every
-exercise it forks a child that drops into a private work folder, caps its
-memory and file sizes, installs the :mod:`grader.sandbox.audit` audit hook, imports
-the student's file and runs the probes one case at a time. The child sends
-back only observations (:mod:`grader.engine.observe`'s wire format); the parent
-judges them. A case that runs past its time limit, or a child that dies, is
-recorded for that case, and a fresh child carries on with the next one.
+For every exercise the parent (this process) asks the zygote
+(:mod:`grader.sandbox.zygote`) for a child that drops into a private work folder,
+caps its memory and file sizes, installs the :mod:`grader.sandbox.audit` audit
+hook, imports the student's file and runs the probes one case at a time. The
+child sends back only observations (:mod:`grader.sandbox.protocol`); the parent
+judges them. A frame that claims anything else (an outcome, a score, another
+case) is a protocol error: the exercise's cases not yet judged score 0. A case
+that runs past its time limit, or a child that dies, is recorded for that case,
+and a fresh child carries on with the next one. Hidden checks run in a child of
+their own, which alone receives their probes (never their judges), and what
+they print or raise is not shown.
 
 Up to ``Limits.parallel`` exercises run at once. The parent stays one thread:
 each exercise is a generator that yields what it waits for (its child's pipes
@@ -26,13 +30,15 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Generator, Iterator
 
-from grader.engine import observe
+from grader.checks import registry
+from grader.engine import i18n, observe
 from grader.engine.api import Case, Check, Exercise
-from grader.sandbox import layers, resources
-from grader.sandbox.child import HEADER, SANDBOX_FAILED, GiB, Limits, Workspace, run_child, work_folder
+from grader.sandbox import layers, protocol, resources, zygote
+from grader.sandbox.child import HEADER, SANDBOX_FAILED, GiB, Limits, RunRequest, Workspace, work_folder
 from grader.engine.model import CheckResult, Outcome, Tag
 from grader.engine.i18n import N_, _
-from grader.sandbox.runner import CUDA_SKIP_REASON, ProbeReport, case_points, judge_case, skipped, timeout_message
+from grader.sandbox.protocol import ProtocolError
+from grader.sandbox.runner import CUDA_SKIP_REASON, case_points, judge_case, skipped, timeout_message
 
 __all__ = ["GiB", "Limits", "Workspace", "run_exercise", "run_exercises", "end_strays", "become_subreaper"]
 
@@ -51,6 +57,7 @@ class _Child:
     pid: int
     read_fd: int  # reports from the child
     output_fd: int  # the child's stdout and stderr
+    zygote: zygote.Zygote  # its parent, which knows how it ended
     output: bytearray = field(default_factory=bytearray)
     output_total: int = 0
     watch: resources.Watch | None = None  # the limits it shares with all it starts
@@ -145,17 +152,44 @@ def _exercise_steps(exercise: Exercise, workspace: Workspace, limits: Limits, cu
             results[index] = skipped(check, case, _(CUDA_SKIP_REASON))
         else:
             runnable.append(index)
-    position = 0
-    while position < len(runnable):
-        child = _fork(exercise.name, cases, runnable[position:], workspace, limits)
-        pid = child.pid
-        live.add(pid)
-        try:
-            position = yield from _collect(child, cases, runnable, position, results, limits, cuda)
-        finally:
-            live.discard(pid)
-            _end(child)
+    for source, indices in _by_source(cases, runnable):
+        position = 0
+        while position < len(indices):
+            child = _spawn(exercise.name, cases, indices[position:], workspace, limits, source)
+            pid = child.pid
+            live.add(pid)
+            try:
+                position = yield from _collect(child, cases, indices, position, results, limits, cuda)
+            finally:
+                live.discard(pid)
+                _end(child)
     return [results[i] for i in range(len(cases))]
+
+
+def _by_source(cases: list[tuple[Check, Case]], runnable: list[int]) -> list[tuple[str | None, list[int]]]:
+    """Runs of cases that one child may serve: the kit's own checks (None), or one hidden module's."""
+    public = registry.public_exercises()
+    sources: dict[str, str | None] = {}
+    groups: list[tuple[str | None, list[int]]] = []
+    for index in runnable:
+        check = cases[index][0]
+        if check.name not in sources:
+            sources[check.name] = _probe_source(check, public)
+        source = sources[check.name]
+        if groups and groups[-1][0] == source:
+            groups[-1][1].append(index)
+        else:
+            groups.append((source, [index]))
+    return groups
+
+
+def _probe_source(check: Check, public: dict[str, Exercise]) -> str | None:
+    """None for a check of the kit itself; else its module's source without the judges."""
+    mine = public.get(check.exercise)
+    if mine is not None and any(c.name == check.name and c.probe is check.probe for c in mine.checks):
+        return None
+    with open(check.probe.__code__.co_filename, encoding="utf-8") as f:
+        return registry.probes_only(f.read())
 
 
 # ---- parent side -------------------------------------------------------------------------------
@@ -178,28 +212,42 @@ def _collect(
                 return len(runnable)
             results[index] = _lost_case(check, case, why, limits, cuda, _take_output(child, limits))
             return position + 1
-        if frame.get("kind") == "imported":
-            imported = True
-            if child.watch is not None:
-                child.watch.pin()  # its work folder is set up by now: measure it even after it ends
-            continue
-        if frame.get("kind") == "tampered":
-            names = ", ".join(frame.get("names", [])[:8])
-            message = _("Your code replaced functions the grader relies on: {names}").format(names=names)
-            _fail_rest(cases, runnable[position:], results, (Outcome.ERROR, message, Tag.TAMPERING), cuda)
+        try:
+            if frame.get("kind") != "case":
+                kind, names = protocol.decode_control(frame)
+                if kind == "imported" and not imported:
+                    imported = True
+                    if child.watch is not None:
+                        child.watch.pin()  # its work folder is set up by now: measure it even after it ends
+                    continue
+                if kind == "tampered":
+                    message = _("Your code replaced functions the grader relies on: {names}").format(names=", ".join(names[:8]))
+                    _fail_rest(cases, runnable[position:], results, (Outcome.ERROR, message, Tag.TAMPERING), cuda)
+                    return len(runnable)
+                raise ProtocolError("a second 'imported' frame")
+            if not imported:
+                raise ProtocolError("a case reported before the file was imported")
+            event = protocol.decode_case(frame, index)
+        except ProtocolError:
+            _fail_rest(cases, runnable[position:], results, _protocol_failure(), cuda)
             return len(runnable)
-        if frame.get("kind") != "case" or frame.get("index") != index or not isinstance(frame.get("report"), dict):
-            results[index] = _lost_case(check, case, _("sent a malformed report"), limits, cuda, _take_output(child, limits))
-            return position + 1
         hit = child.limit_hit()
         if hit:
             results[index] = _lost_case(check, case, hit, limits, cuda, _take_output(child, limits))
             return position + 1
-        report = ProbeReport.from_dict(frame["report"])
-        result = judge_case(check, case, report, case_points(check, cuda))
+        result = judge_case(check, case, event, case_points(check, cuda))
         results[index] = _with_output(result, _take_output(child, limits))
         position += 1
     return position
+
+
+def _protocol_failure() -> tuple[Outcome, str, Tag]:
+    message = _(
+        "The process running your code sent the grader something other than what it observed "
+        "(a result it made up, or a report out of turn). No check of this exercise that was still to come "
+        "counts: the grader alone decides whether a check passes."
+    )
+    return Outcome.ERROR, message, Tag.PROTOCOL
 
 
 def _read_frame(child: _Child, deadline: float, limits: Limits) -> Generator[Wait, set[int], tuple[dict | None, str]]:
@@ -250,15 +298,11 @@ def _read_exactly(child: _Child, size: int, deadline: float, limits: Limits) -> 
 def _how_it_ended(child: _Child) -> Generator[Wait, set[int], str]:
     """Why the child's report pipe closed: it ended, or it closed the pipe and is stopped here."""
     give_up = time.monotonic() + _CLOSED_GRACE
-    try:
-        while (status := os.waitpid(child.pid, os.WNOHANG))[0] == 0:
-            if time.monotonic() >= give_up:  # it closed its end of the pipe (os.closerange) and runs on
-                _stop(child)
-                return _("closed its connection to the grader and was stopped")
-            yield [], time.monotonic() + _POLL / 4
-    except ChildProcessError:
-        return _("ended")
-    status = status[1]
+    while (status := child.zygote.status(child.pid)) is None:
+        if time.monotonic() >= give_up:  # it closed its end of the pipe (os.closerange) and runs on
+            _stop(child)
+            return _("closed its connection to the grader and was stopped")
+        yield [], time.monotonic() + _POLL / 4
     child.pid = -1
     hit = child.limit_hit()
     if hit:
@@ -310,6 +354,7 @@ def _lost_case(check: Check, case: Case, why: str, limits: Limits, cuda: bool, o
     else:
         message = _("The process running your code {why} during this check.").format(why=why)
         outcome, tag = Outcome.CRASHED, Tag.CRASHED
+    output = "" if check.hidden else output
     return CheckResult(check.exercise, check.name, device, outcome, 0.0, points, message, output, check.hidden, tag=tag)
 
 
@@ -378,7 +423,8 @@ def _take_output(child: _Child, limits: Limits) -> str:
 
 
 def _with_output(result: CheckResult, output: str) -> CheckResult:
-    return replace(result, output=output) if output else result
+    """What the child printed goes with the result, unless the check is hidden."""
+    return replace(result, output=output) if output and not result.hidden else result
 
 
 def _end(child: _Child) -> None:
@@ -394,10 +440,7 @@ def _stop(child: _Child) -> None:
             os.killpg(child.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        try:
-            os.waitpid(child.pid, 0)
-        except ChildProcessError:
-            pass
+        child.zygote.status(child.pid, block=True)
         child.pid = -1
     if child.watch is not None:
         child.watch.close()
@@ -410,6 +453,7 @@ def end_strays(keep: set[int] | frozenset[int] = frozenset()) -> None:
     ``keep``: children still at work, with the processes in their process groups.
     """
     me = str(os.getpid())
+    keep = set(keep) | zygote.known_pids()
     for _attempt in range(20):
         strays = [pid for pid, group in _children_and_groups(me) if pid not in keep and group not in keep]
         for pid in strays:
@@ -435,24 +479,29 @@ def _children_and_groups(parent: str) -> list[tuple[int, int]]:
     return [(pid, int(fields[2])) for pid, fields in _processes() if fields[1].decode() == parent]
 
 
-def _fork(name: str, cases: list[tuple[Check, Case]], indices: list[int], workspace: Workspace, limits: Limits) -> _Child:
+def _spawn(
+    name: str, cases: list[tuple[Check, Case]], indices: list[int], workspace: Workspace, limits: Limits,
+    source: str | None,
+) -> _Child:
+    """Ask the zygote for a child that runs ``indices`` of ``cases``; it inherits only its two pipes."""
+    request = RunRequest(
+        exercise=name, cases=tuple((i, cases[i][0].name, cases[i][1].device, cases[i][1].seed) for i in indices),
+        workspace=workspace, limits=limits, lang=i18n.language(), source=source,
+    )
     read_fd, write_fd = os.pipe()
     output_read, output_write = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_fd)
-        os.close(output_read)
-        run_child(name, cases, indices, workspace, limits, write_fd, output_write)  # never returns
-    os.close(write_fd)
-    os.close(output_write)
-    os.set_blocking(output_read, False)
+    parent = zygote.shared()
     try:
-        os.setpgid(pid, pid)
-    except (ProcessLookupError, PermissionError):
-        pass
-    return _Child(pid, read_fd, output_read, watch=_watch(pid, workspace, limits))
+        pid = parent.spawn(request.to_bytes(), write_fd, output_write)
+    except BaseException:
+        for fd in (read_fd, output_read):
+            os.close(fd)
+        raise
+    finally:
+        os.close(write_fd)
+        os.close(output_write)
+    os.set_blocking(output_read, False)
+    return _Child(pid, read_fd, output_read, parent, watch=_watch(pid, workspace, limits))
 
 
 def _watch(pid: int, workspace: Workspace, limits: Limits) -> resources.Watch:

@@ -1,26 +1,32 @@
-"""Running one case: probe (next to the student's code), then judge (in the grader)."""
+"""Running one case: probe (next to the student's code), then judge (in the grader).
+
+The probe's side ends in a :class:`~grader.sandbox.protocol.ProbeEvent` (what was
+observed, or why nothing was); :func:`verdict` alone turns it into an outcome.
+The in-process runner (:func:`run_case`) and the isolated one use the same two halves.
+"""
 
 from __future__ import annotations
 
 import ast
 import contextlib
-import dataclasses
 import inspect
 import re
 import textwrap
 import time
 import types
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any, Iterator
 
 import torch
 
 from grader.checks.withheld import Withheld
-from grader.engine.api import Case, Check, CheckFailed, raised_by_stub
+from grader.engine.api import Case, Check, CheckFailed, RegistrationError, raised_by_stub
 from grader.engine.i18n import N_, _
 from grader.sandbox.loading import LoadError, SubmissionLoader, explain
 from grader.engine.model import CheckResult, Message, Outcome, Tag
 from grader.engine.observe import snapshot
+from grader.sandbox import protocol
+from grader.sandbox.protocol import ProbeEvent
 
 TIMEOUT_MESSAGE = N_("Took longer than {seconds} s: look for an endless loop, a sleep, or far too much work per call.")
 OUT_OF_MEMORY = N_("Out of memory (MemoryError): look for a list or tensor that grows without end.")
@@ -29,52 +35,6 @@ CUDA_SKIP_REASON = N_("CUDA is not available on this machine; this case is skipp
 
 def timeout_message(seconds: float) -> str:
     return _(TIMEOUT_MESSAGE).format(seconds=f"{seconds:g}")
-
-
-@dataclass(frozen=True)
-class ProbeReport:
-    """What the student's side sends back: observations, or why there are none."""
-
-    outcome: Outcome | None  # None: observations were taken and must be judged
-    message: str = ""
-    observations: Any = None
-    duration: float = 0.0
-    tag: Tag | None = None  # why, when ``outcome`` is set
-    detail: Message | None = None  # the message as data, when there is one
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "outcome": self.outcome.value if self.outcome else None,
-            "message": self.message,
-            "observations": self.observations,
-            "duration": self.duration,
-            "tag": self.tag.value if self.tag else None,
-            "detail": dataclasses.asdict(self.detail) if self.detail else None,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ProbeReport":
-        outcome, tag = data.get("outcome"), data.get("tag")
-        return cls(
-            outcome=Outcome(outcome) if outcome else None,
-            message=str(data.get("message", "")),
-            observations=data.get("observations"),
-            duration=float(data.get("duration", 0.0)),
-            tag=Tag(tag) if tag else None,
-            detail=message_from(data.get("detail")),
-        )
-
-
-def message_from(fields: Any) -> Message | None:
-    """A :class:`Message` again from its fields (``dataclasses.asdict``), or None for anything else."""
-    if not isinstance(fields, dict):
-        return None
-    try:
-        message = Message(**fields)
-    except TypeError:
-        return None
-    texts = (message.checked, message.expected, message.got, message.location, *message.hints)
-    return message if all(isinstance(t, str) for t in texts) else None
 
 
 def cuda_available() -> bool:
@@ -87,8 +47,8 @@ def case_points(check: Check, cuda: bool) -> float:
     return check.points / len(devices)
 
 
-def probe_case(check: Check, case: Case, loader: SubmissionLoader, *, shortcut: bool = True) -> ProbeReport:
-    """Call the student's code for one case. Never raises for the student's mistakes.
+def probe_case(check: Check, case: Case, loader: SubmissionLoader, *, shortcut: bool = True) -> ProbeEvent:
+    """Call the student's code for one case and say what happened. Never raises for the student's mistakes.
 
     ``shortcut``: when everything the check needs is still the stub's ``raise NotImplementedError(...)``,
     report "not started" at once instead of building the check's data and models first.
@@ -98,40 +58,83 @@ def probe_case(check: Check, case: Case, loader: SubmissionLoader, *, shortcut: 
         try:
             module = loader.load(check.exercise)
         except LoadError as error:
-            return ProbeReport(error.outcome, error.message, tag=error.tag, detail=error.detail)
+            return protocol.load_failed(error.message, error.tag, error.detail)
         missing = [name for name in check.needs if not hasattr(module, name)]
         if missing:
-            return ProbeReport(Outcome.ERROR, _missing_message(check.exercise, missing), tag=Tag.MISSING_NAME)
+            return protocol.missing(missing)
         todo = untouched_stubs(module, check.needs) if shortcut else None
         if todo is not None:
-            return ProbeReport(Outcome.NOT_STARTED, _not_started_message(check.exercise, NotImplementedError(todo)),
-                               tag=Tag.NOT_STARTED)
+            return protocol.not_started(todo)
         try:
             observations = snapshot(check.probe(module, case))
         except Withheld as exc:  # only in the student bundle: the grader's model is not shipped
-            return ProbeReport(Outcome.SKIPPED, str(exc))
+            return protocol.withheld(str(exc))
         except CheckFailed as failure:
-            return ProbeReport(Outcome.FAILED, failure.message.render(), tag=failure.tag, detail=failure.message)
+            return protocol.probe_failed(failure.message, failure.tag)
         except MemoryError:
-            return ProbeReport(Outcome.ERROR, _(OUT_OF_MEMORY), tag=Tag.OUT_OF_MEMORY)
+            return protocol.out_of_memory()
         except SystemExit as exc:
-            message = _("Your code called sys.exit({code}); return a value instead.").format(code=repr(exc.code))
-            return ProbeReport(Outcome.CRASHED, message, tag=Tag.CRASHED)
+            return protocol.exited(exc.code)
         except Exception as exc:
             if raised_by_stub(exc):  # the stub's own raise; PyTorch's NotImplementedError is an error like any
-                return ProbeReport(Outcome.NOT_STARTED, _not_started_message(check.exercise, exc), tag=Tag.NOT_STARTED)
-            detail, tag = explain(exc, loader.directory, check.doc)
-            return ProbeReport(Outcome.ERROR, detail.render(), tag=tag, detail=detail)
-    return ProbeReport(None, observations=observations, duration=time.perf_counter() - start)
+                return protocol.not_started(str(exc))
+            return protocol.raised(*explain(exc, loader.directory, check.doc))
+    return protocol.observed(observations, time.perf_counter() - start)
 
 
-def judge_case(check: Check, case: Case, report: ProbeReport, points: float) -> CheckResult:
+def verdict(check: Check, case: Case, event: ProbeEvent) -> tuple[Outcome, str, Tag | None, Message | None]:
+    """The outcome of one case, decided here from what the child observed: only the judge can pass it.
+
+    Also the message, rendered and as data where there is one.
+    """
+    if event.kind == "observed":
+        return _judge(check, case, event["observations"])
+    if check.hidden:
+        return _hidden_failure(check, event)
+    kind = event.kind
+    if kind == "not_started":
+        return Outcome.NOT_STARTED, _not_started_message(check.exercise, event["todo"]), Tag.NOT_STARTED, None
+    if kind == "missing":
+        return Outcome.ERROR, _missing_message(check.exercise, event["names"]), Tag.MISSING_NAME, None
+    if kind in ("raised", "probe_failed"):
+        detail = Message(**event["message"])
+        return (Outcome.ERROR if kind == "raised" else Outcome.FAILED), detail.render(), Tag(event["tag"]), detail
+    if kind == "load_failed":
+        tag = Tag(event["tag"])
+        detail = Message(**event["message"]) if event["message"] is not None else None
+        return LOAD_OUTCOMES.get(tag, Outcome.ERROR), event["text"], tag, detail
+    if kind == "withheld":
+        return Outcome.SKIPPED, event["reason"], None, None
+    if kind == "exited":
+        text = _("Your code called sys.exit({code}); return a value instead.").format(code=event["code"])
+        return Outcome.CRASHED, text, Tag.CRASHED, None
+    if kind == "out_of_memory":
+        return Outcome.ERROR, _(OUT_OF_MEMORY), Tag.OUT_OF_MEMORY, None
+    return Outcome.CRASHED, _crash_message(event["error"]), Tag.CRASHED, None
+
+
+# How a file that could not be imported counts, by the tag the loader gave it.
+LOAD_OUTCOMES = {Tag.NOT_STARTED: Outcome.NOT_STARTED, Tag.TIMEOUT: Outcome.TIMEOUT, Tag.CRASHED: Outcome.CRASHED}
+
+
+def _crash_message(error: str) -> str:
+    if error == "KeyboardInterrupt":
+        return _("Your code raised KeyboardInterrupt.")
+    return _("Your code ended the run with {error}.").format(error=error)
+
+
+def _hidden_failure(check: Check, event: ProbeEvent) -> tuple[Outcome, str, Tag | None, None]:
+    """A hidden check that could not be judged: the outcome and tag, never the child's text."""
+    outcome, _text, tag, _detail = verdict(replace(check, hidden=False), Case(check.exercise, check.name, "cpu", 0), event)
+    text = _("This hidden check could not judge your code ({outcome}): {check}").format(outcome=outcome.label, check=check.doc)
+    return outcome, text, tag, None
+
+
+def judge_case(check: Check, case: Case, event: ProbeEvent, points: float, duration: float | None = None) -> CheckResult:
     """Reach the verdict in the grader's own process."""
-    outcome, message, tag, detail = report.outcome, report.message, report.tag, report.detail
-    if outcome is None:
-        outcome, message, tag, detail = _judge(check, case, report.observations)
-    elif tag is None:
-        tag = OUTCOME_TAGS[outcome]
+    outcome, message, tag, detail = verdict(check, case, event)
+    if duration is None:
+        duration = event["duration"] if event.kind == "observed" else 0.0
     return CheckResult(
         exercise=check.exercise,
         check=check.name,
@@ -141,22 +144,15 @@ def judge_case(check: Check, case: Case, report: ProbeReport, points: float) -> 
         max_score=0.0 if outcome is Outcome.SKIPPED else points,
         message=message,
         hidden=check.hidden,
-        duration=report.duration,
+        duration=duration,
         tag=None if outcome in (Outcome.PASSED, Outcome.SKIPPED) else tag,
         detail=detail,
     )
 
 
-# The tag of a report that arrives without one (a child of an older grader, a hand-made report).
-OUTCOME_TAGS = {
-    Outcome.FAILED: Tag.WRONG_VALUE, Outcome.NOT_STARTED: Tag.NOT_STARTED, Outcome.ERROR: Tag.EXCEPTION,
-    Outcome.TIMEOUT: Tag.TIMEOUT, Outcome.CRASHED: Tag.CRASHED, Outcome.PASSED: None, Outcome.SKIPPED: None,
-}
-
-
 def _judge(check: Check, case: Case, observations: Any) -> tuple[Outcome, str, Tag | None, Message | None]:
     if check.judge_fn is None:
-        return Outcome.PASSED, "", None, None
+        raise RegistrationError(check)
     try:
         check.judge_fn(observations, case)
     except CheckFailed as failure:
@@ -255,11 +251,11 @@ def _missing_message(exercise: str, missing: list[str]) -> str:
     )
 
 
-def _not_started_message(exercise: str, exc: BaseException) -> str:
-    stub = _STUB_TODO.fullmatch(str(exc))
+def _not_started_message(exercise: str, todo: str) -> str:
+    stub = _STUB_TODO.fullmatch(todo)
     if stub:  # the generated stubs say which function to write
         return _("Not started yet: write {name} (it still raises NotImplementedError).").format(name=stub[1])
-    todo = str(exc) or _("the code of {exercise}.py this check needs").format(exercise=exercise)
+    todo = todo or _("the code of {exercise}.py this check needs").format(exercise=exercise)
     return _("Not started yet: {todo} (it still raises NotImplementedError).").format(todo=todo)
 
 
