@@ -37,8 +37,10 @@ pytestmark = pytest.mark.slow
 CORPUS = Path(__file__).parent / "hostile"
 ATTACKS = sorted(CORPUS.glob("*.py"))
 EXERCISES = "ex01_tensors,ex02_autograd"
-# What an attack's honest part may earn: read_grader_secrets.py writes a working scale_ (2 points).
-HONEST_EX01 = {"read_grader_secrets": 2.0}
+# ex01 is worth 9 points on a CPU machine plus the hidden check's 1. What an attack's honest part may earn:
+# read_grader_secrets.py writes a working scale_ (the public scale_in_place, 2, and the hidden check, 1).
+FULL_EX01 = 10.0
+HONEST_EX01 = {"read_grader_secrets": 3.0}
 
 
 class Listener:
@@ -161,8 +163,8 @@ def _file_attacks(root: Path) -> dict[str, float]:
     with zipfile.ZipFile(root / "gradebook.csv.zip", "w") as zf:
         zf.writestr("ex01_tensors.py", ex01)
         zf.writestr("ex02_autograd.py", ex02)
-    return {"deep-notebook": 0.0, "million-lines": 0.0, "pyc-in-zip": 0.0, "Zhang San": 9.0, "Zhang_San": 0.0,
-            "report.html": 9.0, "students": 9.0, "gradebook.csv": 9.0}
+    return {"deep-notebook": 0.0, "million-lines": 0.0, "pyc-in-zip": 0.0, "Zhang San": FULL_EX01, "Zhang_San": 0.0,
+            "report.html": FULL_EX01, "students": FULL_EX01, "gradebook.csv": FULL_EX01}
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +189,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory):
         (folder / "ex02_autograd.py").write_text((SOLUTIONS / "ex02_autograd.py").read_text())
     expected = {attack.stem: HONEST_EX01.get(attack.stem, 0.0) for attack in ATTACKS}
     expected.update(_file_attacks(root))
-    expected["victim"] = 9.0
+    expected["victim"] = FULL_EX01
     hidden_dir = tmp / f"hidden-{hidden}"
     _hidden_checks(hidden_dir, hidden)
     watched = (KIT / "grader", KIT / "solutions", KIT / "data_fixtures", *_site_packages())
