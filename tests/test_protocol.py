@@ -76,11 +76,11 @@ def test_a_probe_failure_travels_as_the_message_fields() -> None:
     frame = protocol.encode_case(4, protocol.probe_failed(message, Tag.WRONG_SHAPE))
     event = protocol.decode_case(frame, 4)
     assert Message(**event["message"]) == message
-    assert verdict(_check(), CASE, event) == (Outcome.FAILED, message.render(), Tag.WRONG_SHAPE)
+    assert verdict(_check(), CASE, event) == (Outcome.FAILED, message.render(), Tag.WRONG_SHAPE, message)
 
 
 @pytest.mark.parametrize("event", [
-    protocol.not_started("write value"), protocol.missing(["value"]), protocol.raised("ValueError: x", Tag.EXCEPTION),
+    protocol.not_started("write value"), protocol.missing(["value"]), protocol.raised(Message("value(3)", "no exception", "ValueError: x"), Tag.EXCEPTION),
     protocol.load_failed("SyntaxError", Tag.SYNTAX_ERROR), protocol.probe_failed(Message("a", "b", "c"), Tag.WRONG_VALUE),
     protocol.exited(0), protocol.out_of_memory(), protocol.crashed("KeyboardInterrupt"),
 ])
@@ -100,8 +100,9 @@ def test_a_check_without_a_judge_is_a_registration_error() -> None:
 
 def test_a_hidden_check_shows_its_own_words_not_the_childs() -> None:
     hidden = dataclasses.replace(_check(), hidden=True)
-    outcome, message, tag = verdict(hidden, CASE, protocol.raised("ValueError: the hidden input was 42", Tag.EXCEPTION))
-    assert (outcome, tag) == (Outcome.ERROR, Tag.EXCEPTION) and "42" not in message
+    raised = protocol.raised(Message("value(42)", "no exception", "ValueError: the hidden input was 42"), Tag.EXCEPTION)
+    outcome, message, tag, detail = verdict(hidden, CASE, raised)
+    assert (outcome, tag, detail) == (Outcome.ERROR, Tag.EXCEPTION, None) and "42" not in message
 
 
 # ---- forged reports on the real pipe ------------------------------------------------------------

@@ -151,13 +151,17 @@ def _tag_in(allowed: frozenset[Tag] | None) -> Callable[[Any], bool]:
 
 def _message(value: Any) -> bool:
     """The fields of a :class:`Message` (whatever they are today): texts, or lists of texts (its hints)."""
-    if type(value) is not dict or not all(type(k) is str and (_text(v) or _names(v)) for k, v in value.items()):
+    if type(value) is not dict or not all(type(k) is str and (_text(v) or _texts(v)) for k, v in value.items()):
         return False
     try:
         Message(**value)
     except TypeError:
         return False
     return True
+
+
+def _texts(value: Any) -> bool:
+    return type(value) in (list, tuple) and len(value) <= MAX_NAMES and all(_text(v) for v in value)
 
 
 def _message_or_none(value: Any) -> bool:
