@@ -63,7 +63,9 @@ def _catalogs(args: argparse.Namespace) -> int:
 
 def _grade(args: argparse.Namespace) -> int:
     from grader.frontends import entry
+    from grader.sandbox import zygote
 
+    zygote.shared()  # forked first: before the arguments become paths, the hidden checks or the submission are read
     options = dataclasses.replace(_grade_options(args, Path(args.submission)), keep_for_hints=True)
     return entry.grade(options)
 
@@ -91,6 +93,7 @@ def _batch(args: argparse.Namespace) -> int:
     from grader.sandbox import zygote
     from grader.sandbox.guard import Stop
 
+    zygote.start()  # forked first: before the arguments become paths and the class folder is read
     folder, out = Path(args.submissions), Path(args.out)
     if not folder.is_dir():
         print(_("error: {path} is not a folder of submissions").format(path=folder), file=sys.stderr)
@@ -100,7 +103,6 @@ def _batch(args: argparse.Namespace) -> int:
     base = _grade_options(args, folder)
     if base.hidden is not None and not base.hidden.is_dir():
         raise SystemExit(_("error: --hidden {path}: no such folder").format(path=base.hidden))
-    zygote.start()  # before the class folder is read: the children's parent never sees it
     try:
         found = batch.find_submissions(folder, out)
     except OSError as exc:
