@@ -33,7 +33,7 @@ from grader.sandbox import layers
 
 from conftest import KIT, SOLUTIONS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 CORPUS = Path(__file__).parent / "hostile"
 ATTACKS = sorted(CORPUS.glob("*.py"))
 EXERCISES = "ex01_tensors,ex02_autograd"
@@ -81,15 +81,23 @@ class Listener:
         self.udp.close()
 
 
-def _tree_digest(*roots: Path) -> dict[str, str]:
-    """Content, and modification time, of every file under ``roots`` (symlinks not followed)."""
+def _tree_digest(*roots: Path, content: bool = True) -> dict[str, str]:
+    """Every file under ``roots`` (symlinks not followed): its size and modification time, and its content's hash
+    unless ``content`` is false (site-packages: gigabytes of torch)."""
     digest = {}
     for root in roots:
         for path in sorted(root.rglob("*")) if root.is_dir() else []:
             if path.is_file() and not path.is_symlink():
                 stat = path.stat()
-                digest[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest() + f":{stat.st_mtime_ns}"
+                hashed = hashlib.sha256(path.read_bytes()).hexdigest() if content else ""
+                digest[str(path)] = f"{hashed}:{stat.st_size}:{stat.st_mtime_ns}"
     return digest
+
+
+def _snapshot(kit: tuple[Path, ...], root: Path) -> dict:
+    return {"kit": _tree_digest(*kit), "site": _tree_digest(*_site_packages(), content=False),
+            "class": _tree_digest(root), "pth": _pth_files(),
+            "shm": set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()}
 
 
 def _site_packages() -> list[Path]:
@@ -192,9 +200,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory):
     expected["victim"] = FULL_EX01
     hidden_dir = tmp / f"hidden-{hidden}"
     _hidden_checks(hidden_dir, hidden)
-    watched = (KIT / "grader", KIT / "solutions", KIT / "data_fixtures", *_site_packages())
-    before = {"kit": _tree_digest(*watched), "class": _tree_digest(root), "pth": _pth_files(),
-              "shm": set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()}
+    watched = (KIT / "grader", KIT / "solutions", KIT / "data_fixtures", KIT / "tests")
+    before = _snapshot(watched, root)
     env = {**os.environ, token: secret, "PYTHONDONTWRITEBYTECODE": "1"}
     command = [sys.executable, "-m", "grader", "batch", str(root), "--out", str(out), "--jobs", "2",
                "--exercises", EXERCISES, "--hidden", str(hidden_dir), "--import-timeout", "20", "--memory", "2"]
@@ -202,8 +209,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory):
         finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1500)
     finally:
         listener.close()
-    after = {"kit": _tree_digest(*watched), "class": _tree_digest(root), "pth": _pth_files(),
-             "shm": set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()}
+    after = _snapshot(watched, root)
     return {"run": finished, "out": out, "expected": expected, "before": before, "after": after,
             "listener": listener, "marker": marker, "secrets": (secret, hidden), "token": token}
 
@@ -244,7 +250,9 @@ def test_the_classmate_keeps_full_marks_and_every_forgery_scores_what_it_earned(
 
 def test_nothing_outside_the_work_folders_changed(graded: dict) -> None:
     before, after = graded["before"], graded["after"]
-    assert {k for k in before["kit"].keys() | after["kit"].keys() if before["kit"].get(k) != after["kit"].get(k)} == set()
+    for tree in ("kit", "site"):
+        changed = {k for k in before[tree].keys() | after[tree].keys() if before[tree].get(k) != after[tree].get(k)}
+        assert changed == set(), tree
     assert before["class"] == after["class"]
     assert before["pth"] == after["pth"]
     assert after["shm"] - before["shm"] == set()

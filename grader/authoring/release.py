@@ -127,18 +127,14 @@ if [ -d "$root/source/hidden_checks" ]; then options+=(--hidden "$root/source/hi
 if [ "${{GRADER_ALLOW_WEAK_SANDBOX:-0}}" = 1 ]; then options+=(--allow-weak-sandbox); fi
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 submission="$root/submission"
+# A zip handed in alone is graded as the submission: the grader reads it in a limited child (size caps,
+# no ../ paths, only sources), never unpacked here.
 shopt -s nullglob nocaseglob
 archives=("$submission"/*.zip)
+entries=("$submission"/*)
 shopt -u nocaseglob
-if [ "${{#archives[@]}}" -gt 0 ]; then  # a zip handed in is unpacked into a folder named after it
-  unpacked="$(mktemp -d)"
-  cp -R "$submission"/. "$unpacked"/
-  for archive in "${{archives[@]}}"; do
-    name="$(basename "$archive")"
-    rm -f "$unpacked/$name"
-    "$python" -m zipfile -e "$archive" "$unpacked/${{name%.*}}" || echo "could not unpack $name" >&2
-  done
-  submission="$unpacked"
+if [ "${{#archives[@]}}" -eq 1 ] && [ "${{#entries[@]}}" -eq 1 ]; then
+  submission="${{archives[0]}}"
 fi
 cd "$root/source"
 "$python" -m grader grade "$submission" "${{options[@]}}" 2> "$root/results/grader-errors.txt"
