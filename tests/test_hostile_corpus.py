@@ -153,9 +153,9 @@ def _file_attacks(root: Path) -> dict[str, float]:
     long.mkdir()
     (long / "ex01_tensors.ipynb").write_text(json.dumps(_notebook(["x = 1\n" * 1_000_000])))
     (long / "ex02_autograd.py").write_text(ex02)
-    compiled = root / "compiled.py"
+    compiled = root.parent / "compiled.py"
     compiled.write_text(ex01)
-    pyc = py_compile.compile(str(compiled), cfile=str(root / "ex01.pyc"))
+    pyc = py_compile.compile(str(compiled), cfile=str(root.parent / "ex01.pyc"))
     with zipfile.ZipFile(root / "pyc-in-zip.zip", "w") as zf:
         zf.writestr("ex01_tensors.py", _stub("ex01_tensors"))
         zf.write(pyc, f"__pycache__/ex01_tensors.cpython-{sys.version_info[0]}{sys.version_info[1]}.pyc")
@@ -218,12 +218,13 @@ def _results(out: Path) -> dict[str, dict]:
     found = {}
     for path in (out / "students").glob("*/results.json"):
         data = json.loads(path.read_text())
-        found[data["student"]["name"]] = data
+        found[data["student"]] = data  # the name as it was in the class folder
     return found
 
 
-def _ex01(data: dict) -> float:
-    return next(e["score"] for e in data["exercises"] if e["name"] == "ex01_tensors")
+def _points(data: dict, exercise: str) -> float:
+    """The exercise's score; a submission that could not be graded at all has none, and earned nothing."""
+    return next((e["score"] for e in data.get("exercises", []) if e["name"] == exercise), 0.0)
 
 
 def test_the_machine_offers_the_layers_the_corpus_is_run_against() -> None:
@@ -240,9 +241,8 @@ def test_the_batch_finishes_and_grades_everyone(graded: dict) -> None:
 
 def test_the_classmate_keeps_full_marks_and_every_forgery_scores_what_it_earned(graded: dict) -> None:
     results = _results(graded["out"])
-    scores = {name: _ex01(data) for name, data in results.items()}
-    ex02 = {name: next(e["score"] for e in data["exercises"] if e["name"] == "ex02_autograd")
-            for name, data in results.items()}
+    scores = {name: _points(data, "ex01_tensors") for name, data in results.items()}
+    ex02 = {name: _points(data, "ex02_autograd") for name, data in results.items()}
     assert {n: s for n, s in scores.items() if s != graded["expected"][n]} == {}
     honest_ex02 = [n for n in results if n not in ("deep-notebook", "million-lines")]
     assert {n: ex02[n] for n in honest_ex02 if ex02[n] != ex02["victim"]} == {}

@@ -125,7 +125,7 @@ def prepare(source: Path, target: Path, exercises: Iterable[str]) -> Prepared:
             _("{path} is neither a folder nor a .zip file: submit the folder of exNN_*.py or .ipynb files, or a zip of it")
             .format(path=source)
         )
-    manifest = _in_child(lambda: _manifest(source, target, names))
+    manifest = in_limited_child(lambda: _manifest(source, target, names))
     if "error" in manifest:
         raise SubmissionError(str(manifest["error"]))
     graded = {name: GradedFile(**{**item, "others": tuple(item["others"])}) for name, item in manifest["graded"].items()}
@@ -143,8 +143,11 @@ def _looks_like_zip(path: Path) -> bool:
         return False
 
 
-def _in_child(work: Callable[[], dict]) -> dict:
-    """Run ``work`` in a forked child under the reading limits; its JSON-able result, or an error."""
+def in_limited_child(work: Callable[[], dict]) -> dict:
+    """Run ``work`` (which reads untrusted bytes) in a forked child under the reading limits.
+
+    Its JSON-able result, or ``{"error": why}``: a deep, huge or damaged file costs that child only.
+    """
     read_fd, write_fd = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
