@@ -171,8 +171,8 @@ def _file_attacks(root: Path) -> dict[str, float]:
     with zipfile.ZipFile(root / "gradebook.csv.zip", "w") as zf:
         zf.writestr("ex01_tensors.py", ex01)
         zf.writestr("ex02_autograd.py", ex02)
-    return {"deep-notebook": 0.0, "million-lines": 0.0, "pyc-in-zip": 0.0, "Zhang San": FULL_EX01, "Zhang_San": 0.0,
-            "report.html": FULL_EX01, "students": FULL_EX01, "gradebook.csv": FULL_EX01}
+    return {"deep-notebook": 0.0, "million-lines": 0.0, "pyc-in-zip.zip": 0.0, "Zhang San": FULL_EX01, "Zhang_San": 0.0,
+            "report.html": FULL_EX01, "students": FULL_EX01, "gradebook.csv.zip": FULL_EX01}
 
 
 @pytest.fixture(scope="module")
