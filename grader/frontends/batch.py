@@ -128,7 +128,7 @@ def _start(submission: Submission, out: Path, base: entry.GradeOptions, force: b
     (folder / RESULTS).unlink(missing_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f"grader-{submission.id}-"))
     errors = os.open(folder / ERRORS, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    connection = zygote.shared().connect()  # this submission's own connection to the batch's zygote
+    connection = _connection()  # this submission's own connection to the batch's zygote
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -178,7 +178,7 @@ def _poll(job: _Job, out: Path) -> Outcome | None:
         name = _signal_name(os.WTERMSIG(status))
         return _failed(job, out, _("the grading process was killed by {signal} (the submission's code can do "
                                    "that to the process that runs it)").format(signal=name), from_log=False)
-    if not results.exists():
+    if not results.exists() or os.WEXITSTATUS(status) == entry.EXIT_INTERNAL:  # its results are not complete
         return _failed(job, out, _("the grading process exited with status {status}")
                        .format(status=os.WEXITSTATUS(status)))
     (out / job.submission.folder / ERRORS).unlink(missing_ok=True)
@@ -200,7 +200,7 @@ def _resume(job: _Job, out: Path, sig: int) -> Outcome | None:
 
 
 def _signal_name(sig: int) -> str:
-    return signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+    return guard.signal_name(sig)
 
 
 def _failed(job: _Job, out: Path, why: str, from_log: bool = True) -> Outcome:
@@ -314,6 +314,7 @@ def run_batch(
                     finish(index, outcome)
             if running:
                 _note_strays(guard.take(_POLL), running)
+                _keep_zygote_running()
     finally:
         for job in running.values():
             _kill(job.pid)
@@ -322,6 +323,28 @@ def run_batch(
         isolation.end_strays()
         guard.release()
     return [outcomes[i] for i in range(len(submissions))]
+
+
+def _connection() -> int:
+    """A new connection to the batch's zygote; a fresh zygote when that one is gone.
+
+    Only code running without the kernel's layers (``--allow-weak-sandbox``) can signal the zygote; the
+    fresh one is forked from the batch, so it has read the class folder (its environment is wiped again).
+    """
+    try:
+        return zygote.shared().connect()
+    except zygote.ZygoteLost:
+        zygote.stop()
+        return zygote.start().connect()
+
+
+def _keep_zygote_running() -> None:
+    """Resume the zygote if something stopped it (SIGSTOP), as the watchdog does for the batch."""
+    for pid in zygote.known_pids():
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
 
 
 def _note_strays(strays: list[guard.StraySignal], running: dict[int, _Job]) -> None:

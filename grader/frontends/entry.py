@@ -98,6 +98,10 @@ def grade(options: GradeOptions, runner: Runner | None = None) -> int:
         except budget.BudgetSpent:
             result = progress.result(budget.budget_message(options.time_budget or 0))
         code = EXIT_OK
+    except zygote.ZygoteLost as exc:  # only code running without the kernel's layers can end it
+        print(_("error: the process the submission's code is forked from (the zygote) ended or stopped "
+                "answering: {error}").format(error=exc), file=sys.stderr)
+        return EXIT_INTERNAL
     except SubmissionError as exc:
         print(_("error: {error}").format(error=exc), file=sys.stderr)
         pending = progress.result(str(exc)) if progress is not None else GradeResult(str(options.submission))

@@ -30,15 +30,20 @@ class StraySignal:
 
     @property
     def name(self) -> str:
-        return signal.Signals(self.signal).name
+        return signal_name(self.signal)
 
 
 class Stop(Exception):
     """Someone outside asked this process to end (Ctrl-C, ``kill``): finish up and exit."""
 
     def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
+        super().__init__(signal_name(signum))
         self.signum = signum
+
+
+def signal_name(signum: int) -> str:
+    """``SIGTERM`` for 15; the number itself for anything that is not a signal's."""
+    return signal.Signals(signum).name if signum in signal.Signals._value2member_map_ else str(signum)
 
 
 def block() -> None:
