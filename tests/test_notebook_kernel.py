@@ -153,7 +153,8 @@ def test_grade_on_stub_notebooks_and_broken_ones(tmp_path: Path) -> None:
     folder.mkdir()
     for path in notebooks.notebook_files(NOTEBOOKS):
         (folder / path.name).write_text(path.read_text())
-    (folder / "ex01_tensors.py").write_text((KIT / "solutions" / "ex01_tensors.py").read_text())  # the notebook wins
+    # the solved file beats the untouched notebook beside it (the file graded is chosen by content)
+    (folder / "ex01_tensors.py").write_text((KIT / "solutions" / "ex01_tensors.py").read_text())
     (folder / "ex02_autograd.ipynb").write_text("{ this is not json")
     with_error = notebook_samples.with_code(notebook_samples.reference("ex12_losses"), "def broken(:\n    pass")
     notebook_samples.write(with_error, folder / "ex12_losses.ipynb")
@@ -163,7 +164,7 @@ def test_grade_on_stub_notebooks_and_broken_ones(tmp_path: Path) -> None:
     by_exercise = {}
     for t in tests:
         by_exercise.setdefault(t["name"].split("::")[0], set()).add(t["outcome"])
-    assert by_exercise["ex01_tensors"] <= {"not_started", "skipped"} and by_exercise["ex05_dropout"] <= {"not_started", "skipped"}
+    assert by_exercise["ex01_tensors"] <= {"passed", "skipped"} and by_exercise["ex05_dropout"] <= {"not_started", "skipped"}
     assert "error" in by_exercise["ex02_autograd"] and by_exercise["ex02_autograd"] <= {"error", "skipped"}
     assert "error" in by_exercise["ex12_losses"] and by_exercise["ex12_losses"] <= {"error", "skipped"}
     messages: dict[str, str] = {}  # the first error of each exercise (the others say "Same error as …")
@@ -173,4 +174,4 @@ def test_grade_on_stub_notebooks_and_broken_ones(tmp_path: Path) -> None:
     assert "ex02_autograd.ipynb is not valid JSON" in messages["ex02_autograd"]
     cell = len(with_error.cells) - 1
     assert messages["ex12_losses"].startswith(f"SyntaxError at ex12_losses.ipynb, cell {cell}, line 1")
-    assert "ex01_tensors: graded ex01_tensors.ipynb; ex01_tensors.py is ignored" in done.stdout
+    assert "ex01_tensors: graded ex01_tensors.py; not graded: ex01_tensors.ipynb" in done.stdout
