@@ -170,9 +170,9 @@ def _poll(job: _Job, out: Path) -> Outcome | None:
     if pid == 0:
         if time.monotonic() - job.started < SUBMISSION_TIMEOUT:
             return None
-        _kill(job.pid)
+        guard.end(job.pid)
         return _failed(job, out, _("grading took longer than {seconds} s").format(seconds=f"{SUBMISSION_TIMEOUT:g}"))
-    _kill(job.pid)  # what it left running in its session
+    guard.end(job.pid)  # what it left running in its session
     results = out / job.submission.folder / RESULTS
     if os.WIFSIGNALED(status):
         name = _signal_name(os.WTERMSIG(status))
@@ -194,7 +194,7 @@ def _resume(job: _Job, out: Path, sig: int) -> Outcome | None:
         except ProcessLookupError:
             pass
         return None
-    _kill(job.pid)
+    guard.end(job.pid)
     why = _("the grading process was stopped by {signal} {count} times and was ended")
     return _failed(job, out, why.format(signal=_signal_name(sig), count=job.stops), from_log=False)
 
@@ -227,19 +227,6 @@ def _write_failure(path: Path, submission: Submission, detail: str) -> None:
     try:
         path.write_text(json_v3.dumps(result))
     except OSError:
-        pass
-
-
-def _kill(pid: int) -> None:
-    """End a grading process and everything in its session's group; reap it."""
-    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
-        try:
-            target()
-        except (ProcessLookupError, PermissionError):
-            pass
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
         pass
 
 
@@ -317,7 +304,7 @@ def run_batch(
                 _keep_zygote_running()
     finally:
         for job in running.values():
-            _kill(job.pid)
+            guard.end(job.pid)
             shutil.rmtree(job.scratch, ignore_errors=True)
         guard.end(watchdog)
         isolation.end_strays()

@@ -137,9 +137,13 @@ def _state(pid: int) -> bytes:
 
 
 def end(pid: int) -> None:
-    """Kill and reap a process started here (the watchdog)."""
+    """Kill a child process and its process group (where it leads one), and reap it."""
+    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        try:
+            target()
+        except (ProcessLookupError, PermissionError):
+            pass
     try:
-        os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-    except (ProcessLookupError, ChildProcessError):
+    except ChildProcessError:
         pass

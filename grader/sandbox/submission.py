@@ -43,6 +43,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator
 
 from grader.engine.i18n import _, ngettext
+from grader.sandbox import guard
 from grader.sandbox.loading import source_note
 from grader.sandbox.notebook_source import NotebookError, parse_notebook
 
@@ -160,7 +161,7 @@ def in_limited_child(work: Callable[[], dict]) -> dict:
         data, why = _read_all(read_fd, time.monotonic() + READ_TIMEOUT)
     finally:
         os.close(read_fd)
-        _end(pid)
+        guard.end(pid)
     if why:
         return {"error": why}
     try:
@@ -222,17 +223,6 @@ def _read_all(fd: int, deadline: float) -> tuple[bytes, str]:
 def _reading_failed(why: str) -> str:
     return _("the grader could not read the submission: {why}. Submit a folder or a zip of your exNN_*.py "
              "and .ipynb files (with the notebooks' outputs cleared if they are very large).").format(why=why)
-
-
-def _end(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
 
 
 # ---- in the reading child -------------------------------------------------------------------------
