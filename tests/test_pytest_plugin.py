@@ -100,7 +100,15 @@ def test_without_grader_lang_or_a_chinese_locale_the_output_is_english(pytester:
     result.stdout.fnmatch_lines(["*scale_in_place?cpu? NOT STARTED*", "*= points =*", "total * 0 / 9*"])
 
 
-def test_errors_are_counted_apart_one_cause_shows_once_and_the_run_is_kept_for_hints(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("on_ci", [False, True], ids=["terminal", "CI"])
+def test_errors_are_counted_apart_one_cause_shows_once_and_the_run_is_kept_for_hints(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, on_ci: bool) -> None:
+    # on CI ($CI set) pytest prints each short-summary message whole, not cut to the terminal's width
+    if on_ci:
+        monkeypatch.setenv("CI", "true")
+    else:
+        monkeypatch.delenv("CI", raising=False)
+        monkeypatch.delenv("BUILD_NUMBER", raising=False)
     _layout(pytester, SOLUTIONS, "ex05")
     path = pytester.path / "exercises" / "ex05_dropout.py"
     path.write_text(path.read_text().replace("        for layer in self.hidden_layers:\n",

@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _pytest._code.code import ReprFileLocation, TerminalRepr
+from _pytest._io import TerminalWriter
 
 from grader.checks import registry
 from grader.engine.api import Case, Check, Exercise
@@ -80,13 +82,29 @@ class CheckItem(pytest.Item):
 
     def repr_failure(self, excinfo, style=None):  # type: ignore[override]
         if isinstance(excinfo.value, CheckFailure):
-            return excinfo.value.result.message
+            return _FailureRepr(excinfo.value.result.message, str(self.path))
         if _is_timeout(excinfo):
             return timeout_message(self.check.timeout)
         return super().repr_failure(excinfo)
 
     def reportinfo(self):  # type: ignore[override]
         return self.path, None, f"{self.check.exercise}: {self.check.doc}"
+
+
+class _FailureRepr(TerminalRepr):
+    """A learner message in the failures section, and its first line alone in the short summary.
+
+    A plain string would be printed whole in the summary wherever pytest thinks it runs on CI
+    (``$CI`` set): the same cause twice on one screen.
+    """
+
+    def __init__(self, message: str, path: str) -> None:
+        self.message = message
+        self.reprcrash = ReprFileLocation(path, 0, message.split("\n", 1)[0])
+
+    def toterminal(self, tw: TerminalWriter) -> None:
+        for line in self.message.splitlines():
+            tw.line(line)
 
 
 def _is_timeout(excinfo: pytest.ExceptionInfo) -> bool:
