@@ -13,6 +13,7 @@ from grader.frontends.pytest_plugin import (  # noqa: F401  (pytest finds hooks 
     pytest_report_teststatus,
     pytest_runtest_makereport,
     pytest_terminal_summary,
+    pytest_unconfigure,
 )
 
 TRANSLATIONS = Path(__file__).parent / "zh"
