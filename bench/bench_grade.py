@@ -39,7 +39,7 @@ import torch
 torch.set_num_threads(int(sys.argv[1]))
 from grader.checks import registry
 from grader.sandbox.loading import SubmissionLoader
-from grader.sandbox.runner import probe_case
+from grader.sandbox.probe import probe_case
 exercises = registry.public_exercises()
 loader = SubmissionLoader(Path("solutions"))
 total = 0.0

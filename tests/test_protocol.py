@@ -228,7 +228,7 @@ def _without_entries(value: object) -> list[object]:
                                       "ex06_validation", "ex07_checkpoint", "ex08_data", "ex12_losses"])
 def test_no_check_passes_observations_emptied_of_their_values(exercise: str) -> None:
     from grader.sandbox.loading import SubmissionLoader
-    from grader.sandbox.runner import probe_case
+    from grader.sandbox.probe import probe_case
 
     found = registry.public_exercises()
     loader = SubmissionLoader(SOLUTIONS, registry.stand_ins(found))

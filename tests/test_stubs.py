@@ -10,7 +10,8 @@ from grader.checks import registry
 from grader.authoring import stubs
 from grader.sandbox.inprocess import grade_in_process
 from grader.sandbox.loading import SubmissionLoader
-from grader.sandbox.runner import probe_case, untouched_stubs, verdict
+from grader.sandbox.probe import probe_case, untouched_stubs
+from grader.sandbox.runner import verdict
 from grader.engine.model import Outcome
 
 from conftest import EXERCISES, SOLUTIONS

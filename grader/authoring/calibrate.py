@@ -9,7 +9,7 @@ from pathlib import Path
 from grader.engine.api import Calibration, Case, Exercise
 from grader.sandbox.loading import SubmissionLoader
 from grader.engine.observe import snapshot
-from grader.sandbox.runner import preserved_global_state
+from grader.sandbox.probe import preserved_global_state
 
 
 @dataclass(frozen=True)

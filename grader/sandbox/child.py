@@ -28,7 +28,8 @@ from grader.engine.i18n import _
 from grader.sandbox import audit, integrity, layers, protocol
 from grader.sandbox.loading import SANDBOX_VARIABLE, LoadError, SubmissionLoader
 from grader.sandbox.protocol import ProbeEvent
-from grader.sandbox.runner import cuda_available, probe_case
+from grader.sandbox.probe import probe_case
+from grader.sandbox.runner import cuda_available
 
 GiB = 2**30
 HEADER = struct.Struct("!I")

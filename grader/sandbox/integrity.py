@@ -3,7 +3,7 @@
 Before a student's file is imported, :func:`take` records the identity of every
 function reachable from torch, numpy, math, builtins and the grader's own
 modules. After each probe, :meth:`Fingerprint.changed` lists what was replaced
-(``torch.allclose``, ``Tensor.__eq__``, ``grader.sandbox.runner.probe_case`` …), so a
+(``torch.allclose``, ``Tensor.__eq__``, ``grader.sandbox.probe.probe_case`` …), so a
 submission that makes comparisons always agree is caught instead of believed.
 """
 
