@@ -51,6 +51,7 @@ class Scene:
     marker_name: str = field(default_factory=lambda: f"attack-{uuid.uuid4().hex}")
     tcp: socket.socket = field(default_factory=lambda: _listener(socket.SOCK_STREAM))
     udp: socket.socket = field(default_factory=lambda: _listener(socket.SOCK_DGRAM))
+    unix: socket.socket = field(default_factory=lambda: _unix_listener())  # a pathname datagram socket, as /dev/log
     victim: subprocess.Popen = field(default_factory=lambda: subprocess.Popen(["sleep", "60"]))
     work: Path = Path()  # the child's work folder, set in the child
     planted: list[Path] = field(default_factory=list)  # files an attack may create outside the work folder
@@ -59,6 +60,9 @@ class Scene:
     def close(self) -> None:
         self.tcp.close()
         self.udp.close()
+        Path(self.unix.getsockname()).unlink(missing_ok=True)
+        Path(self.unix.getsockname()).parent.rmdir()
+        self.unix.close()
         self.victim.kill()
         self.victim.wait()
         for path in self.planted:
@@ -79,11 +83,20 @@ class Scene:
     def udp_arrived(self) -> bool:
         return bool(select.select([self.udp], [], [], 0)[0])
 
+    def unix_arrived(self) -> bool:
+        return bool(select.select([self.unix], [], [], 0)[0])
+
     def victim_state(self) -> str:
         """'R'/'S' running or sleeping, 'T' stopped, 'gone' when killed."""
         if self.victim.poll() is not None:
             return "gone"
         return Path(f"/proc/{self.victim.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def _unix_listener() -> socket.socket:
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(Path(tempfile.mkdtemp(prefix="dgram-")) / "log"))  # short: a socket path has 108 bytes
+    return listener
 
 
 def _listener(kind: int) -> socket.socket:
@@ -256,6 +269,17 @@ def udp_sendto(scene: Scene) -> None:
         out.sendto(b"a byte out", scene.udp.getsockname())
 
 
+def unix_datagram_sendto(scene: Scene) -> None:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as out:
+        out.sendto(b"a line in the log", scene.unix.getsockname())
+
+
+def unix_datagram_sendmsg(scene: Scene) -> None:
+    left, right = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)  # allowed: connected to each other
+    with left, right:
+        left.sendmsg([b"a line in the log"], [], 0, scene.unix.getsockname())
+
+
 def kill_victim(scene: Scene) -> None:
     os.kill(scene.victim.pid, signal.SIGKILL)
 
@@ -372,6 +396,15 @@ def test_seccomp_opens_no_network_socket(scene: Scene, attack: Callable[[Scene],
     assert "Operation not permitted" in run.report["error"] and not arrived(scene)
     run_attack(attack, scene, NONE)
     assert arrived(scene)
+
+
+@NO_SECCOMP
+@pytest.mark.parametrize("attack", [unix_datagram_sendto, unix_datagram_sendmsg])
+def test_seccomp_sends_no_datagram_to_a_pathname_socket(scene: Scene, attack: Callable[[Scene], object]) -> None:
+    run = run_attack(attack, scene, SECCOMP)
+    assert "Operation not permitted" in run.report["error"] and not scene.unix_arrived()
+    run_attack(attack, scene, NONE)
+    assert scene.unix_arrived()
 
 
 @NO_SECCOMP

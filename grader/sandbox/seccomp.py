@@ -13,7 +13,10 @@ process), then refuses with ``EPERM`` (Python raises ``PermissionError``):
   ``pidfd_*``, ``process_madvise``, and signals (``kill``, ``tgkill``,
   ``rt_sigqueueinfo``...) to any process but itself (``tkill`` always);
 - the network: ``socket`` and ``socketpair`` of any family but ``AF_UNIX``,
-  and ``connect`` (so no pathname socket such as a container runtime's);
+  ``connect`` (so no pathname socket such as a container runtime's), and
+  sending to an address: ``sendto`` with one (a datagram to a pathname socket
+  such as ``/dev/log``), ``sendmsg`` and ``sendmmsg`` (their address sits behind a
+  pointer the filter cannot read; ``send`` and ``write`` stay allowed);
 - the kernel's larger attack surface and the machine's settings: io_uring,
   ``bpf``, ``userfaultfd``, ``perf_event_open``, keyrings, mounts and
   namespaces (``mount``, ``unshare``, ``setns``, ``chroot``, the new mount
@@ -38,7 +41,8 @@ _BY_ARCH = {  # name: (x86_64, aarch64); None where that architecture has no suc
     "kcmp": (312, 272), "pidfd_open": (434, 434), "pidfd_getfd": (438, 438), "pidfd_send_signal": (424, 424),
     "process_madvise": (440, 440), "kill": (62, 129), "tkill": (200, 130), "tgkill": (234, 131),
     "rt_sigqueueinfo": (129, 138), "rt_tgsigqueueinfo": (297, 240), "socket": (41, 198), "socketpair": (53, 199),
-    "connect": (42, 203), "io_uring_setup": (425, 425), "io_uring_enter": (426, 426),
+    "connect": (42, 203), "sendto": (44, 206), "sendmsg": (46, 211), "sendmmsg": (307, 269),
+    "io_uring_setup": (425, 425), "io_uring_enter": (426, 426),
     "io_uring_register": (427, 427), "bpf": (321, 280), "userfaultfd": (323, 282), "perf_event_open": (298, 241),
     "keyctl": (250, 219), "add_key": (248, 217), "request_key": (249, 218), "mount": (165, 40),
     "umount2": (166, 39), "pivot_root": (155, 41), "chroot": (161, 51), "unshare": (272, 97), "setns": (308, 268),
@@ -57,7 +61,7 @@ _X32_BIT = 0x40000000
 
 DENIED = (
     "execve", "execveat", "fork", "vfork", "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_open",
-    "pidfd_getfd", "pidfd_send_signal", "process_madvise", "tkill", "connect", "io_uring_setup", "io_uring_enter",
+    "pidfd_getfd", "pidfd_send_signal", "process_madvise", "tkill", "connect", "sendmsg", "sendmmsg", "io_uring_setup", "io_uring_enter",
     "io_uring_register", "bpf", "userfaultfd", "perf_event_open", "keyctl", "add_key", "request_key", "mount",
     "umount2", "pivot_root", "chroot", "unshare", "setns", "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount",
     "fspick", "mount_setattr", "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load",
@@ -67,13 +71,14 @@ DENIED = (
 )
 SIGNALS_TO_SELF = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")  # arg 0 is the target process
 UNIX_ONLY = ("socket", "socketpair")  # arg 0 is the address family
+NO_ADDRESS = ("sendto",)  # arg 5 is the address's length: 0 (no address) for send() on a connected socket
 AF_UNIX = 1
 CLONE_THREAD = 0x00010000
 
 # Classic BPF, as in <linux/filter.h> and <linux/seccomp.h>.
 _LD_W_ABS, _JEQ_K, _JSET_K, _RET_K = 0x20, 0x15, 0x45, 0x06
 _RET_KILL_PROCESS, _RET_ALLOW, _RET_ERRNO = 0x80000000, 0x7FFF0000, 0x00050000
-_NR, _ARCH, _ARG0 = 0, 4, 16  # offsets in struct seccomp_data (arg 0's low 32 bits: little-endian)
+_NR, _ARCH, _ARG0, _ARG5 = 0, 4, 16, 56  # offsets in struct seccomp_data (an arg's low 32 bits: little-endian)
 _SECCOMP_SET_MODE_FILTER, _FILTER_FLAG_TSYNC = 1, 1
 _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
 
@@ -115,15 +120,18 @@ def program(pid: int, machine: str | None = None) -> list[Instruction]:
         code += [(_JSET_K, 0, 1, _X32_BIT), (_RET_K, 0, 0, eperm)]
     for nr in _numbers(DENIED, column):
         code += [(_JEQ_K, 0, 1, nr), (_RET_K, 0, 0, eperm)]
-    code += _when_arg0(_numbers(("clone3",), column), (_RET_K, 0, 0, _RET_ERRNO | errno.ENOSYS), None)
-    code += _when_arg0(_numbers(("clone",), column), None, (_JSET_K, 1, 0, CLONE_THREAD))
-    code += _when_arg0(_numbers(UNIX_ONLY, column), None, (_JEQ_K, 1, 0, AF_UNIX))
-    code += _when_arg0(_numbers(SIGNALS_TO_SELF, column), None, (_JEQ_K, 1, 0, pid))
+    code += _when_arg(_numbers(("clone3",), column), (_RET_K, 0, 0, _RET_ERRNO | errno.ENOSYS), None)
+    code += _when_arg(_numbers(("clone",), column), None, (_JSET_K, 1, 0, CLONE_THREAD))
+    code += _when_arg(_numbers(UNIX_ONLY, column), None, (_JEQ_K, 1, 0, AF_UNIX))
+    code += _when_arg(_numbers(SIGNALS_TO_SELF, column), None, (_JEQ_K, 1, 0, pid))
+    code += _when_arg(_numbers(NO_ADDRESS, column), None, (_JEQ_K, 1, 0, 0), offset=_ARG5)
     return code + [(_RET_K, 0, 0, _RET_ALLOW)]
 
 
-def _when_arg0(numbers: list[int], answer: Instruction | None, test: Instruction | None) -> list[Instruction]:
-    """For each call in ``numbers``: ``answer`` outright, or allow it when ``test`` on arg 0 holds, else EPERM.
+def _when_arg(numbers: list[int], answer: Instruction | None, test: Instruction | None,
+               offset: int = _ARG0) -> list[Instruction]:
+    """For each call in ``numbers``: ``answer`` outright, or allow it when ``test`` on arg 0 (or the argument
+    at ``offset``) holds, else EPERM.
 
     Every block leaves the accumulator holding the call number when the call is not its own.
     """
@@ -133,7 +141,7 @@ def _when_arg0(numbers: list[int], answer: Instruction | None, test: Instruction
             block = [answer]
         else:
             assert test is not None
-            block = [(_LD_W_ABS, 0, 0, _ARG0), test, (_RET_K, 0, 0, _RET_ERRNO | errno.EPERM), (_RET_K, 0, 0, _RET_ALLOW)]
+            block = [(_LD_W_ABS, 0, 0, offset), test, (_RET_K, 0, 0, _RET_ERRNO | errno.EPERM), (_RET_K, 0, 0, _RET_ALLOW)]
         code += [(_JEQ_K, 0, len(block), nr), *block]
     return code
 
