@@ -66,15 +66,26 @@ def release() -> None:
 def take(timeout: float) -> list[StraySignal]:
     """Wait up to ``timeout`` s for a stopping signal; return those sent from below; raise :class:`Stop` for others."""
     strays = []
-    info = signal.sigtimedwait(STOPPING, max(0.0, timeout))
+    info = _wait(timeout)
     while info is not None:
         session = _session(info.si_pid)
         if info.si_pid > 0 and session is not None and _is_below(info.si_pid):
             strays.append(StraySignal(info.si_signo, info.si_pid, session))
         else:
             raise Stop(info.si_signo)
-        info = signal.sigtimedwait(STOPPING, 0)
+        info = _wait(0)
     return strays
+
+
+def _wait(timeout: float) -> signal.struct_siginfo | None:
+    """One stopping signal taken within ``timeout`` s, or None.
+
+    When a stop and continue (SIGSTOP, then the watchdog's SIGCONT) interrupt the wait after its deadline,
+    CPython's ``sigtimedwait`` returns a siginfo it never filled in (signal 0, a random sender): that is
+    no signal at all, not an order to end.
+    """
+    info = signal.sigtimedwait(STOPPING, max(0.0, timeout))
+    return info if info is not None and info.si_signo in STOPPING else None
 
 
 def _session(pid: int) -> int | None:
