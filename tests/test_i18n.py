@@ -218,7 +218,7 @@ def _text_parameters() -> dict[str, list[tuple[int, str]]]:
     found = {}
     for name, function in functions.items():
         parameters = list(inspect.signature(function).parameters.values())
-        found[name] = [(i, p.name) for i, p in enumerate(parameters) if p.annotation in ("str", str)]
+        found[name] = [(i, p.name) for i, p in enumerate(parameters) if p.annotation in ("str", str, "Hints")]
     return found
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import functools
 import importlib
 import pkgutil
 from pathlib import Path
@@ -15,6 +17,7 @@ from grader.sandbox.inprocess import grade_in_process
 from grader.engine.model import Outcome, Tag
 
 import mutants
+from conftest import SOLUTIONS
 
 # The failure tag the judge (or the runner) gives representative wrong implementations.
 PINNED_TAGS = {
@@ -82,6 +85,23 @@ def test_mutant_fails_its_check(solutions_copy: Path, exercise: str, check: str,
     assert first.outcome is not Outcome.NOT_STARTED, "finished code read as not started"
     if first.outcome in (Outcome.FAILED, Outcome.ERROR):
         assert first.detail is not None and first.detail.hints, f"the first failure has no hint: {first.message}"
+        pasted = [line for line in _reference_code(exercise) if any(line in hint for hint in first.detail.hints)]
+        assert not pasted, f"a hint pastes the reference's code {pasted}: {first.detail.hints}"
+
+
+@functools.cache
+def _reference_code(exercise: str) -> frozenset[str]:
+    """The reference solution's statements worth pasting (a call on 24 characters or more), docstrings left out.
+
+    Block headers (``with torch.no_grad():``) are ideas a hint may name, not an answer.
+    """
+    source = (SOLUTIONS / f"{exercise}.py").read_text()
+    docstrings = {line for node in ast.walk(ast.parse(source))
+                  if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+                  for line in range(node.lineno, node.end_lineno + 1)}
+    lines = (line.split("#")[0].strip() for n, line in enumerate(source.splitlines(), 1) if n not in docstrings)
+    return frozenset(line.removeprefix("return ") for line in lines if len(line) >= 24 and "(" in line
+                     and not line.endswith(":"))
 
 
 def test_every_pinned_mutant_exists() -> None:

@@ -161,8 +161,9 @@ def expect_model_rule(facts: dict, devices_seen: list[str], checked: str, model:
              _("the device of the {model}'s first parameter (cpu), because {rule}").format(model=model,
                                                                                            rule=_(MODEL_RULE)),
              went,
-             _("When device is None use device = next({model}.parameters()).device; \"cuda when available\" is "
-               "the rule only for fit_lenet and load_checkpoint, which build their own model.").format(model=model),
+             _("When device is None, follow the {model}: the device its first parameter is on. \"CUDA when "
+               "available\" is the rule only for fit_lenet and load_checkpoint, which build their own "
+               "model.").format(model=model),
              tag=Tag.WRONG_DEVICE_RULE)
 
 
@@ -267,8 +268,8 @@ def _note(requests: list[str], where: str) -> None:
 def _followed_moves(offered: Offered) -> Iterator[None]:
     """Moves to CUDA are recorded in ``offered`` and done on the CPU (marked) instead of reaching CUDA."""
     tensor, module = torch.Tensor, torch.nn.Module
-    tensor_to, tensor_cuda, tensor_cpu = tensor.to, tensor.cuda, tensor.cpu
-    module_to, module_cuda, module_cpu, module_to_empty = module.to, module.cuda, module.cpu, module.to_empty
+    tensor_to, tensor_cpu = tensor.to, tensor.cpu
+    module_to, module_cpu, module_to_empty = module.to, module.cpu, module.to_empty
     restore_location, storage_to = torch.serialization.default_restore_location, torch.storage._to
 
     def record(device: torch.device | str, pointers: frozenset[int]) -> bool:

@@ -7,7 +7,7 @@ import torch
 
 from grader.engine.api import Case, Exercise, raised_by_stub
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
-from grader.engine.i18n import _
+from grader.engine.i18n import N_, _, ladder
 from grader.engine.model import Tag
 
 EXERCISE = Exercise("ex01_tensors")
@@ -105,7 +105,9 @@ def _judge(obs, case):
         expected = torch.from_numpy(_array(case, np.dtype(dtype)))
         expect_tensor(got["values"], expected, _("{checked} (same shape, dtype and values)").format(checked=checked),
                       _("torch.from_numpy keeps shape and dtype."))
-        hint = _("torch.tensor(array) copies; torch.from_numpy(array) shares the array's memory.")
+        hint = ladder(N_("The tensor and the array must be two views of one block of memory: most ways of making a "
+                         "tensor copy the data instead."),
+                      N_("torch.tensor copies the array; torch.from_numpy shares its memory."))
         expect_true(got["tensor_sees_array"], checked, _("writing to the array changes the tensor"),
                     _("the tensor did not change"), hint)
         expect_true(got["array_sees_tensor"], checked, _("writing to the tensor changes the array"),

@@ -15,7 +15,7 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise, raised_by_stub
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
-from grader.engine.i18n import _
+from grader.engine.i18n import N_, _, ladder
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -479,8 +479,10 @@ def predict_no_grad_leaves_model_alone(ex, case):
 def _judge(obs, case):
     model, x, weight_grad = _predict_setup(case)
     expected = _expected_prediction(case)
-    hint = _("predict_no_grad only runs `with torch.no_grad(): return model(x)`: no zero_grad, "
-             "no requires_grad_ changes.")
+    hint = ladder(N_("predict_no_grad only turns gradient tracking off around the model's call: it calls no "
+                     "zero_grad and changes no requires_grad."),
+                  N_("A `with torch.no_grad():` block around the call is all it needs, and it restores the grad "
+                     "mode on exit."))
     for where, got in ((where, obs[where]) for where in ("grad_enabled", "inside_no_grad")):
         situation = _("called with grad enabled") if where == "grad_enabled" else _("called inside `with torch.no_grad():`")
         checked = _("predict_no_grad {situation}").format(situation=situation)

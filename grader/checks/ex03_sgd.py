@@ -11,7 +11,7 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_close, expect_equal, expect_tensor, expect_true, fail
-from grader.engine.i18n import _
+from grader.engine.i18n import N_, _, ladder
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -85,8 +85,10 @@ def _judge(obs, case):
     model, tensors, lr = _sgd_setup(case)
     torch.optim.SGD(model.parameters(), lr=lr).step()
     torch.optim.SGD(tensors, lr=lr).step()
-    hint = _("For each p with a grad: p -= lr * p.grad inside `with torch.no_grad():` (loop over "
-             "params only once).")
+    hint = ladder(N_("One SGD step moves every parameter that has a gradient against it, by lr times the "
+                     "gradient, in place and without autograd recording it."),
+                  N_("Loop over params once (it may be a generator), skip those whose .grad is None, and update "
+                     "each one with an in-place subtraction inside `with torch.no_grad():`."))
     for name, p in model.named_parameters():
         if name == "unused":
             continue
@@ -247,8 +249,11 @@ def _judge(obs, case):
     for name in ("weight", "bias"):
         got = obs[name]
         checked = f"LinearModel().{name}"
-        hint = _("self.{name} = nn.Parameter(torch.randn(1))  (shape (1,), registered by "
-                 "assigning it in __init__)").format(name=name)
+        hint = tuple(h.format(name=name) for h in ladder(
+            N_("self.{name} must be a trainable parameter of shape (1,), registered by assigning it to "
+               "self.{name} in __init__."),
+            N_("Wrap a random float tensor of shape (1,) in nn.Parameter (torch.randn gives one): nn.Parameter "
+               "sets requires_grad=True for you.")))
         expect_true(got["is_parameter"], checked, _("an nn.Parameter"), _("a {type}").format(type=got['type']), hint)
         expect_equal(got["shape"], [1], checked + ": shape", hint, tag=Tag.WRONG_SHAPE)
         expect_equal(got["floating"], True, _("{checked}: a floating-point dtype").format(checked=checked), hint)

@@ -15,8 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader.engine.api import Case, Exercise
-from grader.engine.expect import expect_count, expect_equal, expect_tensor, expect_true, fail
-from grader.engine.i18n import _
+from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
+from grader.engine.i18n import N_, _, ladder
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -112,7 +112,8 @@ def _judge(obs, case):
                 _("class Network(nn.Module) and call super().__init__() first in __init__."), tag=Tag.WRONG_TYPE)
     for name, n_in, n_out in _NETWORK_SIZES:
         _expect_layer(obs["layers"][name], "Linear", f"Network().{name}",
-                      _("Create self.{name} = nn.Linear({n_in}, {n_out}) in __init__.").format(name=name, n_in=n_in, n_out=n_out),
+                      _("Network needs self.{name}, an nn.Linear from {n_in} inputs to {n_out} outputs, created "
+                        "in __init__.").format(name=name, n_in=n_in, n_out=n_out),
                       in_features=n_in, out_features=n_out, has_bias=True)
 
 
@@ -154,8 +155,10 @@ def _judge(obs, case):
     x = _network_input(case)
     n = x.shape[0]
     expected = _network_expected(obs["state"], x, _("Network forward"))
-    hint = (_("forward: x = relu(fc1(x)); x = relu(fc2(x)); return softmax(fc3(x), dim=1) — ReLU "
-              "after fc1 and fc2 only, softmax last."))
+    hint = ladder(N_("forward: ReLU after each hidden layer (fc1 and fc2), and softmax over the classes after the "
+                     "last one (fc3)."),
+                  N_("Apply fc1, ReLU, fc2, ReLU, fc3 in that order, then softmax over dim=1 so that each row sums "
+                     "to 1; no ReLU after fc3."))
     for key, how in (("call", "model(x)"), ("forward", "model.forward(x)")):
         checked = _("Network output of {how} on a random batch of shape ({n}, 784)").format(how=how, n=n)
         _expect_probabilities(obs[key], n, 10, checked)
@@ -563,7 +566,8 @@ def _judge(obs, case):
                  _("Use padding='same' in both convolutions (padding=1 is not the same for "
                    "kernel_size=2)."),
                  tag=Tag.WRONG_SHAPE)
-        expect_tensor(out, expected, checked, _("forward returns self.conv2(self.conv1(x))."), rtol=RTOL, atol=1e-5)
+        expect_tensor(out, expected, checked, _("forward applies conv1, then conv2, and returns that: no activation "
+                                                "or other step in between."), rtol=RTOL, atol=1e-5)
 
 
 # ---- CustomModel ---------------------------------------------------------------

@@ -15,7 +15,7 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
-from grader.engine.i18n import N_, _
+from grader.engine.i18n import N_, _, ladder
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -23,9 +23,12 @@ EXERCISE = Exercise("ex05_dropout")
 
 RTOL, ATOL = 1e-4, 1e-5  # float32 recomputed in another order (and on another device)
 MISSING = "<missing>"
-FORWARD_HINT = (N_("forward: for each layer in self.hidden_layers: x = "
-                  "self.dropout(F.relu(layer(x))); then return F.log_softmax(self.output(x), "
-                  "dim=1)."))
+FORWARD_HINTS = (
+    N_("forward: every hidden layer is followed by ReLU, then dropout; the output layer gets neither and "
+       "ends in log-softmax over the classes."),
+    N_("Loop over self.hidden_layers applying the layer, F.relu and self.dropout in that order; then apply "
+       "self.output and F.log_softmax over dim=1, the class dimension."),
+)
 
 
 def _ints(g: torch.Generator, low: int, high: int, count: int) -> list[int]:
@@ -103,8 +106,9 @@ def _expect_log_probabilities(got, rows: int, cols: int, checked: str) -> None:
     ok = bool(torch.isfinite(sums).all()) and bool(((sums - 1).abs() <= 1e-4).all())
     expect_true(ok, _("{checked}: every row holds log-probabilities").format(checked=checked), _("exp(output) summing to 1 in each row"),
                 _("row sums of exp(output): {sums}{rows}").format(sums=[round(float(s), 4) for s in sums[:4]], rows=' …' if rows > 4 else ''),
-                _("Return F.log_softmax(self.output(x), dim=1) (log_softmax over the classes, "
-                  "not softmax)."),
+                ladder(N_("The output layer ends in log-softmax over the classes, not softmax: exp of each row "
+                          "then sums to 1."),
+                       N_("F.log_softmax with dim=1 takes it over the classes of each row.")),
                 tag=Tag.WRONG_VALUE if bool(torch.isfinite(sums).all()) else Tag.NOT_FINITE)
 
 
@@ -154,8 +158,8 @@ def _judge(obs, case):
         call = (_("Network({n_in}, {n_out}, {hidden}) (default drop_p)").format(n_in=cfg['n_in'], n_out=cfg['n_out'], hidden=cfg['hidden']) if index == 3
                 else _call(cfg))
         expect_true(got["modulelist"], call + ".hidden_layers", _("an nn.ModuleList"), got["layers_type"],
-                    _("self.hidden_layers = nn.ModuleList([...]): a plain list does not register "
-                      "the layers."),
+                    _("Keep the hidden layers in an nn.ModuleList: a plain Python list does not register them, "
+                      "so their parameters are not the model's."),
                     tag=Tag.WRONG_ARCHITECTURE)
         sizes = [cfg["n_in"], *cfg["hidden"]]
         expect_equal(len(got["layers"]), len(cfg["hidden"]), call + ": len(model.hidden_layers)",
@@ -229,9 +233,9 @@ def _judge(obs, case):
             checked = _("{head}: {how}").format(head=head, how=how)
             _expect_log_probabilities(got[key], cfg["n"], cfg["n_out"], checked)
             expect_tensor(got[key], expected, checked,
-                          _("{FORWARD_HINT} In eval mode dropout must do nothing: use "
-                            "self.dropout (nn.Dropout), or F.dropout(x, p, "
-                            "training=self.training).").format(FORWARD_HINT=_(FORWARD_HINT)), rtol=RTOL, atol=ATOL)
+                          ladder(*FORWARD_HINTS, N_("In eval mode dropout must do nothing: use self.dropout "
+                                                    "(nn.Dropout), or pass training=self.training to F.dropout.")),
+                          rtol=RTOL, atol=ATOL)
         expect_tensor(got["x_after"], x, _("{head}: the input batch after the call").format(head=head),
                       _("Do not modify the caller's x in place."), tag=Tag.INPUT_MODIFIED)
         expect_equal(got["grad_after_call"], True, _("{head}: grad mode after model(x)").format(head=head),
@@ -415,10 +419,10 @@ def _judge(obs, case):
     cfg = _device_config(case)
     x = _input(cfg, case)
     head = _("{cfg}.to('{device}') in eval() mode").format(cfg=_call(cfg), device=case.device)
-    expect_tensor(obs["eval"], _reference(obs["state"], cfg, x, head), head, _("{FORWARD_HINT} Create no tensors on a "
-                                                                               "fixed device in forward: everything "
-                                                                               "follows the input and the model.").format(FORWARD_HINT=_(FORWARD_HINT)),
-                  rtol=RTOL, atol=ATOL, device=case.device)
+    hints = ladder(*FORWARD_HINTS,
+                   N_("Create no tensors on a fixed device in forward: everything follows the input and the model."))
+    expect_tensor(obs["eval"], _reference(obs["state"], cfg, x, head), head, hints, rtol=RTOL, atol=ATOL,
+                  device=case.device)
     head = _("{cfg}.to('{device}') in train() mode").format(cfg=_call(cfg, 1.0), device=case.device)
     bias = _param(obs["ones_state"], "output.bias", head)
     expect_tensor(obs["ones"], F.log_softmax(bias.double(), dim=0).float().expand(cfg["n"], -1), head,

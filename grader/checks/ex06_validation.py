@@ -22,9 +22,10 @@ from torch.utils.data import DataLoader, TensorDataset
 from grader.engine.api import Calibration, Case, Exercise
 from grader.checks.history import expect_history, history_facts
 from grader.checks.collaborators import Network, RecordingClassifier, batches, fill_parameters_
+from grader.checks.hygiene import STEP_HINTS, expect_train_mode_after
 from grader.checks.devices import expect_explicit_device, expect_model_rule, offer_cuda
 from grader.engine.expect import expect_count, expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
-from grader.engine.i18n import N_, _
+from grader.engine.i18n import N_, _, ladder
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -357,9 +358,9 @@ def _judge_mode(obs, function: str, model_word: str, calls: int) -> None:
         expect_equal(call["train_after"], call["train_before"], _("{checked}: {model_word}.training after "
                                                                   "the call").format(checked=checked,
                                                                                      model_word=model_word),
-                     _("Remember was_training = {model_word}.training before, and call "
-                       "{model_word}.train(was_training) at the end (not always "
-                       "{model_word}.train()).").format(model_word=model_word),
+                     _("Give {model_word} back in the mode it came in: note {model_word}.training before switching "
+                       "to eval, and restore that mode at the end (not always train mode).").format(
+                         model_word=model_word),
                      tag=Tag.MODE_NOT_RESTORED)
 
 
@@ -639,9 +640,7 @@ def _judge(obs, case):
         fail(checked, _("the model's parameters"), describe(weights), tag=Tag.WRONG_TYPE)
     for name, parameter in model.named_parameters():
         expect_tensor(weights.get(name), parameter.detach(), _("{checked}: {name}").format(checked=checked, name=name),
-                      _("Per batch: optimizer.zero_grad(), loss = criterion(model(images), "
-                        "labels), loss.backward(), optimizer.step() — one step per batch, every "
-                        "batch of every epoch."), rtol=1e-4, atol=1e-5)
+                      ladder(*STEP_HINTS), rtol=1e-4, atol=1e-5)
 
 
 @EXERCISE.check(points=2, needs=("train",), per_device=True)
@@ -742,19 +741,12 @@ def _judge(obs, case):
         expect_true(not wrong, _("{checked}: the device of the batches given to the model").format(checked=checked),
                     _("every batch on {device}").format(device=case.device), _("batches on {wrong}").format(wrong=wrong), _("Move images and labels with .to(device)."),
                     tag=Tag.WRONG_DEVICE)
-        expect_equal(call["training_after"], True, _("{checked}: model.training after train "
-                                                     "returned").format(checked=checked),
-                     _("Finish with model.train(): a training function leaves the model in train "
-                       "mode."),
-                     tag=Tag.MODE_NOT_RESTORED)
+        expect_train_mode_after(call["training_after"], checked)
     _judge_explicit(obs, _("train(..., epochs=1, {label}) with the model on cpu"), TRAIN_MOVES, moves_model=True)
     zero = obs.get("zero_epochs")
     if zero is not None:
         checked = _('train(..., epochs=0, device="cpu") on a model in eval mode')
-        expect_equal(zero["training_after"], True, _("{checked}: model.training after train returned").format(
-                         checked=checked),
-                     _("Call model.train() once more after the epoch loop: with epochs=0 the loop never runs, and a "
-                       "training function still leaves the model in train mode."), tag=Tag.MODE_NOT_RESTORED)
+        expect_train_mode_after(zero["training_after"], checked, epochs_zero=True)
         expect_history(zero["history"], checked, 0)
 
 
@@ -851,9 +843,8 @@ def _judge(obs, case):
     if not accuracy >= MNIST_ACCURACY_THRESHOLD:
         fail(_(MNIST_CHECKED), _("at least {threshold:.2f}").format(threshold=MNIST_ACCURACY_THRESHOLD),
              f"{accuracy:.3f}",
-             _("Check the training loop: model.train(), then per batch flatten the images, "
-               "optimizer.zero_grad(), loss = criterion(model(images), labels), loss.backward(), "
-               "optimizer.step()."),
+             ladder(N_("Check the training loop: train mode, and for every batch the flattened images through the "
+                       "model, the loss, its gradients and one optimizer step."), *STEP_HINTS),
              tag=Tag.THRESHOLD_NOT_REACHED)
 
 

@@ -29,7 +29,7 @@ from grader.checks.collaborators import Network, dropout_network_module, fill_pa
 from grader.checks.devices import (asked_for_cuda, expect_cuda_rule, expect_explicit_device, offer_cuda,
                                    offered_situation)
 from grader.engine.expect import expect_count, expect_close, expect_equal, expect_tensor, expect_true, fail, same_device
-from grader.engine.i18n import N_, _
+from grader.engine.i18n import N_, _, ladder
 from grader.engine.model import Tag
 from grader.engine.observe import describe
 
@@ -152,9 +152,10 @@ def _expect_eval(model: dict, checked: str) -> None:
                 tag=Tag.MODE_NOT_RESTORED)
 
 
-NONE_HINT = N_('if device is None: device = torch.device("cuda" if torch.cuda.is_available() else '
-               '"cpu").')
-DEVICE_HINT = N_("Load with torch.load(path, weights_only=True, map_location=device) and call model.to(device).")
+NONE_HINT = N_("device=None means CUDA when torch.cuda.is_available() says there is one, else the CPU; any "
+               "other device is used as given.")
+DEVICE_HINT = N_("The network must end up on the device asked for: load the tensors there (torch.load's "
+                 "map_location) and move the model there too.")
 
 
 def _expect_device(model: dict, device: str, checked: str, hint: str | None = None) -> None:
@@ -325,9 +326,10 @@ def _judge(obs, case):
                  "{output_size}, {hidden}, drop_p={drop_p})").format(
         device=case.device, input_size=input_size, output_size=output_size, hidden=hidden, drop_p=drop_p))
     _expect_model(obs, checked)
-    hint = (_('Build Network(checkpoint["input_size"], checkpoint["output_size"], '
-              'checkpoint["hidden_layers"], checkpoint["drop_p"]) and call '
-              'model.load_state_dict(checkpoint["state_dict"]).'))
+    hint = ladder(N_("Rebuild the network from the sizes and the dropout probability the checkpoint holds, then "
+                     "put the saved weights into it."),
+                  N_("Network takes the checkpoint's input_size, output_size, hidden_layers and drop_p; the "
+                     "weights go in with load_state_dict."))
     _expect_weights(obs["state_dict"], net, _("{checked}: the weights").format(checked=checked), hint)
     _expect_drop_p(obs, drop_p, checked, _('Pass checkpoint["drop_p"] to Network(...) as drop_p.'))
     _expect_eval(obs, checked)

@@ -31,7 +31,7 @@ from torch import nn
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_count, expect_equal, expect_tensor, expect_true, fail
-from grader.engine.i18n import _
+from grader.engine.i18n import N_, _, ladder
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -690,7 +690,9 @@ def _judge(obs, case):
         checked = f"image_folder_loader(data_fixtures.cats_dogs_root({train}), transform, 4, False)"
         expect_true(got["is_dataloader"], checked, _("a torch.utils.data.DataLoader"),
                     _("a {type} object").format(type=got["type"]),
-                    _("Return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)."))
+                    ladder(N_("Return a DataLoader: it wraps the ImageFolder dataset and hands out its samples in "
+                              "batches."),
+                           N_("Give the DataLoader the batch size and the shuffle flag you were given, unchanged.")))
         expect_true(got["is_image_folder"], _("{checked}: {name}").format(checked=checked, name="loader.dataset"),
                     _("a torchvision.datasets.ImageFolder"),
                     _("a {type} object").format(type=got["dataset_type"]), _("Build datasets.ImageFolder(root, "
@@ -892,8 +894,9 @@ def _judge(obs, case):
                                                                                            shape=tuple(x.shape))
     expect_true(obs["is_dataloader"], checked, _("a torch.utils.data.DataLoader"),
                 _("a {type} object").format(type=obs["type"]),
-                _("Return DataLoader(TensorDataset(x, y), batch_size=batch_size, "
-                  "shuffle=shuffle)."))
+                ladder(N_("Return a DataLoader over a TensorDataset: the dataset pairs x[i] with y[i], the loader "
+                          "hands them out in batches."),
+                       N_("Give the DataLoader the batch size and the shuffle flag you were given, unchanged.")))
     expect_true(obs["is_tensor_dataset"], _("{checked}: {name}").format(checked=checked, name="loader.dataset"),
                 _("a torch.utils.data.TensorDataset"),
                 _("a {type} object").format(type=obs["dataset_type"]), _("Wrap x and y in TensorDataset(x, y)."))

@@ -30,9 +30,10 @@ from torch.utils.data import DataLoader, Subset, TensorDataset
 
 from grader.engine.api import Calibration, Case, Exercise
 from grader.checks.history import expect_history, history_facts
+from grader.checks.hygiene import STEP_HINTS, expect_batches_unchanged, expect_settings_kept, expect_train_mode_after
 from grader.checks.devices import device_of, expect_cuda_rule, expect_explicit_device, offer_cuda
 from grader.engine.expect import expect_count, expect_equal, expect_tensor, expect_true, fail, same_device
-from grader.engine.i18n import N_, _
+from grader.engine.i18n import N_, _, ladder
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -265,10 +266,12 @@ def _expect_activations(specs, checked: str) -> list:
 
 # ---- LeNet: layers ------------------------------------------------------------------------------
 
-LAYERS_HINT = N_("conv = nn.Sequential(nn.Conv2d(1, 6, 5), act, nn.MaxPool2d(2, 2), nn.Conv2d(6, "
-                 "16, 5), act, nn.MaxPool2d(2, 2)); fc = nn.Sequential(nn.Linear(16 * 4 * 4, "
-                 "120), act, nn.Linear(120, 84), act, nn.Linear(84, 10)), with act = nn.ReLU() "
-                 "(or LeakyReLU / Sigmoid).")
+LAYERS_HINTS = (
+    N_("self.conv holds two blocks of convolution, activation and 2×2 max-pooling; self.fc holds three Linear "
+       "layers with an activation after the first two. Each is one nn.Sequential, in that order."),
+    N_("The channels go 1 → 6 → 16 with 5×5 kernels; a 28×28 image is 16 × 4 × 4 after the second pooling, "
+       "so the Linear layers go 256 → 120 → 84 → 10. The activation may be ReLU, LeakyReLU or Sigmoid."),
+)
 
 
 def _conv(i, o):
@@ -329,21 +332,21 @@ def _judge(obs, case):
         facts = obs[block]
         checked = f"LeNet().{block}"
         expect_true(facts["present"], checked, _("an attribute self.{block}").format(block=block),
-                    _("no such attribute"), _(LAYERS_HINT))
+                    _("no such attribute"), ladder(*LAYERS_HINTS))
         expect_true(facts["sequential"], checked, _("an nn.Sequential"), _("a {type}").format(type=facts["type"]),
-                    _(LAYERS_HINT),
+                    ladder(*LAYERS_HINTS),
                     tag=Tag.WRONG_ARCHITECTURE)
         layers = facts["layers"]
         wanted = ", ".join(_describe_expected(s) for s in expected)
         found = ", ".join(_describe_found(f) for f in layers)
         expect_true(len(layers) == len(expected), _("{checked}: the number of layers").format(checked=checked),
                     _("{count} layers: {layers}").format(count=len(expected), layers=wanted),
-                    _("{count} layers: {layers}").format(count=len(layers), layers=found), _(LAYERS_HINT))
+                    _("{count} layers: {layers}").format(count=len(layers), layers=found), ladder(*LAYERS_HINTS))
         for index, (spec, got) in enumerate(zip(expected, layers)):
             where = f"{checked}[{index}]"
             if spec["kind"] == "activation":
                 expect_true(got["kind"] in ACTIVATIONS, where, _describe_expected(spec), _describe_found(got),
-                            _(LAYERS_HINT))
+                            ladder(*LAYERS_HINTS))
                 continue
             ok = got["kind"] == spec["kind"] and all(got.get(k) == v for k, v in spec.items())
             if ok and spec["kind"] == "Conv2d":
@@ -352,7 +355,7 @@ def _judge(obs, case):
             if spec["kind"] == "Conv2d":
                 wanted_layer = _("{layer} (stride 1, no padding, with bias)").format(layer=wanted_layer)
             expect_true(ok, where, wanted_layer,
-                        _describe_found(got), _(LAYERS_HINT))
+                        _describe_found(got), ladder(*LAYERS_HINTS))
 
 
 @EXERCISE.check(points=1, needs=("LeNet",))
@@ -530,20 +533,13 @@ def _judge(obs, case):
     checked = f"fit_lenet(trainloader, testloader, epochs={FORMAT_EPOCHS}, device=\"cpu\")"
     _expect_pair(obs, checked)
     expect_history(obs, checked, FORMAT_EPOCHS)
-    expect_equal(obs["training_after"], True,
-                 _("{checked}: model.training of the model returned").format(checked=checked),
-                 _("End with model.train() before returning: a training function hands the model "
-                   "back in train mode."),
-                 tag=Tag.MODE_NOT_RESTORED)
+    expect_train_mode_after(obs["training_after"], checked)
     zero = obs.get("zero_epochs")
     if zero is not None:
         checked = 'fit_lenet(trainloader, testloader, epochs=0, device="cpu")'
         _expect_pair(zero, checked)
         expect_history(zero, checked, 0)
-        expect_equal(zero["training_after"], True,
-                     _("{checked}: model.training of the model returned").format(checked=checked),
-                     _("Call model.train() after the epoch loop: with epochs=0 the loop never runs, and a training "
-                       "function still hands the model back in train mode."), tag=Tag.MODE_NOT_RESTORED)
+        expect_train_mode_after(zero["training_after"], checked, epochs_zero=True)
 
 
 def replay(case: Case, epochs: int) -> tuple[dict, list[float]]:
@@ -592,9 +588,8 @@ def _judge(obs, case):
                                                            "compared with the grader's own training "
                                                            "from the same initial weights").format(checked=checked,
                                                                                                    name=name),
-                      _("Use optimizer = torch.optim.Adam(model.parameters(), lr=1e-3) and "
-                        "nn.CrossEntropyLoss() on the raw logits; per batch: "
-                        "optimizer.zero_grad(), loss.backward(), optimizer.step()."),
+                      ladder(N_("fit_lenet trains with Adam at lr=1e-3 over all the model's parameters and "
+                                "cross-entropy on the raw logits, one step per batch."), *STEP_HINTS),
                       rtol=1e-3, atol=2e-4)
     for k, (row, loss) in enumerate(zip(rows, losses, strict=True), start=1):
         expect_close_float(row.get("train_loss"), loss,
@@ -704,13 +699,13 @@ def _explicit_fits(ex, case: Case) -> list[dict]:
 def _judge(obs, case):
     if obs.get("offered"):
         expect_cuda_rule(obs["offered"], obs["offered"]["devices"], "fit_lenet(..., epochs=2, device=None)",
-                         _("When device is None use torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\"), "
-                           "then model = LeNet().to(device): fit_lenet builds its own model, so there is no model's "
+                         _("When device is None, take CUDA if torch.cuda.is_available() says there is one, else the "
+                           "CPU, and build the LeNet there: fit_lenet builds its own model, so there is no model's "
                            "device to follow."))
     for run in obs.get("explicit", []):
         expect_explicit_device(run, run["device"], f"fit_lenet(..., epochs=1, {run['label']})",
-                               _('Use the device you are given: only device=None means "CUDA when available"; '
-                                 "then model = LeNet().to(device) and move every batch with .to(device)."),
+                               _('Use the device you are given: only device=None means "CUDA when available". Move '
+                                 "the LeNet you build there, and every batch with .to(device)."),
                                inputs=run["input_devices"], what=_(FIT_ON_DEVICE))
     for run in expect_count(obs["runs"], len(_device_variants(case)), "fit_lenet(...)"):
         checked = f"fit_lenet(..., epochs=2, {run['label']})"
@@ -739,21 +734,9 @@ def _judge(obs, case):
         expect_true(not no_grad, _("{checked}: grad mode during the training batches").format(checked=checked),
                     _("autograd on for every training batch"), _("off for {count} of {total} batches").format(count=len(no_grad), total=len(train_calls)),
                     _("Do not wrap the training loop in torch.no_grad()."), tag=Tag.GRAD_MODE_LEAKED)
-        expect_equal(run["training_after"], True, _("{checked}: model.training of the model "
-                                                    "returned").format(checked=checked),
-                     _("End with model.train(): a training function leaves the model in train "
-                       "mode."),
-                     tag=Tag.MODE_NOT_RESTORED)
-        expect_equal(run["global_state"], {"grad_enabled": True, "default_dtype": "torch.float32"},
-                     _("{checked}: torch.is_grad_enabled() and torch.get_default_dtype() after "
-                       "it returned").format(checked=checked),
-                     _("Use `with torch.no_grad():` for the test pass (not "
-                       "torch.set_grad_enabled(False)) and do not change the default dtype."), tag=Tag.GLOBAL_STATE_LEAKED)
-        expect_true(run["data_unchanged"], _("{checked}: the images and labels of the loaders").format(checked=checked),
-                    _("unchanged after training"), _("they were modified"),
-                    _("Do not change the batches in place (no images.sub_(...) or similar): make "
-                      "new tensors."),
-                    tag=Tag.INPUT_MODIFIED)
+        expect_train_mode_after(run["training_after"], checked)
+        expect_settings_kept(run["global_state"], checked)
+        expect_batches_unchanged(run["data_unchanged"], checked)
 
 
 # ---- the accuracy threshold on Fashion-MNIST ----------------------------------------------------
@@ -836,9 +819,8 @@ def _judge(obs, case):
                'LeNet returned by fit_lenet(trainloader, testloader, epochs=2, device="cpu") on '
                "the Fashion-MNIST fixture"),
              _("at least {threshold:.2f}").format(threshold=FASHION_ACCURACY_THRESHOLD), f"{accuracy:.3f}",
-             _("Check the loop: model.train(); per batch move images and labels to the device, "
-               "optimizer.zero_grad(), loss = criterion(model(images), labels), loss.backward(), "
-               "optimizer.step(); Adam with lr=1e-3."),
+             ladder(N_("Check the loop: train mode; for every batch the images and labels on the device, the loss, "
+                       "its gradients and one Adam step (lr=1e-3)."), *STEP_HINTS),
              tag=Tag.THRESHOLD_NOT_REACHED)
 
 

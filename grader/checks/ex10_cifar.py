@@ -21,9 +21,10 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from grader.engine.api import Calibration, Case, Exercise
+from grader.checks.hygiene import STEP_HINTS, expect_batches_unchanged, expect_settings_kept, expect_train_mode_after
 from grader.checks.devices import device_of, expect_explicit_device, expect_model_rule, offer_cuda
 from grader.engine.expect import expect_count, expect_equal, expect_number, expect_tensor, expect_true, fail, same_device
-from grader.engine.i18n import N_, _
+from grader.engine.i18n import N_, _, ladder
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -31,6 +32,12 @@ EXERCISE = Exercise("ex10_cifar")
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+TRANSFORM_HINTS = (
+    N_("The transform resizes the image, turns it into a tensor, then normalises it with the ImageNet statistics: "
+       "three steps, in this order."),
+    N_("Put Resize to image_size, ToTensor and Normalize with IMAGENET_MEAN and IMAGENET_STD in one "
+       "transforms.Compose, in that order."),
+)
 
 RTOL, ATOL = 1e-4, 1e-5
 CUDA_RTOL, CUDA_ATOL = 5e-3, 5e-3  # cuDNN may run convolutions in TF32
@@ -130,9 +137,10 @@ def mycnn_layers(ex, case):
 
 @mycnn_layers.judge
 def _judge(obs, case):
-    hint = _("self.conv1 = nn.Conv2d(3, 16, kernel_size=3) (no padding, stride 1) and self.fc = "
-              "nn.Linear(16 * (image_size - 2) ** 2, 10): a 3x3 kernel trims one pixel on each "
-              "border.")
+    hint = ladder(N_("MyCNN has one convolution, conv1 (3 channels in, 16 out, a 3×3 kernel, no padding, stride 1), "
+                     "and one Linear layer, fc, to the 10 classes."),
+                  N_("A 3×3 kernel without padding trims one pixel on each border, so conv1 turns an image of "
+                     "side image_size into 16 maps of side image_size - 2: fc takes all of those numbers."))
     for size, got in zip(_layer_sizes(case), obs["models"], strict=True):
         s = 224 if size is None else size
         checked = "MyCNN()" if size is None else f"MyCNN({size})"
@@ -200,9 +208,10 @@ def _judge(obs, case):
             expect_tensor(out[key], expected,
                           _("MyCNN({size}): {how} for x of shape {shape} on {device} (random "
                             "weights)").format(size=size, how=how, shape=tuple(x.shape), device=case.device),
-                          _("x = self.conv1(x)  # (N, 16, S-2, S-2); x = x.reshape(x.shape[0], "
-                            "-1); return self.fc(x) — no activation, no softmax, and keep the "
-                            "batch dimension also for N = 1."),
+                          ladder(N_("forward: conv1, then flatten each image's maps into one row, then fc; no "
+                                    "activation and no softmax."),
+                                 N_("Flatten with the batch size kept as the first dimension (reshape to N rows), "
+                                    "so that a batch of one image stays a batch.")),
                           device=case.device, **tol)
 
 
@@ -252,9 +261,7 @@ def _judge(obs, case):
             expected = expected_transform(s)(_fixture_image(index))
             expect_tensor(got, expected, _("{call} applied to CIFAR-10 test image #{index} "
                                            "(32x32 RGB)").format(call=call, index=index),
-                          _("Return transforms.Compose([transforms.Resize(image_size), "
-                            "transforms.ToTensor(), transforms.Normalize(IMAGENET_MEAN, "
-                            "IMAGENET_STD)]) — in this order."),
+                          ladder(*TRANSFORM_HINTS),
                           rtol=1e-5, atol=1e-5)
 
 
@@ -305,8 +312,7 @@ def _to_tensor_steps(steps: list[dict]) -> bool:
 
 @cifar10_transform_steps.judge
 def _judge(obs, case):
-    hint = _("Return transforms.Compose([transforms.Resize(image_size), transforms.ToTensor(), "
-             "transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)]).")
+    hint = ladder(*TRANSFORM_HINTS)
     for size, got in zip((32, None), obs["transforms"], strict=True):
         s = 224 if size is None else size
         checked = "cifar10_transform()" if size is None else f"cifar10_transform({size})"
@@ -352,8 +358,8 @@ def make_loss_is_cross_entropy(ex, case):
 
 @make_loss_is_cross_entropy.judge
 def _judge(obs, case):
-    hint = _("Return nn.CrossEntropyLoss() (mean over the batch; it applies log-softmax to the "
-             "raw logits itself).")
+    hint = _("make_loss returns PyTorch's cross-entropy loss object with its defaults: the mean over the batch, "
+             "log-softmax applied to the raw logits inside it.")
     expect_true(obs["module"], "make_loss()", _("an nn.Module (a loss object)"),
                 _("a {type}").format(type=obs["type"]), hint)
     for (logits, labels), got in zip(_loss_inputs(case), obs["values"], strict=True):
@@ -511,9 +517,7 @@ def _judge(obs, case):
         fail(checked, _("the model's parameters"), describe(weights), tag=Tag.WRONG_TYPE)
     for name, parameter in model.state_dict().items():
         expect_tensor(weights.get(name), parameter, f"{checked}: {name}",
-                      _("Per batch: optimizer.zero_grad(), loss = criterion(model(images), "
-                        "labels), loss.backward(), optimizer.step() — one step per batch, one "
-                        "pass over the loader."), rtol=1e-4, atol=1e-5)
+                      ladder(*STEP_HINTS), rtol=1e-4, atol=1e-5)
 
 
 OFFERED = "device=None, model on cpu in eval mode"
@@ -606,20 +610,9 @@ def _judge(obs, case):
                     _("off for {n} of {total} batches").format(n=len(no_grad), total=len(calls)),
                     _("Do not wrap training in torch.no_grad()."),
                     tag=Tag.GRAD_MODE_LEAKED)
-        expect_equal(run["training_after"], True, _("{checked}: model.training after train_epoch "
-                                                    "returned").format(checked=checked),
-                     _("Leave the model in train mode (a training function does not switch it to "
-                       "eval)."),
-                     tag=Tag.MODE_NOT_RESTORED)
-        expect_equal(run["global_state"], {"grad_enabled": True, "default_dtype": "torch.float32"},
-                     _("{checked}: torch.is_grad_enabled() and torch.get_default_dtype() after "
-                       "it returned").format(checked=checked),
-                     _("Leave torch's global settings as you found them."), tag=Tag.GLOBAL_STATE_LEAKED)
-        expect_true(run["data_unchanged"], _("{checked}: the images and labels of the loader").format(checked=checked),
-                    _("unchanged after the epoch"), _("they were modified"),
-                    _("Do not change the batches in place (no images.sub_(...) or similar): make "
-                      "new tensors."),
-                    tag=Tag.INPUT_MODIFIED)
+        expect_train_mode_after(run["training_after"], checked)
+        expect_settings_kept(run["global_state"], checked)
+        expect_batches_unchanged(run["data_unchanged"], checked)
 
 
 # ---- the accuracy threshold on CIFAR-10 ---------------------------------------------------------

@@ -28,7 +28,7 @@ from torch import nn
 from grader.engine.api import Case, Exercise
 from grader.checks.devices import device_of, expect_explicit_device, expect_model_rule, offer_cuda
 from grader.engine.expect import expect_count, expect_equal, expect_tensor, expect_true, fail, same_device
-from grader.engine.i18n import N_, _
+from grader.engine.i18n import N_, _, ladder
 from grader.engine.model import Tag
 from grader.engine.observe import TensorObs, describe
 
@@ -288,9 +288,9 @@ def _judge(obs, case):
         expect_true(not trainable, _("{checked}: requires_grad of every parameter").format(checked=checked),
                     _("all {count} parameters with requires_grad=False").format(count=got["count"]),
                     _("{n} still trainable, e.g. {names}").format(n=len(trainable), names=", ".join(trainable[:4])),
-                    _("Loop over model.parameters() (every parameter, biases included) and call "
-                      "param.requires_grad_(False) — requires_grad_() with no argument switches "
-                      "it ON."),
+                    ladder(N_("Freeze every parameter of the model, biases included, in place."),
+                           N_("requires_grad_ takes the new value: with no argument it switches tracking on, "
+                              "not off.")),
                     tag=Tag.WRONG_TRAINABLE)
         expect_true(got["same_parameters"], checked, _("the model's own parameter objects, "
                                                        "frozen in place"),

@@ -46,8 +46,8 @@ from torch.utils._python_dispatch import TorchDispatchMode, _get_current_dispatc
 
 from grader.engine.api import Case, Exercise
 from grader.engine.expect import expect_equal, expect_tensor, expect_true, fail
-from grader.engine.i18n import N_, _
-from grader.engine.model import Tag
+from grader.engine.i18n import N_, _, ladder
+from grader.engine.model import Hints, Tag
 from grader.engine.observe import TensorObs, describe
 
 EXERCISE = Exercise("ex12_losses")
@@ -142,7 +142,7 @@ def _value_and_grad(fn, logits: torch.Tensor, *args, **kwargs) -> dict:
     return found
 
 
-def _expect_loss(obs: dict, expected: torch.Tensor, checked: str, hint: str, tol: dict) -> None:
+def _expect_loss(obs: dict, expected: torch.Tensor, checked: str, hint: Hints, tol: dict) -> None:
     """A 0-dim float32 tensor equal to ``expected``."""
     loss = obs["loss"]
     if not isinstance(loss, TensorObs):
@@ -153,7 +153,7 @@ def _expect_loss(obs: dict, expected: torch.Tensor, checked: str, hint: str, tol
     expect_tensor(loss, expected, _("{checked} — the value").format(checked=checked), hint, **tol)
 
 
-def _expect_grad(obs: dict, expected: torch.Tensor, checked: str, hint: str, tol: dict) -> None:
+def _expect_grad(obs: dict, expected: torch.Tensor, checked: str, hint: Hints, tol: dict) -> None:
     if obs["backward"] == "no graph":
         fail(_("{checked} — the gradient w.r.t. logits").format(checked=checked), _("a loss connected to logits by autograd"),
              _("a tensor with requires_grad=False (no graph back to logits)"),
@@ -177,9 +177,15 @@ def _torch_value_and_grad(fn, logits: torch.Tensor, *args, **kwargs) -> tuple[to
 
 # ---- cross_entropy ----------------------------------------------------------------------------
 
-CE_HINT = (N_("loss_i = logsumexp(logits_i) - logits_i[target_i]; return the mean over the batch. "
-             "Use torch.logsumexp(logits, dim=1) (or F.log_softmax(logits, dim=1)) and pick the "
-             "true class with gather(1, target.unsqueeze(1)) or logits[torch.arange(N), target]."))
+CE_HINTS = (
+    N_("The cross-entropy of one sample is the log of the sum of exp over its logits, minus the logit of its "
+       "true class; the loss is the mean of that over the batch."),
+    N_("torch.logsumexp computes the first term for every row at once, and stays finite for large logits "
+       "(dim=1 is the class dimension); gather, or indexing with the row numbers and target, picks each "
+       "row's true-class logit."),
+)
+CE_GRAD_HINT = N_("The gradient of the mean cross-entropy w.r.t. the logits is (softmax(logits) - "
+                  "one_hot(target)) / N: build the loss from torch operations on logits and autograd gives it.")
 
 
 @EXERCISE.check(points=2, needs=("cross_entropy",))
@@ -193,7 +199,7 @@ def _judge(obs, case):
     for k, run in zip(range(SETS), obs["runs"], strict=True):
         logits, target = _inputs(case, k)
         checked = _("cross_entropy({logits}, target) against F.cross_entropy").format(logits=_describe(logits))
-        _expect_loss(run, F.cross_entropy(logits, target), checked, _(CE_HINT), VALUE_TOL)
+        _expect_loss(run, F.cross_entropy(logits, target), checked, ladder(*CE_HINTS), VALUE_TOL)
 
 
 @EXERCISE.check(points=2, needs=("cross_entropy",))
@@ -208,9 +214,7 @@ def _judge(obs, case):
         logits, target = _inputs(case, k)
         grad = _torch_value_and_grad(F.cross_entropy, logits, target)[1]
         checked = _("cross_entropy({logits}, target), then loss.backward()").format(logits=_describe(logits))
-        _expect_grad(run, grad, checked, _("{hint} The gradient is (softmax(logits) - "
-                                           "one_hot(target)) / N.").format(hint=_(CE_HINT)),
-                     _grad_tol(1 / logits.shape[0]))
+        _expect_grad(run, grad, checked, ladder(CE_GRAD_HINT, *CE_HINTS), _grad_tol(1 / logits.shape[0]))
 
 
 @EXERCISE.check(points=2, needs=("cross_entropy",))
@@ -420,8 +424,12 @@ def focal_reference(logits: torch.Tensor, target: torch.Tensor, gamma: float) ->
     return (-((1 - log_pt.exp()) ** gamma) * log_pt).mean()
 
 
-FOCAL_HINT = (N_("log_pt = F.log_softmax(logits, dim=1) picked at the target class; pt = "
-                "log_pt.exp(); return (-(1 - pt) ** gamma * log_pt).mean()."))
+FOCAL_HINTS = (
+    N_("Focal loss weighs each sample's cross-entropy, -log(p_t), by (1 - p_t) ** gamma, where p_t is the "
+       "predicted probability of the true class; the loss is the mean over the batch."),
+    N_("Take log-probabilities with F.log_softmax over the class dimension and pick each sample's true class "
+       "(gather); p_t is the exponential of that log-probability, which stays finite for large logits."),
+)
 
 
 @EXERCISE.check(points=2, needs=("focal_loss",))
@@ -438,8 +446,8 @@ def _judge(obs, case):
         logits, target = _inputs(case, 40 + k)
         loss, grad = _torch_value_and_grad(focal_reference, logits, target, gamma)
         checked = f"focal_loss({_describe(logits)}, target, gamma={gamma:.4f})"
-        _expect_loss(run, loss, checked, _(FOCAL_HINT), VALUE_TOL)
-        _expect_grad(run, grad, checked, _(FOCAL_HINT), _grad_tol(1 / logits.shape[0]))
+        _expect_loss(run, loss, checked, ladder(*FOCAL_HINTS), VALUE_TOL)
+        _expect_grad(run, grad, checked, ladder(*FOCAL_HINTS), _grad_tol(1 / logits.shape[0]))
 
 
 @EXERCISE.check(points=1, needs=("focal_loss",))

@@ -438,8 +438,8 @@ def _expect_curves(got: dict, label: str, steps: int) -> dict[str, list[float]]:
                      _("Each value is a list: losses = []."), tag=Tag.WRONG_TYPE)
         expect_equal(got["kinds"][name], ["float"] if steps else [],
                      _("{where}: the type of its elements").format(where=where),
-                     _("Append Python floats: history.append(loss.item()) (a float, and no graph "
-                       "kept alive)."),
+                     _("Append Python floats, not tensors: .item() turns a one-element loss into a float and "
+                       "keeps no graph alive."),
                      tag=Tag.WRONG_TYPE)
         values = got["curves"][name]
         expect_equal(len(values), steps, _("{where}: the number of losses (one per optimisation "

@@ -17,14 +17,16 @@ import torch
 
 from grader.engine.api import CheckFailed, Message
 from grader.engine.i18n import N_, _
-from grader.engine.model import Tag
+from grader.engine.model import Hints, Tag
 from grader.engine.observe import Opaque, TensorObs, describe
 
 MAX_ROWS = 3
 
 
-def fail(checked: str, expected: str, got: str, hint: str = "", *, tag: Tag = Tag.WRONG_VALUE) -> None:
-    raise CheckFailed(Message(checked, expected, got, hint), tag)
+def fail(checked: str, expected: str, got: str, hint: Hints = "", *, tag: Tag = Tag.WRONG_VALUE) -> None:
+    """``hint``: one hint, or a ladder from the gentlest to the most revealing (never the answer's code)."""
+    hints = (hint,) if isinstance(hint, str) else tuple(hint)
+    raise CheckFailed(Message(checked, expected, got, hints=hints), tag)
 
 
 def expect_count(items: Any, count: int, checked: str) -> list:
@@ -36,12 +38,12 @@ def expect_count(items: Any, count: int, checked: str) -> list:
     return list(items)
 
 
-def expect_true(ok: bool, checked: str, expected: str, got: str, hint: str = "", *, tag: Tag = Tag.WRONG_VALUE) -> None:
+def expect_true(ok: bool, checked: str, expected: str, got: str, hint: Hints = "", *, tag: Tag = Tag.WRONG_VALUE) -> None:
     if ok is not True:
         fail(checked, expected, got, hint, tag=tag)
 
 
-def expect_equal(got: Any, expected: Any, checked: str, hint: str = "", *, tag: Tag | None = None) -> None:
+def expect_equal(got: Any, expected: Any, checked: str, hint: Hints = "", *, tag: Tag | None = None) -> None:
     """Equal values of the same type; without ``tag``, a type mismatch is wrong_type, else wrong_value."""
     if isinstance(got, (TensorObs, Opaque)) or type(got) is not type(expected):
         fail(checked, describe(expected), describe(got), hint, tag=tag or Tag.WRONG_TYPE)
@@ -49,13 +51,13 @@ def expect_equal(got: Any, expected: Any, checked: str, hint: str = "", *, tag: 
         fail(checked, describe(expected), describe(got), hint, tag=tag or Tag.WRONG_VALUE)
 
 
-def expect_type(got: Any, kinds: type | tuple[type, ...], checked: str, hint: str = "") -> None:
+def expect_type(got: Any, kinds: type | tuple[type, ...], checked: str, hint: Hints = "") -> None:
     if not isinstance(got, kinds) or isinstance(got, bool) and bool not in _as_tuple(kinds):
         names = _(" or ").join(_kind_name(k) for k in _as_tuple(kinds))
         fail(checked, names, describe(got), hint, tag=Tag.WRONG_TYPE)
 
 
-def expect_number(got: Any, checked: str, hint: str = "") -> float:
+def expect_number(got: Any, checked: str, hint: Hints = "") -> float:
     """A Python int/float (or a one-element tensor), returned as float."""
     if isinstance(got, TensorObs) and got.values is not None and got.values.numel() == 1:
         return float(got.values.reshape(()))
@@ -66,7 +68,7 @@ def expect_number(got: Any, checked: str, hint: str = "") -> float:
 
 
 def expect_close(
-    got: Any, expected: float, checked: str, hint: str = "", *, rtol: float = 1e-5, atol: float = 1e-6,
+    got: Any, expected: float, checked: str, hint: Hints = "", *, rtol: float = 1e-5, atol: float = 1e-6,
     tag: Tag = Tag.WRONG_VALUE,
 ) -> None:
     value = expect_number(got, checked, hint)
@@ -78,7 +80,7 @@ def expect_close(
 
 
 def expect_at_least(
-    got: Any, threshold: float, checked: str, hint: str = "", *, tag: Tag = Tag.THRESHOLD_NOT_REACHED
+    got: Any, threshold: float, checked: str, hint: Hints = "", *, tag: Tag = Tag.THRESHOLD_NOT_REACHED
 ) -> float:
     value = expect_number(got, checked, hint)
     if not value >= threshold:
@@ -87,7 +89,7 @@ def expect_at_least(
 
 
 def expect_at_most(
-    got: Any, threshold: float, checked: str, hint: str = "", *, tag: Tag = Tag.THRESHOLD_NOT_REACHED
+    got: Any, threshold: float, checked: str, hint: Hints = "", *, tag: Tag = Tag.THRESHOLD_NOT_REACHED
 ) -> float:
     value = expect_number(got, checked, hint)
     if not value <= threshold:
@@ -99,7 +101,7 @@ def expect_tensor(
     got: Any,
     expected: torch.Tensor,
     checked: str,
-    hint: str = "",
+    hint: Hints = "",
     *,
     rtol: float = 1e-5,
     atol: float = 1e-6,
@@ -140,7 +142,7 @@ def same_device(got: str, wanted: str) -> bool:
     return a.type == b.type and (a.index or 0) == (b.index or 0)
 
 
-def _expect_finite(values: torch.Tensor, expected: torch.Tensor, checked: str, hint: str) -> None:
+def _expect_finite(values: torch.Tensor, expected: torch.Tensor, checked: str, hint: Hints) -> None:
     if not values.is_floating_point():
         return
     bad = ~torch.isfinite(values) & torch.isfinite(expected.to(values.dtype))
@@ -159,7 +161,7 @@ def _expect_finite(values: torch.Tensor, expected: torch.Tensor, checked: str, h
 
 
 def _expect_values(
-    values: torch.Tensor, expected: torch.Tensor, checked: str, hint: str, rtol: float, atol: float, tag: Tag
+    values: torch.Tensor, expected: torch.Tensor, checked: str, hint: Hints, rtol: float, atol: float, tag: Tag
 ) -> None:
     if not values.is_floating_point():
         mismatch = values != expected

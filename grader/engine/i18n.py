@@ -97,3 +97,8 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark ``message`` for the catalog without translating it yet (for constants)."""
     return message
+
+
+def ladder(*messages: str) -> tuple[str, ...]:
+    """Hints marked with :func:`N_`, in the language in use, from the gentlest to the most revealing."""
+    return tuple(_(message) for message in messages)

@@ -107,6 +107,9 @@ class Tag(str, enum.Enum):
     )
 
 
+# One hint, or a ladder of them from the gentlest to the most revealing (what a judge passes as ``hint``).
+Hints = str | tuple[str, ...]
+
 # Continuation lines of a rendered message line up under the text after "Got:      ".
 _INDENT = " " * 10
 
