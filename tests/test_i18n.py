@@ -429,7 +429,7 @@ def test_a_notebook_kernel_with_grader_lang_zh_shows_chinese(monkeypatch: pytest
     assert "期望：返回同一个张量对象" in shown and "实际：另一个对象" in shown and "<th" in shown and "状态" in shown
     assert "失败" in shown and "进行中" in shown and "总计" in shown
     assert f"位于 单元格 [{done[-3].execution_count}] 第 3 行" in shown
-    assert "mul_" in outputs(done[-1]) and "使用" in outputs(done[-1])
+    assert "提示 1/3" in outputs(done[-1]) and "原地修改传入的张量" in outputs(done[-1])
 
 
 GLOSSARY = KIT / "grader" / "locale" / "zh" / "glossary.tsv"

@@ -67,7 +67,10 @@ def _judge(obs, case):
     factor = float(case.rand(1, offset=1)) * 4 - 2
     checked = f"scale_(tensor, {factor:.3f})"
     expect_true(obs["same_object"], checked, _("the same tensor object back"), _("a different object"),
-                _("Use tensor.mul_(factor) and return tensor."), tag=Tag.NOT_IN_PLACE)
+                ladder(N_("scale_ changes the tensor it is given, in place, and returns that same tensor object, "
+                          "not a new one."),
+                       N_("PyTorch's in-place methods end in an underscore: mul_ multiplies the tensor itself and "
+                          "returns it.")), tag=Tag.NOT_IN_PLACE)
     expect_true(obs["same_storage"], checked, _("the tensor's own memory changed"), _("its storage was replaced"),
                 _("An in-place op writes into the existing storage."), tag=Tag.NOT_IN_PLACE)
     expect_tensor(obs["tensor"], case.randn(3, 5) * factor,
