@@ -50,7 +50,7 @@ def test_a_wrong_answer_shows_a_learner_message(pytester: pytest.Pytester) -> No
         "Checked:  scale_(tensor, *)",
         "Expected: the same tensor object back",
         "Got:      a different object",
-        "Hint:     *mul_*",
+        "Hint:     *in place*",
     ])
     assert "Traceback" not in result.stdout.str()
 
@@ -77,7 +77,7 @@ def test_a_learner_who_sets_grader_lang_zh_reads_chinese(pytester: pytest.Pytest
         "检查：scale_(tensor, *)",
         "期望：*",
         "实际：*",
-        "提示：*mul_*",
+        "提示：*原地修改*",
         "*= 得分 =*",
         "ex01_tensors * 7 / 9 * 进行中",
         "ex05_dropout * 0 / 12 * 未开始",
