@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import textwrap
@@ -50,7 +51,7 @@ def test_a_signal_from_outside_ends_the_wait_with_its_name() -> None:
     with subprocess.Popen([sys.executable, "-c", FROM_OUTSIDE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                           text=True, cwd=KIT) as child:
         assert child.stdout.readline() == "ready\n"
-        child.send_signal(15)
+        child.send_signal(signal.SIGTERM)
         child.stdin.write("\n")
         child.stdin.flush()
         out, _ = child.communicate(timeout=60)

@@ -30,7 +30,8 @@ from torch.utils.data import DataLoader, Subset, TensorDataset
 
 from grader.engine.api import Calibration, Case, Exercise
 from grader.checks.history import expect_history, history_facts
-from grader.checks.hygiene import STEP_HINTS, expect_batches_unchanged, expect_settings_kept, expect_train_mode_after
+from grader.checks.hygiene import (STEP_HINTS, expect_batches_unchanged, expect_settings_kept, expect_train_mode_after,
+                                   torch_settings)
 from grader.checks.devices import device_of, expect_cuda_rule, expect_explicit_device, offer_cuda
 from grader.engine.expect import expect_count, expect_equal, expect_tensor, expect_true, fail, same_device
 from grader.engine.i18n import N_, _, ladder
@@ -483,7 +484,7 @@ def _run_fit(ex, case: Case, device, epochs: int | None, weights: bool = True, b
         else:
             result = ex.fit_lenet(trainloader, testloader, epochs, device)
     facts = _fit_facts(result, calls, instances)
-    facts["global_state"] = {"grad_enabled": torch.is_grad_enabled(), "default_dtype": str(torch.get_default_dtype())}
+    facts["global_state"] = torch_settings()
     facts["data_unchanged"] = all(torch.equal(a, b) for a, b in zip(originals, (train_x, train_y, test_x, test_y)))
     return facts
 

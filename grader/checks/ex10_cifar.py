@@ -21,7 +21,8 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from grader.engine.api import Calibration, Case, Exercise
-from grader.checks.hygiene import STEP_HINTS, expect_batches_unchanged, expect_settings_kept, expect_train_mode_after
+from grader.checks.hygiene import (STEP_HINTS, expect_batches_unchanged, expect_settings_kept, expect_train_mode_after,
+                                   torch_settings)
 from grader.checks.devices import device_of, expect_explicit_device, expect_model_rule, offer_cuda
 from grader.engine.expect import expect_count, expect_equal, expect_number, expect_tensor, expect_true, fail, same_device
 from grader.engine.i18n import N_, _, ladder
@@ -553,8 +554,7 @@ def train_epoch_device_and_mode(ex, case):
             offered = {}
         found.append({"label": label, "model_device": model_device, "calls": list(model.calls),
                       "training_after": model.training,
-                      "global_state": {"grad_enabled": torch.is_grad_enabled(),
-                                       "default_dtype": str(torch.get_default_dtype())},
+                      "global_state": torch_settings(),
                       "data_unchanged": torch.equal(x, x_before) and torch.equal(y, y_before), **offered})
     return {"runs": found, "explicit": _explicit_epochs(ex, case) if case.device == "cpu" else []}
 

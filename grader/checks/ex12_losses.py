@@ -446,8 +446,9 @@ def _judge(obs, case):
         logits, target = _inputs(case, 40 + k)
         loss, grad = _torch_value_and_grad(focal_reference, logits, target, gamma)
         checked = f"focal_loss({_describe(logits)}, target, gamma={gamma:.4f})"
-        _expect_loss(run, loss, checked, ladder(*FOCAL_HINTS), VALUE_TOL)
-        _expect_grad(run, grad, checked, ladder(*FOCAL_HINTS), _grad_tol(1 / logits.shape[0]))
+        hints = ladder(*FOCAL_HINTS)
+        _expect_loss(run, loss, checked, hints, VALUE_TOL)
+        _expect_grad(run, grad, checked, hints, _grad_tol(1 / logits.shape[0]))
 
 
 @EXERCISE.check(points=1, needs=("focal_loss",))

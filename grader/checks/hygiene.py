@@ -2,18 +2,21 @@
 
 Not an exercise (the registry only loads ``exNN_*`` modules): judges for the
 facts a training probe records after the call — the model's mode, torch's
-global settings and the caller's batches.
+global settings (:func:`torch_settings`, read on the probe's side) and the
+caller's batches.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from grader.engine.expect import expect_equal, expect_true
 from grader.engine.i18n import N_, _
 from grader.engine.model import Tag
 
-SETTINGS = {"grad_enabled": True, "default_dtype": "torch.float32"}
+SETTINGS = {"grad_enabled": True, "default_dtype": "torch.float32"}  # as a training function must leave them
 # The hints of a training step that went wrong, for every loop of the contract (translate with ladder()).
 STEP_HINTS = (
     N_("Each batch is one training step: clear the old gradients, compute the loss on that batch, back-propagate "
@@ -21,6 +24,11 @@ STEP_HINTS = (
     N_("Order matters: optimizer.zero_grad() before loss.backward(), and optimizer.step() after it, once per "
        "batch."),
 )
+
+
+def torch_settings() -> dict[str, Any]:
+    """Probe side: the global settings a training function must leave as :data:`SETTINGS`."""
+    return {"grad_enabled": torch.is_grad_enabled(), "default_dtype": str(torch.get_default_dtype())}
 
 
 def expect_train_mode_after(training: Any, checked: str, *, epochs_zero: bool = False) -> None:
